@@ -1,0 +1,25 @@
+"""digitpad: a handwritten-digit recogniser that works on real drawings.
+
+Modules, in the order data flows through them:
+
+- ``data``           load MNIST (Keras download, ``.npz`` or IDX files), validate, split
+- ``augment``        training-time augmentation built for how people draw
+- ``model``          the CNN architectures (``default`` and ``tutorial``)
+- ``train``          fit, checkpoint, evaluate once on the test set
+- ``report``         ``metrics.json``, figures and the printed classification report
+- ``preprocessing``  any canvas, photo, array or file -> MNIST's 28x28 format
+- ``predictor``      load the model once, predict, say "not sure" when unsure
+- ``predict``        command line: ``python -m digitpad.predict IMAGE ...``
+- ``app``            the Gradio sketchpad app served by ``demo.py``
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__version__ = "1.0.0"
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+ASSETS_DIR = REPO_DIR / "assets"
+DEFAULT_MODEL_PATH = ASSETS_DIR / "digitpad.keras"
+DEFAULT_METRICS_PATH = ASSETS_DIR / "metrics.json"

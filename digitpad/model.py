@@ -1,0 +1,76 @@
+"""The CNN architectures.
+
+Both take what :func:`digitpad.preprocessing.to_mnist` produces, a batch of 28x28 float32 images
+in [0, 1] with white ink on black, shape (B, 28, 28), and return probabilities for the ten
+digits, shape (B, 10). Standardisation happens inside the model (a ``Rescaling`` layer with
+MNIST's mean and standard deviation), so training and serving cannot disagree.
+
+- ``default``: three convolution blocks with batch normalisation and dropout, strided 5x5
+  convolutions instead of pooling (after C. Deotte's "How to choose CNN architecture MNIST",
+  a single network of this shape reaches 99.6-99.7% with augmentation). ~330k parameters.
+- ``tutorial``: the layout of most MNIST tutorials, kept to compare with the same code and data.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+IMAGE_SHAPE = (28, 28)
+NUM_CLASSES = 10
+# MNIST training-set pixel statistics on the [0, 1] scale (mean 33.3184 / 255, std 78.5675 / 255).
+MNIST_MEAN = 0.130660
+MNIST_STD = 0.308108
+ARCHITECTURES = ("default", "tutorial")
+
+
+def build_model(arch: str = "default") -> keras.Model:
+    """A fresh, uncompiled model: (B, 28, 28) in [0, 1] -> (B, 10) probabilities."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {ARCHITECTURES}")
+    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
+    x = layers.Reshape((*IMAGE_SHAPE, 1))(inputs)  # (B, 28, 28, 1)
+    x = layers.Rescaling(1.0 / MNIST_STD, offset=-MNIST_MEAN / MNIST_STD, name="standardise")(x)
+    x = _default_body(x) if arch == "default" else _tutorial_body(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name=f"digitpad_{arch}")
+
+
+def _conv_bn(x, filters: int, kernel: int, strides: int = 1, padding: str = "valid"):
+    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+
+
+def _default_body(x):
+    x = _conv_bn(x, 32, 3)  # (B, 26, 26, 32)
+    x = _conv_bn(x, 32, 3)  # (B, 24, 24, 32)
+    x = _conv_bn(x, 32, 5, strides=2, padding="same")  # (B, 12, 12, 32): learned pooling
+    x = layers.Dropout(0.4)(x)
+    x = _conv_bn(x, 64, 3)  # (B, 10, 10, 64)
+    x = _conv_bn(x, 64, 3)  # (B, 8, 8, 64)
+    x = _conv_bn(x, 64, 5, strides=2, padding="same")  # (B, 4, 4, 64)
+    x = layers.Dropout(0.4)(x)
+    x = _conv_bn(x, 128, 4)  # (B, 1, 1, 128)
+    x = layers.Flatten()(x)
+    return layers.Dropout(0.4)(x)
+
+
+def _tutorial_body(x):
+    x = layers.Conv2D(32, 3, activation="relu")(x)  # (B, 26, 26, 32)
+    x = layers.MaxPooling2D()(x)  # (B, 13, 13, 32)
+    x = layers.Conv2D(64, 3, activation="relu")(x)  # (B, 11, 11, 64)
+    x = layers.MaxPooling2D()(x)  # (B, 5, 5, 64)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    return layers.Dropout(0.5)(x)
+
+
+def compile_model(model: keras.Model, learning_rate) -> keras.Model:
+    """Adam, sparse categorical cross-entropy, accuracy."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model

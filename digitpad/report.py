@@ -1,0 +1,191 @@
+"""The training report: ``metrics.json``, figures and the printed classification report.
+
+Written next to the model by ``train_model.py`` (and by ``train_model.py --evaluate``):
+
+- ``metrics.json``       test accuracy and loss, per-class precision/recall/F1, sizes, speeds,
+                         data checksum, library versions, the full config
+- ``history.png``        training and validation accuracy and loss per epoch
+- ``confusion.png``      confusion matrix with counts
+- ``samples.png``        random test digits, predicted vs true
+- ``misclassified.png``  the test digits the model got wrong, with its top-2 guesses
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from digitpad.data import Mnist
+
+NUM_CLASSES = 10
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def predict_probabilities(model, x_uint8: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """(N, 28, 28) uint8 -> (N, 10) probabilities, in batches, through a direct model call."""
+    chunks = [
+        np.asarray(model(x_uint8[i : i + batch_size].astype(np.float32) / 255.0, training=False))
+        for i in range(0, len(x_uint8), batch_size)
+    ]
+    return np.concatenate(chunks)
+
+
+def measure_inference_speed(model, x_uint8: np.ndarray, batch_size: int = 1000) -> float:
+    """Images per second for batched inference (one warm-up pass excluded)."""
+    sample = x_uint8[: min(len(x_uint8), 5000)]
+    predict_probabilities(model, sample[:batch_size], batch_size)
+    started = time.perf_counter()
+    predict_probabilities(model, sample, batch_size)
+    return round(len(sample) / (time.perf_counter() - started), 1)
+
+
+def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Per-class precision/recall/F1/support and the confusion matrix (rows = true)."""
+    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    np.add.at(confusion, (y_true, y_pred), 1)
+    per_class = {}
+    for d in range(NUM_CLASSES):
+        tp = confusion[d, d]
+        predicted, actual = confusion[:, d].sum(), confusion[d, :].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[str(d)] = {
+            "precision": round(float(precision), 5),
+            "recall": round(float(recall), 5),
+            "f1": round(float(f1), 5),
+            "support": int(actual),
+        }
+    return per_class, confusion
+
+
+def format_classification_report(per_class: dict, accuracy: float, total: int) -> str:
+    lines = [f"{'':>12}{'precision':>10}{'recall':>10}{'f1-score':>10}{'support':>10}", ""]
+    for d, m in per_class.items():
+        lines.append(f"{d:>12}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>10.4f}{m['support']:>10}")
+    macro = {k: np.mean([m[k] for m in per_class.values()]) for k in ("precision", "recall", "f1")}
+    lines += ["", f"{'accuracy':>12}{'':>20}{accuracy:>10.4f}{total:>10}",
+              f"{'macro avg':>12}{macro['precision']:>10.4f}{macro['recall']:>10.4f}{macro['f1']:>10.4f}{total:>10}"]
+    return "\n".join(lines)
+
+
+def library_versions() -> dict:
+    import keras
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": np.__version__}
+
+
+def evaluate_and_report(model, model_path: Path, mnist: Mnist, out: Path, *, config: dict, training: dict) -> dict:
+    """Evaluate ``model`` once on the test set; write metrics.json and figures into ``out``."""
+    probs = predict_probabilities(model, mnist.x_test)
+    y_true = mnist.y_test.astype(np.int64)
+    y_pred = probs.argmax(axis=1)
+    accuracy = float((y_pred == y_true).mean())
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y_true)), y_true], 1e-12, 1.0))))
+    per_class, confusion = classification_metrics(y_true, y_pred)
+
+    print("\nclassification report (test set):")
+    print(format_classification_report(per_class, accuracy, len(y_true)))
+    print(f"\ntest loss: {loss:.4f}\ntest accuracy: {accuracy:.4f} ({int((y_pred != y_true).sum())} errors in {len(y_true)})")
+
+    model_path = Path(model_path)
+    metrics = {
+        "test_accuracy": round(accuracy, 5),
+        "test_loss": round(loss, 5),
+        "test_errors": int((y_pred != y_true).sum()),
+        "n_test": int(len(y_true)),
+        "per_class": per_class,
+        "confusion_matrix": confusion.tolist(),
+        "parameters": int(model.count_params()),
+        "model": {"file": model_path.name, "sha256": sha256_file(model_path), "bytes": model_path.stat().st_size},
+        "data": {"source": mnist.source, "sha256": mnist.checksum},
+        "training": training,
+        "config": config,
+        "versions": library_versions(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / "metrics.json.tmp"
+    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    os.replace(tmp, out / "metrics.json")
+    write_figures(out, mnist, probs, confusion, training.get("history"))
+    return metrics
+
+
+def write_figures(out: Path, mnist: Mnist, probs: np.ndarray, confusion: np.ndarray, history: dict | None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no window
+    import matplotlib.pyplot as plt
+
+    y_true, y_pred = mnist.y_test, probs.argmax(axis=1)
+    if history:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+        epochs = np.arange(1, len(history["loss"]) + 1)
+        for ax, key in zip(axes, ("accuracy", "loss")):
+            ax.plot(epochs, history[key], "o-", label="training (augmented)")
+            ax.plot(epochs, history[f"val_{key}"], "o-", label="validation")
+            ax.set(xlabel="epoch", ylabel=key, title=key)
+            ax.grid(alpha=0.3)
+            ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "history.png", dpi=110)
+        plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    ax.imshow(np.log1p(confusion), cmap="Blues")
+    for i in range(NUM_CLASSES):
+        for j in range(NUM_CLASSES):
+            if confusion[i, j]:
+                ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if i == j else "black")
+    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true",
+           title=f"confusion matrix, {len(y_true)} test digits")
+    fig.tight_layout()
+    fig.savefig(out / "confusion.png", dpi=110)
+    plt.close(fig)
+
+    rng = np.random.default_rng(0)
+    picks = rng.choice(len(y_true), size=min(40, len(y_true)), replace=False)
+    _digit_grid(plt, out / "samples.png", mnist.x_test, picks,
+                [f"pred {y_pred[i]} / true {y_true[i]}" for i in picks],
+                [y_pred[i] != y_true[i] for i in picks], "random test digits")
+    wrong = np.flatnonzero(y_pred != y_true)[:60]
+    top2 = np.argsort(probs, axis=1)[:, ::-1][:, :2]
+    _digit_grid(plt, out / "misclassified.png", mnist.x_test, wrong,
+                [f"true {y_true[i]}: {top2[i, 0]} {probs[i, top2[i, 0]]:.0%}, {top2[i, 1]} {probs[i, top2[i, 1]]:.0%}"
+                 for i in wrong], [True] * len(wrong),
+                f"all {len(np.flatnonzero(y_pred != y_true))} misclassified test digits (top-2 guesses)"
+                if len(wrong) == len(np.flatnonzero(y_pred != y_true)) else f"first {len(wrong)} misclassified test digits")
+
+
+def _digit_grid(plt, path: Path, images: np.ndarray, indices, titles, red, suptitle: str, cols: int = 8) -> None:
+    rows = max(1, int(np.ceil(len(indices) / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.75), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i, title, bad in zip(axes.flat, indices, titles, red):
+        ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
+        ax.set_title(title, fontsize=7, color="crimson" if bad else "black")
+    if not len(indices):
+        axes.flat[0].text(0.5, 0.5, "none", ha="center", va="center")
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,207 @@
+"""Fit a model on MNIST, evaluate it once on the test set, write the report, save the model.
+
+The test set is touched once, after training: early stopping and the best checkpoint are chosen
+on a stratified validation slice of the training set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitpad import ASSETS_DIR, REPO_DIR
+from digitpad.data import Mnist, describe, load_mnist, stratified_split
+
+log = logging.getLogger(__name__)
+
+MODEL_FILENAME = "digitpad.keras"
+DRY_RUN_TRAIN_IMAGES = 512
+DRY_RUN_TEST_IMAGES = 300
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run; saved in metrics.json beside the model."""
+
+    arch: str = "default"
+    epochs: int = 16
+    batch_size: int = 128
+    learning_rate: float = 2e-3  # peak of the warm-up + cosine-decay schedule
+    seed: int = 42
+    val_split: float = 0.1
+    augment: bool = True
+    patience: int = 5  # early stopping on validation loss
+    data: str | None = None  # None: keras.datasets.mnist (download)
+    out: str = str(ASSETS_DIR)
+    dry_run: bool = False
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool, augment: bool, seed: int):
+    """tf.data pipeline: uint8 (N, 28, 28) -> float32 [0, 1] batches, augmented if asked."""
+    import tensorflow as tf
+
+    from digitpad.augment import augment_batch
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+
+    def to_unit(images, labels):
+        images = tf.cast(images, tf.float32) / 255.0
+        return (augment_batch(images) if augment else images), labels
+
+    return ds.map(to_unit, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def distribution_strategy():
+    """MirroredStrategy when more than one GPU is visible; otherwise the default strategy."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if len(gpus) > 1:
+        print(f"{len(gpus)} GPUs visible: training with MirroredStrategy")
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def subsample(mnist: Mnist, n_train: int, n_test: int, seed: int) -> Mnist:
+    """A small stratified slice of the data, for --dry-run."""
+    rng = np.random.default_rng(seed)
+    def pick(labels, n):
+        per_class = max(1, n // 10)
+        idx = [rng.permutation(np.flatnonzero(labels == d))[:per_class] for d in range(10)]
+        return np.sort(np.concatenate(idx))
+    tr, te = pick(mnist.y_train, n_train), pick(mnist.y_test, n_test)
+    return dataclasses.replace(
+        mnist, x_train=mnist.x_train[tr], y_train=mnist.y_train[tr],
+        x_test=mnist.x_test[te], y_test=mnist.y_test[te], source=f"{mnist.source} (dry-run subset)",
+    )
+
+
+def train(config: TrainConfig) -> dict:
+    """Run the whole pipeline; return the metrics written to ``out/metrics.json``."""
+    import keras
+    import tensorflow as tf
+
+    from digitpad.model import build_model, compile_model
+    from digitpad.report import evaluate_and_report, measure_inference_speed
+
+    keras.utils.set_random_seed(config.seed)  # once, first thing: Python, NumPy and TF
+    print(f"seed: {config.seed}")
+    mnist = load_mnist(config.data)
+    full_checksum = mnist.checksum
+    epochs = config.epochs
+    if config.dry_run:
+        mnist = subsample(mnist, DRY_RUN_TRAIN_IMAGES, DRY_RUN_TEST_IMAGES, config.seed)
+        epochs = 1
+    print(describe(mnist))
+
+    train_idx, val_idx = stratified_split(mnist.y_train, config.val_split, config.seed)
+    x_train, y_train = mnist.x_train[train_idx], mnist.y_train[train_idx]
+    x_val, y_val = mnist.x_train[val_idx], mnist.y_train[val_idx]
+    print(f"split: {len(x_train)} train / {len(x_val)} validation (stratified, seed {config.seed}); "
+          f"{len(mnist.x_test)} test, used once at the end")
+
+    train_ds = make_dataset(x_train, y_train, config.batch_size, shuffle=True, augment=config.augment, seed=config.seed)
+    val_ds = make_dataset(x_val, y_val, 1024, shuffle=False, augment=False, seed=config.seed)
+    steps_per_epoch = int(np.ceil(len(x_train) / config.batch_size))
+    total_steps = max(1, epochs * steps_per_epoch)
+    warmup = min(steps_per_epoch, total_steps // 2)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate / 10,
+        warmup_target=config.learning_rate,
+        warmup_steps=warmup,
+        decay_steps=max(1, total_steps - warmup),
+        alpha=0.01,
+    )
+
+    with distribution_strategy().scope():
+        model = compile_model(build_model(config.arch), schedule)
+    model.summary(print_fn=print)
+
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".train-", dir=out))  # checkpoint; never the shipped file
+    checkpoint = work / "best.keras"
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
+        keras.callbacks.CSVLogger(str(out / "history.csv")),
+    ]
+    started = time.perf_counter()
+    history = model.fit(
+        train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    train_seconds = time.perf_counter() - started
+    epochs_run = len(history.history["loss"])
+    best_epoch = int(np.argmin(history.history["val_loss"])) + 1
+
+    # The best checkpoint's weights in a fresh, uncompiled model: the shipped file carries no
+    # optimizer state (it would triple its size) and loads without custom objects.
+    best = keras.models.load_model(checkpoint, safe_mode=True)
+    model = build_model(config.arch)
+    model.set_weights(best.get_weights())
+    final_path = out / MODEL_FILENAME
+    tmp_path = work / MODEL_FILENAME
+    model.save(tmp_path)
+    os.replace(tmp_path, final_path)  # atomic: a crash never leaves a half-written model
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"saved {final_path} ({final_path.stat().st_size / 1e6:.2f} MB), best epoch {best_epoch}/{epochs_run}")
+
+    training = {
+        "epochs_run": epochs_run,
+        "best_epoch": best_epoch,
+        "train_seconds": round(train_seconds, 1),
+        "train_images_per_second": round(epochs_run * len(x_train) / train_seconds, 1),
+        "n_train": int(len(x_train)),
+        "n_val": int(len(x_val)),
+        "final_val_accuracy": float(history.history["val_accuracy"][best_epoch - 1]),
+        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "data_sha256_full": full_checksum,
+    }
+    training["inference_images_per_second"] = measure_inference_speed(model, mnist.x_test)
+    return evaluate_and_report(
+        model, final_path, mnist, out, config=config.to_json(), training=training
+    )
+
+
+def evaluate(model_path: Path, data: str | None, out: Path) -> dict:
+    """Re-evaluate a saved model on the test set and write the report into ``out``."""
+    from digitpad.predictor import load_keras_model
+    from digitpad.report import evaluate_and_report, measure_inference_speed
+
+    model = load_keras_model(model_path)
+    mnist = load_mnist(data)
+    print(describe(mnist))
+    out.mkdir(parents=True, exist_ok=True)
+    extra = {"inference_images_per_second": measure_inference_speed(model, mnist.x_test)}
+    return evaluate_and_report(model, model_path, mnist, out, config={"evaluate": str(model_path), "data": data}, training=extra)
+
+
+def relative(path: Path) -> str:
+    """A path as the README shows it: relative to the repo when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_DIR))
+    except ValueError:
+        return str(path)
+
+
+def dump_json(path: Path, payload: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp, path)
