@@ -137,15 +137,19 @@ def _to_pil(image):
     """Any image the app or a caller may hold -> a PIL image (not converted, not resized)."""
     from PIL import Image
 
-    if isinstance(image, dict):  # gr.ImageEditor / gr.Sketchpad value
-        image = image.get("composite")
+    if isinstance(image, dict):  # gr.ImageEditor / gr.Sketchpad value: what the person saw
+        layers = [layer for layer in image.get("layers") or [] if layer is not None]
+        candidates = [image.get("composite"), image.get("background"), *layers[:1]]
+        image = next((c for c in candidates if c is not None), None)
     if image is None:
-        raise ValueError("no image to save (the sketchpad value has no composite)")
+        raise ValueError("no image to save (the sketchpad value is empty)")
     if isinstance(image, Image.Image):
         return image
-    if isinstance(image, (str, Path, bytes)):
+    if isinstance(image, (str, os.PathLike, bytes, bytearray)) or hasattr(image, "read"):
+        if isinstance(image, (bytes, bytearray)):
+            image = io.BytesIO(image)
         try:
-            with Image.open(io.BytesIO(image) if isinstance(image, bytes) else image) as opened:
+            with Image.open(image) as opened:
                 opened.load()
                 return opened.copy()
         except (OSError, ValueError) as error:

@@ -101,7 +101,7 @@ def test_labels_as_numpy_ints_and_strings_are_accepted(tmp_path, digits):
 
 
 @pytest.mark.parametrize("original, image28, message", [
-    ({"composite": None}, np.zeros((28, 28)), "no image"),
+    ({"composite": None, "background": None, "layers": []}, np.zeros((28, 28)), "no image"),
     (np.zeros((5, 5, 2)), np.zeros((28, 28)), "cannot save"),
     (b"not an image", np.zeros((28, 28)), "cannot read"),
     (np.zeros((8, 8)), np.zeros((27, 28)), r"\(28, 28\)"),
