@@ -11,6 +11,8 @@ Modules, in the order data flows through them:
 - ``predictor``      load the model once, predict, say "not sure" when unsure
 - ``predict``        command line: ``python -m digitpad.predict IMAGE ...``
 - ``app``            the Gradio sketchpad app served by ``demo.py``
+- ``collect``        people's labelled digits: atomic saves, tally, export (``--collect DIR``)
+- ``finetune``       fine-tune on those digits, before/after report (``--fine-tune``)
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ class TrainConfig:
     augment: bool = True
     patience: int = 5  # early stopping on validation loss
     data: str | None = None  # None: keras.datasets.mnist (download)
+    extra_data: str | None = None  # saved digits (folder or .npz) added to the training split
     out: str = str(ASSETS_DIR)
     dry_run: bool = False
 
@@ -104,6 +105,10 @@ def train(config: TrainConfig) -> dict:
     print(f"seed: {config.seed}")
     mnist = load_mnist(config.data)
     full_checksum = mnist.checksum
+    if config.extra_data:  # loaded before anything slow, so a bad path fails at once
+        from digitpad.collect import load_digits
+
+        x_extra, y_extra = load_digits(config.extra_data)
     epochs = config.epochs
     if config.dry_run:
         mnist = subsample(mnist, DRY_RUN_TRAIN_IMAGES, DRY_RUN_TEST_IMAGES, config.seed)
@@ -113,6 +118,9 @@ def train(config: TrainConfig) -> dict:
     train_idx, val_idx = stratified_split(mnist.y_train, config.val_split, config.seed)
     x_train, y_train = mnist.x_train[train_idx], mnist.y_train[train_idx]
     x_val, y_val = mnist.x_train[val_idx], mnist.y_train[val_idx]
+    if config.extra_data:  # training only: validation and test stay MNIST's
+        x_train, y_train = np.concatenate([x_train, x_extra]), np.concatenate([y_train, y_extra])
+        print(f"extra data: {len(y_extra)} digits from {config.extra_data} added to the training split")
     print(f"split: {len(x_train)} train / {len(x_val)} validation (stratified, seed {config.seed}); "
           f"{len(mnist.x_test)} test, used once at the end")
 
@@ -173,6 +181,7 @@ def train(config: TrainConfig) -> dict:
         "final_val_accuracy": float(history.history["val_accuracy"][best_epoch - 1]),
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
         "data_sha256_full": full_checksum,
+        "n_extra": int(len(y_extra)) if config.extra_data else 0,
     }
     training["inference_images_per_second"] = measure_inference_speed(model, mnist.x_test)
     return evaluate_and_report(

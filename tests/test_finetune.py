@@ -1,0 +1,165 @@
+"""Fine-tuning on a person's saved digits: a real tiny run that writes its before/after report,
+polite refusals, the held-out split, and --extra-data in a full (dry-run) training."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import train_model
+from digitpad import DEFAULT_MODEL_PATH, collect
+from digitpad.data import load_mnist
+from digitpad.finetune import MIN_DIGITS, NotEnoughDigits, holdout_split
+from digitpad.predictor import recorded_sha256, sha256_of
+
+
+def draw(image28: np.ndarray) -> dict:
+    """An MNIST digit as a sketchpad would hand it over: dark ink on a white 280x280 canvas."""
+    ink = 255 - np.kron(image28, np.ones((10, 10), np.uint8))
+    return {"background": None, "layers": [], "composite": np.dstack([ink, ink, ink, np.full_like(ink, 255)])}
+
+
+def to_model_input(value: dict, fallback: np.ndarray) -> np.ndarray:
+    """What the app would save as the 28x28 image: the canvas through to_mnist, where it exists."""
+    try:
+        from digitpad.preprocessing import to_mnist
+    except ImportError:
+        return fallback
+    conversion = to_mnist(value)
+    return fallback if conversion.image is None else conversion.image
+
+
+def save_person(folder, mnist, per_digit: int, offset: int = 0) -> None:
+    """``per_digit`` MNIST test digits of each class, saved as a person would through the app."""
+    for d in range(10):
+        for i in np.flatnonzero(mnist.y_test == d)[offset : offset + per_digit]:
+            value = draw(mnist.x_test[i])
+            collect.save_digit(folder, value, to_model_input(value, mnist.x_test[i]), d, prediction=None)
+
+
+@pytest.fixture(scope="module")
+def sample(sample_mnist_path):
+    return load_mnist(sample_mnist_path)
+
+
+@pytest.fixture(scope="module")
+def base_model(tmp_path_factory, sample_mnist_path):
+    """The shipped model when there is one; otherwise a --dry-run model made here."""
+    if DEFAULT_MODEL_PATH.is_file() and recorded_sha256(DEFAULT_MODEL_PATH) == sha256_of(DEFAULT_MODEL_PATH):
+        return DEFAULT_MODEL_PATH
+    out = tmp_path_factory.mktemp("base")
+    assert train_model.main(["--dry-run", "--data", str(sample_mnist_path), "--out", str(out), "--seed", "5"]) == 0
+    return out / "digitpad.keras"
+
+
+@pytest.fixture(scope="module")
+def person(tmp_path_factory, sample):
+    folder = tmp_path_factory.mktemp("person")
+    save_person(folder, sample, per_digit=3)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory, base_model, person, sample_mnist_path):
+    """A real fine-tune: 30 saved digits, 200 MNIST images mixed in, one epoch."""
+    out = tmp_path_factory.mktemp("tuned")
+    base_sha = sha256_of(base_model)
+    code = train_model.main(["--fine-tune", "--extra-data", str(person), "--model", str(base_model),
+                             "--data", str(sample_mnist_path), "--out", str(out),
+                             "--epochs", "1", "--mnist-mix", "200", "--seed", "3"])
+    assert code == 0
+    assert sha256_of(base_model) == base_sha, "the model it started from is untouched"
+    return out
+
+
+def test_fine_tune_writes_before_after_report(tuned, base_model, person, capsys):
+    report = json.loads((tuned / "fine_tune.json").read_text())
+    for when in ("before", "after"):
+        assert 0.0 <= report[when]["mnist_test_accuracy"] <= 1.0
+        assert 0.0 <= report[when]["heldout_accuracy"] <= 1.0
+        assert len(report[when]["heldout_predictions"]) == report["n_heldout"]
+    assert report["n_mnist_test"] == 500  # the sample's test set
+    assert report["n_heldout"] == 8 and report["n_personal_train"] == 22  # round(0.25 * 30)
+    assert sum(d["n"] for d in report["heldout_per_digit"].values()) == 8
+    assert report["base_model"]["sha256"] == sha256_of(base_model)
+    assert report["config"]["fine_tune"] is True and report["config"]["epochs"] == 1
+    assert report["config"]["mnist_mix"] == 200 and report["config"]["seed"] == 3
+    training = report["training"]
+    assert training["epochs_run"] == 1 and training["n_mnist_mix"] == 200
+    # The person's 22 training digits make up a quarter of the mix: 22 x 3 next to 200.
+    assert training["personal_repeats"] == 3
+
+
+def test_fine_tuned_model_is_small_verified_and_matches_its_report(tuned, base_model):
+    from digitpad.predictor import Predictor
+
+    path = tuned / "digitpad.keras"
+    assert path.stat().st_size < 1.2 * base_model.stat().st_size, "no optimizer state in the file"
+    predictor = Predictor.load(path)  # SHA-256 checked against the metrics.json beside it
+    assert all(layer.trainable for layer in predictor.model.layers), "saved trainable, as it came"
+    metrics = json.loads((tuned / "metrics.json").read_text())
+    report = json.loads((tuned / "fine_tune.json").read_text())
+    assert metrics["test_accuracy"] == report["after"]["mnist_test_accuracy"]
+    assert metrics["model"]["sha256"] == report["model"]["sha256"] == sha256_of(path)
+    assert metrics["config"]["fine_tune"] is True
+    for name in ("confusion.png", "samples.png", "misclassified.png"):
+        assert (tuned / name).is_file()
+    assert not list(tuned.glob(".fine-tune-*")), "the temporary folder is cleaned up"
+
+
+def test_too_few_digits_are_refused_politely(tmp_path, sample, base_model, sample_mnist_path, capsys):
+    save_person(tmp_path / "few", sample, per_digit=1, offset=10)
+    for path in sorted((tmp_path / "few").glob("*.json"))[MIN_DIGITS - 4 :]:
+        path.unlink()  # 6 digits left
+    collect.export_npz(tmp_path / "few", tmp_path / "few.npz", test_fraction=0)
+    for extra in (tmp_path / "few", tmp_path / "few.npz"):
+        out = tmp_path / "out"
+        code = train_model.main(["--fine-tune", "--extra-data", str(extra), "--model", str(base_model),
+                                 "--data", str(sample_mnist_path), "--out", str(out)])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and "holds 6 labelled digits" in err and "at least 10" in err
+        assert "Traceback" not in err
+        assert not out.exists(), "nothing is written"
+
+
+def test_missing_model_or_data_is_refused_politely(tmp_path, person, capsys):
+    code = train_model.main(["--fine-tune", "--extra-data", str(person), "--model", str(tmp_path / "none.keras")])
+    assert code == 2 and "No model at" in capsys.readouterr().err
+    code = train_model.main(["--fine-tune", "--extra-data", str(tmp_path / "nowhere")])
+    assert code == 2 and "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        train_model.main(["--fine-tune"])
+    assert exit_info.value.code == 2 and "--fine-tune needs --extra-data" in capsys.readouterr().err
+
+
+def test_holdout_split_is_disjoint_stratified_and_seeded():
+    labels = np.repeat(np.arange(10), 4)  # 4 of each digit
+    train, held = holdout_split(labels, 0.25, seed=0)
+    assert len(held) == 10 and len(train) == 30
+    assert sorted(np.concatenate([train, held]).tolist()) == list(range(40))
+    assert np.bincount(labels[held], minlength=10).tolist() == [1] * 10  # one of each
+    again = holdout_split(labels, 0.25, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip((train, held), again))
+    assert not np.array_equal(held, holdout_split(labels, 0.25, seed=1)[1])
+    uneven = np.array([7] * 12 + [1])  # a digit seen once stays in training
+    train, held = holdout_split(uneven, 0.25, seed=0)
+    assert 12 in train and len(held) == 3
+    with pytest.raises(NotEnoughDigits, match="holds 9 labelled digits"):
+        holdout_split(np.arange(9) % 10, 0.25, seed=0)
+    with pytest.raises(NotEnoughDigits, match="leaves 2 to train on"):
+        holdout_split(labels[:10], 0.8, seed=0)
+
+
+def test_extra_data_in_a_full_training_run(tmp_path, person, sample_mnist_path, capsys):
+    out = tmp_path / "full"
+    code = train_model.main(["--dry-run", "--extra-data", str(person), "--data", str(sample_mnist_path),
+                             "--out", str(out), "--seed", "7"])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["training"]["n_extra"] == 30
+    assert metrics["config"]["extra_data"] == str(person)
+    assert metrics["n_test"] == 300, "the test set stays MNIST's"
+    assert "extra data: 30 digits" in capsys.readouterr().out
