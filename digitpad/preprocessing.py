@@ -1,0 +1,667 @@
+"""Any canvas, photo, array or file -> MNIST's 28x28 format.
+
+MNIST digits were fitted into a 20x20 box (aspect ratio kept, anti-aliased), then placed in a
+28x28 field so that their centre of mass is at the centre; white ink on black. ``to_mnist`` makes
+the same thing out of whatever a person gives us, in two stages:
+
+1. **Locate**, on a copy box-downsampled to a long side of about ``LOCATE_SIZE`` px: composite any
+   transparency onto a contrasting backdrop, detect the polarity (dark ink on light paper, or a
+   dark-mode canvas), estimate the background (flat for a canvas; a smooth local maximum for a
+   photo, which removes lamp gradients), threshold the contrast (Otsu), label the connected
+   components, drop specks far smaller than the digit, and take the digit's bounding box.
+2. **Render**, on the original pixels inside that box only: resample so that the digit's long
+   side is ``WORK_SIZE`` px (4x MNIST's 20), threshold, bring a much too thick or too thin stroke
+   towards MNIST's width, then area-average the binary image down to the 20 px box. Binary at 4x
+   and area-averaged is how MNIST got its grey edges (anti-aliased binary NIST scans).
+
+Nothing runs over the full-resolution image except Pillow's C loops (convert, reduce, crop), so
+an 800x800 canvas converts in about a millisecond; JPEG photos are decoded at reduced scale with
+``draft()``. Measured numbers: ``scripts/benchmark_conversion.py``.
+
+Entry points: :func:`to_mnist` (returns a :class:`Conversion`) and :func:`load_image`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageChops, ImageOps
+from scipy import ndimage
+
+log = logging.getLogger(__name__)
+
+IMAGE_SIZE = 28  # MNIST's field
+BOX_SIZE = 20  # MNIST's digits fit a 20x20 box
+WORK_SIZE = 4 * BOX_SIZE  # digit long side while thresholding and fixing the stroke width
+LOCATE_SIZE = 160  # long side of the copy the digit is located on
+JPEG_DRAFT_SIZE = 1024  # JPEGs are decoded at the smallest 1/2^n scale with a long side >= this
+MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression bombs)
+
+MIN_CONTRAST = 0.12  # ink must be at least this much darker than its background, as a fraction
+THRESHOLD_FLOOR = 0.06  # lowest contrast threshold Otsu may pick (paper texture, JPEG noise)
+FLAT_FRACTION = 0.25  # a background with this share of pixels at one grey level is a canvas
+BACKGROUND_WINDOW = 1 / 3  # local-maximum window for a photo's background, of the long side
+KEEP_FRACTION = 0.2  # a component with this share of the largest one's ink is kept anywhere
+NEAR_FRACTION = 0.02  # a smaller one is kept only when it lies near the digit ...
+NEAR_GAP = 0.25  # ... within this fraction of the digit's long side
+DOT_RATIO = 2.5  # ink whose extent is under this many stroke widths is a dot, not a digit
+# A stroke thinner than MIN_WORK_STROKE working pixels is thresholded at up to MAX_FINE times the
+# working resolution, so that it stays one connected line. Its width is estimated when locating
+# as ink area / (INK_LENGTH * long side): MNIST's strokes are about 2.2 long sides long in all.
+MIN_WORK_STROKE = 2.0
+MAX_FINE = 4
+INK_LENGTH = 2.2
+
+# MNIST's stroke width relative to the digit's long side, measured with stroke_width() on the
+# 10,000 test digits upsampled 4x and thresholded at 0.5 like the render stage does
+# (scripts/benchmark_conversion.py prints the measurement): median 0.117, 10th percentile
+# 0.083, 90th 0.165. Strokes outside [THIN, THICK] are brought to MNIST_STROKE; strokes inside
+# are left alone, as MNIST's own variety is what the model learned.
+MNIST_STROKE = 0.117
+THIN_STROKE = 0.065
+THICK_STROKE = 0.19
+
+EMPTY = "draw a digit"
+FAINT = "no digit found: too little contrast"
+DOT = "no digit found: only a dot"
+
+
+class ImageError(ValueError):
+    """Not a readable image: the message says what is wrong and what to give instead."""
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """The result of :func:`to_mnist`."""
+
+    image: np.ndarray | None  # (28, 28) float32 in [0, 1], white ink on black; None: no digit
+    reason: str | None  # None when image is set; else a short reason for the user
+
+
+@dataclass(frozen=True)
+class _Planes:
+    """The input as 8-bit grey planes, at full resolution and reduced for locating."""
+
+    luminance: Image.Image | None  # "L", premultiplied by alpha; None when colour says it all
+    alpha: Image.Image | None  # "L"; None when opaque
+    colour: float | None  # the one grey of every opaque pixel (a brush layer), in [0, 1]
+    factor: int  # full-resolution pixels per reduced pixel
+    small_luminance: Image.Image | None  # the same planes reduced by factor
+    small_alpha: Image.Image | None
+
+
+@dataclass(frozen=True)
+class _Located:
+    """What the locate stage found."""
+
+    box: tuple[int, int, int, int]  # (left, top, right, bottom) of the digit, full resolution
+    keep: np.ndarray  # (h, w) bool, reduced resolution: the kept components, dilated
+    background: np.ndarray | float  # (h, w) float32 or one grey, after any flip
+    backdrop: float  # grey that transparent pixels are composited onto, in [0, 1]
+    flip: bool  # light ink on dark: invert after compositing
+    stroke: float  # estimated stroke width, full-resolution px
+
+
+def to_mnist(source) -> Conversion:
+    """Any image -> :class:`Conversion` with MNIST's (28, 28) float32 image, or why not.
+
+    ``source``: a Gradio sketchpad/ImageEditor value (dict with ``background``, ``layers``,
+    ``composite``), a PIL image in any mode, a numpy array ((H, W), (H, W, 1|2|3|4); bool, int or
+    float in [0, 1] or [0, 255]), a file path, bytes or a binary file object.
+
+    Raises :class:`ImageError` when ``source`` is not a readable image; never anything else.
+    """
+    try:
+        if isinstance(source, dict):
+            return _convert_editor(source)
+        image = _as_image(source)
+        return EMPTY_CONVERSION if image is None else _convert(image)
+    except ImageError:
+        raise
+    except MemoryError as error:
+        raise ImageError("the image is too large to convert; send a smaller one") from error
+    except Exception as error:  # a bug must not take the app down; say so and log it
+        log.exception("conversion failed")
+        raise ImageError(f"could not convert this image ({type(error).__name__}: {error})") from error
+
+
+EMPTY_CONVERSION = Conversion(image=None, reason=EMPTY)
+
+
+def load_image(source, *, draft_size: int | None = None) -> Image.Image:
+    """A file path, bytes or binary file object -> a loaded PIL image.
+
+    The first frame of an animation, EXIF orientation applied. Images of more than MAX_PIXELS
+    pixels are refused from their header, before decoding. With ``draft_size``, a JPEG is decoded
+    at the smallest 1/2, 1/4 or 1/8 scale whose long side is still at least that (fast).
+    Raises :class:`ImageError` with a message that says what to do.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) == 0:
+            raise ImageError("the file is empty; send a PNG or JPEG image")
+        fp, name = io.BytesIO(source), "the image"
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise ImageError(f"{path}: no such file")
+        if path.stat().st_size == 0:
+            raise ImageError(f"{path}: the file is empty; send a PNG or JPEG image")
+        fp, name = path, str(path)
+    elif hasattr(source, "read"):
+        fp, name = source, getattr(source, "name", "the image")
+    else:
+        raise ImageError(f"cannot read a {type(source).__name__} as an image file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+            image = Image.open(fp)
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(
+                    f"{name} has {width}x{height} pixels, more than {MAX_PIXELS:,}; "
+                    f"send a smaller image"
+                )
+            if draft_size and image.format == "JPEG" and max(width, height) > draft_size:
+                scale = draft_size / max(width, height)
+                image.draft("L" if image.mode in ("L", "RGB") else None,
+                            (math.ceil(width * scale), math.ceil(height * scale)))
+            image.load()
+    except ImageError:
+        raise
+    except Exception as error:  # Pillow's decoders raise many kinds for malformed data
+        raise ImageError(
+            f"{name} is not a readable image ({type(error).__name__}: {error}); "
+            f"send a PNG or JPEG file"
+        ) from error
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception as error:  # a malformed EXIF block: keep the pixels as stored
+        log.warning("ignoring unreadable EXIF orientation of %s: %s", name, error)
+        return image
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Typical stroke width, in pixels, of a (H, W) bool image of strokes; 0 when empty."""
+    if not mask.any():
+        return 0.0
+    return _width_from_distance(ndimage.distance_transform_edt(np.pad(mask, 1)), mask)
+
+
+def _width_from_distance(distance: np.ndarray, mask: np.ndarray) -> float:
+    """Across a band w pixels wide, the distances to the background run 1, 2, ..., 2, 1, whose
+    mean is w/4 + 1/2: so w = 4 * mean - 2 (exact for bands, consistent for strokes).
+    ``distance`` is the Euclidean distance transform of ``mask`` padded by one pixel."""
+    return max(1.0, 4.0 * float(distance[1:-1, 1:-1][mask].mean()) - 2.0)
+
+
+# --- input forms ------------------------------------------------------------------------------
+
+
+def _convert_editor(value: dict) -> Conversion:
+    """A Gradio sketchpad/ImageEditor value: the strokes if there are any, else the composite
+    (the strokes over the background), else the background (an uploaded photo)."""
+    layers = [layer for layer in (value.get("layers") or []) if layer is not None]
+    candidates = []
+    if layers:
+        candidates.append(lambda: _merge_layers(layers))
+    candidates.append(lambda: _as_image(value.get("composite")))
+    candidates.append(lambda: _as_image(value.get("background")))
+    reason = None
+    for candidate in candidates:
+        image = candidate()
+        if image is None:
+            continue
+        conversion = _convert(image)
+        if conversion.image is not None:
+            return conversion
+        if reason is None or reason == EMPTY:
+            reason = conversion.reason
+    return Conversion(image=None, reason=reason or EMPTY)
+
+
+def _merge_layers(layers: list) -> Image.Image | None:
+    images = [image for image in map(_as_image, layers) if image is not None]
+    if len(images) <= 1:
+        return images[0] if images else None
+    merged = images[0].convert("RGBA")
+    for image in images[1:]:
+        if image.size == merged.size:
+            merged = Image.alpha_composite(merged, image.convert("RGBA"))
+    return merged
+
+
+def _as_image(source) -> Image.Image | None:
+    """Any accepted form -> a PIL image, or None when there is nothing (None, an empty array)."""
+    if source is None:
+        return None
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, np.ndarray):
+        return _array_to_image(source)
+    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(source, "read"):
+        return load_image(source, draft_size=JPEG_DRAFT_SIZE)
+    if isinstance(source, (list, tuple)):
+        try:
+            array = np.asarray(source)
+        except (ValueError, TypeError) as error:
+            raise ImageError(f"cannot read this {type(source).__name__} as an image") from error
+        return _array_to_image(array)
+    raise ImageError(
+        f"cannot read a {type(source).__name__} as an image; give a file path, bytes, "
+        f"a PIL image, a numpy array or a sketchpad value"
+    )
+
+
+ARRAY_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+
+
+def _array_to_image(array: np.ndarray) -> Image.Image | None:
+    """(H, W) or (H, W, C) with C in 1..4, any real dtype, [0, 1] or [0, 255] or wider."""
+    if array.dtype.kind not in "biuf":
+        raise ImageError(f"cannot read an array of {array.dtype} as an image; use numbers")
+    if array.size == 0:
+        return None
+    while array.ndim > 2 and array.shape[0] == 1:  # (1, H, W[, C]) batch of one
+        array = array[0]
+    if array.ndim == 3 and array.shape[-1] not in ARRAY_MODES and array.shape[0] in ARRAY_MODES:
+        array = np.moveaxis(array, 0, -1)  # channels first
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in ARRAY_MODES):
+        raise ImageError(
+            f"cannot read an array of shape {array.shape} as an image; "
+            f"give (H, W) or (H, W, C) with 1 to 4 channels"
+        )
+    height, width = array.shape[:2]
+    if height * width > MAX_PIXELS:
+        raise ImageError(f"the image has {width}x{height} pixels, more than {MAX_PIXELS:,}")
+    pixels = _to_uint8(array)
+    mode = "L" if pixels.ndim == 2 else ARRAY_MODES[pixels.shape[-1]]
+    return Image.fromarray(np.ascontiguousarray(pixels), mode=mode)
+
+
+def _to_uint8(array: np.ndarray) -> np.ndarray:
+    """Scale to 0..255: bool, [0, 1] floats, [0, 255], 16-bit, else min-max."""
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == bool:
+        return array.astype(np.uint8) * 255
+    values = array.astype(np.float64) if array.dtype.kind == "f" else array
+    if values.dtype.kind == "f":
+        values = np.where(np.isfinite(values), values, 0.0)
+    low, high = float(values.min()), float(values.max())
+    if low >= 0 and high <= 1 and array.dtype.kind == "f":
+        scaled = values * 255.0
+    elif low >= 0 and high <= 255:
+        scaled = values
+    elif low >= 0 and high <= 65535:
+        scaled = values / 257.0
+    elif high > low:
+        scaled = (values.astype(np.float64) - low) * (255.0 / (high - low))
+    else:
+        scaled = np.zeros(values.shape)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def _planes(image: Image.Image) -> _Planes | None:
+    """Any PIL mode -> grey planes; None when fully transparent."""
+    mode = image.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        image = Image.fromarray(_to_uint8(np.asarray(image)))
+    elif mode == "1":
+        image = image.convert("L")
+    elif mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif mode in ("PA", "La", "RGBa"):
+        image = image.convert("RGBA")
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        try:
+            image = image.convert("RGB")  # CMYK, YCbCr, RGBX, HSV ...
+        except (ValueError, OSError) as error:
+            raise ImageError(f"cannot convert an image of mode {mode} to grey levels") from error
+    factor = max(1, math.ceil(max(image.size) / LOCATE_SIZE))
+    if image.mode in ("L", "RGB"):
+        luminance = image.convert("L") if image.mode == "RGB" else image
+        return _Planes(luminance, None, None, factor, luminance.reduce(factor), None)
+
+    alpha = image.getchannel("A")
+    small_alpha = alpha.reduce(factor)
+    low, high = small_alpha.getextrema()
+    if high == 0:
+        return None
+    if low >= 250:  # opaque
+        luminance = image.convert("L")
+        return _Planes(luminance, None, None, factor, luminance.reduce(factor), None)
+    # A brush layer has one colour under all its opaque pixels: then alpha alone is the ink, and
+    # the colour under transparent pixels (often black, whatever the brush) cannot leak in.
+    # Checked on a nearest-neighbour sample, which costs next to nothing.
+    sample = image.resize(small_alpha.size, Image.Resampling.NEAREST)
+    opaque = np.asarray(sample.convert("L"))[np.asarray(sample.getchannel("A")) >= 230]
+    if opaque.size and int(opaque.max()) - int(opaque.min()) <= 24:
+        colour = float(np.median(opaque)) / 255
+        return _Planes(None, alpha, colour, factor, None, small_alpha)
+    luminance = image.convert("L") if image.mode == "RGBA" else image.getchannel("L")
+    premultiplied = ImageChops.multiply(luminance, alpha)
+    return _Planes(premultiplied, alpha, None, factor, premultiplied.reduce(factor), small_alpha)
+
+
+def _grey(
+    luminance: Image.Image | None, alpha: Image.Image | None, colour: float | None, backdrop: float
+) -> np.ndarray:
+    """Grey planes -> (H, W) float32 grey in [0, 1], transparency composited onto backdrop."""
+    if alpha is None:
+        return np.asarray(luminance, dtype=np.float32) * np.float32(1 / 255)
+    coverage = np.asarray(alpha, dtype=np.float32) * np.float32(1 / 255)
+    if colour is not None:
+        return np.float32(backdrop) + coverage * np.float32(colour - backdrop)
+    premultiplied = np.asarray(luminance, dtype=np.float32) * np.float32(1 / 255)
+    return premultiplied + (1.0 - coverage) * np.float32(backdrop)
+
+
+# --- the conversion ---------------------------------------------------------------------------
+
+
+def _convert(image: Image.Image) -> Conversion:
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"the image has {width}x{height} pixels, more than {MAX_PIXELS:,}")
+    if width == 0 or height == 0:
+        return EMPTY_CONVERSION
+    planes = _planes(image)
+    if planes is None:
+        return EMPTY_CONVERSION
+    located = _locate(planes)
+    if isinstance(located, str):
+        return Conversion(image=None, reason=located)
+    return _render(planes, located)
+
+
+def _backdrop(planes: _Planes) -> float:
+    """Transparent pixels are background: composite them onto a grey that contrasts with the
+    opaque ones (dark strokes onto white, light strokes onto black), so a transparent PNG works
+    whatever colour its hidden pixels have."""
+    if planes.alpha is None:
+        return 1.0
+    if planes.colour is not None:
+        return 1.0 if planes.colour < 0.5 else 0.0
+    coverage = np.asarray(planes.small_alpha, dtype=np.float32)
+    premultiplied = np.asarray(planes.small_luminance, dtype=np.float32)
+    opaque = coverage >= 128
+    if not opaque.any():
+        opaque = coverage > 0
+    colour = float(np.median(premultiplied[opaque] / coverage[opaque]))
+    return 1.0 if colour < 0.5 else 0.0
+
+
+def _locate(planes: _Planes) -> _Located | str:
+    """Find the digit on the reduced copy: its box, the components kept, the background."""
+    backdrop = _backdrop(planes)
+    grey = _grey(planes.small_luminance, planes.small_alpha, planes.colour, backdrop)  # (h, w)
+    histogram = np.bincount(_levels(grey).ravel(), minlength=256)
+    nonzero = np.flatnonzero(histogram)
+    if nonzero[-1] - nonzero[0] <= 4:  # one grey: an empty or all-ink canvas
+        return EMPTY
+    flat = _flat_level(histogram)
+    flip = _is_light_on_dark(grey, flat)
+    if flip:
+        grey = 1.0 - grey
+        flat = None if flat is None else 1.0 - flat
+    background = _background(grey, flat)
+    contrast = np.clip((background - grey) / np.maximum(background, 0.05), 0, 1)  # ink > 0
+    if contrast.max() < MIN_CONTRAST:
+        return FAINT
+    threshold, peak = _half_peak(contrast)
+    keep = _keep_components(contrast, max(threshold, THRESHOLD_FLOOR))
+    if keep is None:
+        return FAINT
+
+    rows, cols = np.nonzero(keep)
+    factor = planes.factor
+    width, height = (planes.alpha or planes.luminance).size
+    box = (
+        int(cols.min()) * factor,
+        int(rows.min()) * factor,
+        min((int(cols.max()) + 1) * factor, width),
+        min((int(rows.max()) + 1) * factor, height),
+    )
+    ink_area = float(contrast[keep].sum()) / peak * factor**2  # full-resolution px
+    stroke = ink_area / (INK_LENGTH * max(box[2] - box[0], box[3] - box[1]))
+    keep = ndimage.maximum_filter(keep.view(np.uint8), size=3).view(bool)  # a pixel of slack
+    return _Located(box=box, keep=keep, background=background, backdrop=backdrop, flip=flip,
+                    stroke=stroke)
+
+
+def _levels(grey: np.ndarray) -> np.ndarray:
+    """[0, 1] floats -> 0..255 uint8."""
+    return (grey * 255 + 0.5).astype(np.uint8)
+
+
+def _flat_level(histogram: np.ndarray) -> float | None:
+    """A canvas has one background grey, shared by a large share of its pixels: that grey, in
+    [0, 1]; None for anything else (a photo)."""
+    mode = int(np.argmax(histogram))
+    if histogram[max(mode - 1, 0): mode + 2].sum() >= FLAT_FRACTION * histogram.sum():
+        return mode / 255
+    return None
+
+
+def _is_light_on_dark(grey: np.ndarray, flat: float | None) -> bool:
+    """Light ink on a dark background?
+
+    On a canvas, the ink is on whichever side of the background grey holds more contrast
+    (pixels lighter vs darker than it, summed beyond a noise margin). On a photo the lighting
+    varies more than that across the image, so compare the extremes of each pixel's difference
+    from its neighbourhood instead: ink stands out sharply, lighting and vignetting do not."""
+    if flat is not None:
+        darker = float(np.clip(flat - grey - 0.05, 0, None).sum())
+        lighter = float(np.clip(grey - flat - 0.05, 0, None).sum())
+        return lighter > darker
+    size = max(3, round(max(grey.shape) / 8))
+    detail = grey - ndimage.uniform_filter(grey, size=size, mode="nearest")
+    low, high = np.percentile(detail, [0.2, 99.8])
+    return high > -low
+
+
+def _background(grey: np.ndarray, flat: float | None) -> np.ndarray | float:
+    """The paper's grey under the ink (ink dark on light): the canvas's grey, or for a photo,
+    whose background varies with the lighting, a local maximum over a window wider than any
+    stroke, smoothed."""
+    if flat is not None:
+        return flat
+    size = max(3, round(BACKGROUND_WINDOW * max(grey.shape)))
+    local = ndimage.maximum_filter(grey, size=size, mode="nearest")
+    return ndimage.uniform_filter(local, size=size, mode="nearest")
+
+
+def _half_peak(contrast: np.ndarray) -> tuple[float, float]:
+    """Half-way between the paper (the median contrast) and the ink (the mean of the strongest
+    0.2% of pixels, at least 8): the edge of an anti-aliased stroke on a clean canvas, and above
+    paper texture on a photo, where Otsu's threshold would split the texture instead."""
+    values = contrast.ravel()
+    count = min(values.size, max(8, values.size // 500))
+    peak = float(np.partition(values, values.size - count)[-count:].mean())
+    paper = float(np.median(values))
+    return paper + 0.5 * (peak - paper), peak
+
+
+def _keep_components(contrast: np.ndarray, threshold: float) -> np.ndarray | None:
+    """The digit's pixels: 8-connected components of the thresholded contrast, grown by
+    hysteresis (down to half the threshold) so a thin stroke is not cut into pieces; specks far
+    smaller than the largest component are dropped, the other strokes of the digit kept."""
+    labels, count = ndimage.label(contrast > threshold / 2, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return None
+    above = np.where(contrast > threshold, contrast, 0).ravel()
+    mass = np.bincount(labels.ravel(), weights=above, minlength=count + 1)[1:]  # (count,)
+    order = [int(i) for i in np.argsort(mass)[::-1] if mass[i] > 0]
+    if not order:
+        return None
+    boxes = ndimage.find_objects(labels)
+    largest = mass[order[0]]
+    kept = {order[0]}
+    rows, cols = boxes[order[0]]
+    top, bottom, left, right = rows.start, rows.stop, cols.start, cols.stop
+    changed = True
+    while changed:  # a stroke kept may bring another one near
+        changed = False
+        for i in order[1:]:
+            if i in kept or mass[i] < NEAR_FRACTION * largest:
+                continue
+            rows, cols = boxes[i]
+            gap = max(top - rows.stop, rows.start - bottom, left - cols.stop, cols.start - right, 0)
+            if mass[i] >= KEEP_FRACTION * largest or gap <= NEAR_GAP * max(bottom - top, right - left):
+                kept.add(i)
+                top, bottom = min(top, rows.start), max(bottom, rows.stop)
+                left, right = min(left, cols.start), max(right, cols.stop)
+                changed = True
+    lookup = np.zeros(count + 1, bool)
+    lookup[np.fromiter(kept, int) + 1] = True
+    return lookup[labels]
+
+
+def _render(planes: _Planes, located: _Located) -> Conversion:
+    """Crop the original pixels to the digit, threshold at 4x MNIST's scale (finer for thin
+    strokes), fix the stroke width, area-average into the 20 px box, centre by mass in 28x28."""
+    left, top, right, bottom = located.box
+    width, height = (planes.alpha or planes.luminance).size
+    long_side = max(right - left, bottom - top)
+    work_stroke = located.stroke * WORK_SIZE / long_side
+    fine = min(MAX_FINE, max(1, math.ceil(MIN_WORK_STROKE / max(work_stroke, 1e-3))))
+    scale = fine * WORK_SIZE / long_side
+    margin = math.ceil(0.15 * long_side) + planes.factor
+    crop = (max(left - margin, 0), max(top - margin, 0),
+            min(right + margin, width), min(bottom + margin, height))
+    size = (max(1, round((crop[2] - crop[0]) * scale)), max(1, round((crop[3] - crop[1]) * scale)))
+    filter_ = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+
+    def resample(plane: Image.Image | None) -> Image.Image | None:
+        return None if plane is None else plane.resize(size, filter_, box=crop, reducing_gap=3.0)
+
+    grey = _grey(resample(planes.luminance), resample(planes.alpha), planes.colour, located.backdrop)
+    if located.flip:
+        grey = 1.0 - grey  # (H, W) at working resolution
+    background = located.background
+    if isinstance(background, np.ndarray):
+        background = _resize_map(background, planes.factor, crop, size, Image.Resampling.BILINEAR)
+    contrast = np.clip((background - grey) / np.maximum(background, 0.05), 0, 1)
+
+    near = _resize_map(located.keep.view(np.uint8), planes.factor, crop, size, Image.Resampling.NEAREST) > 0
+    # Half-way between the background and the ink's peak: the edge of an anti-aliased stroke
+    # (exact for a clean canvas), and for strokes thinner than a working pixel, still their path.
+    paper = float(np.median(contrast[~near])) if not near.all() else 0.0
+    peak = float(np.percentile(contrast[near], 98)) if near.any() else 0.0
+    threshold = max(paper + 0.5 * (peak - paper), THRESHOLD_FLOOR)
+    ink = _components_touching(contrast > threshold, near)  # not the specks dropped when locating
+    if ink is None:
+        return Conversion(image=None, reason=FAINT)
+    if fine > 1:  # back to the working resolution, keeping every pixel a thin line touches
+        ink = np.asarray(Image.fromarray(ink.view(np.uint8) * 255).reduce(fine)) > 0
+    ink = _crop_to_ink(ink)
+    distance = ndimage.distance_transform_edt(np.pad(ink, 1))  # to the background, padded
+    width_px = _width_from_distance(distance, ink)
+    if max(ink.shape) < DOT_RATIO * width_px:
+        return Conversion(image=None, reason=DOT)
+    ink = _normalise_stroke(ink, distance, width_px)
+    return Conversion(image=_place(ink), reason=None)
+
+
+def _resize_map(values: np.ndarray, factor: int, crop: tuple, size: tuple, filter_) -> np.ndarray:
+    """A reduced-resolution map (float32 or uint8), cut to ``crop`` (a full-resolution box) and
+    resized to ``size``."""
+    image = Image.fromarray(values.astype(np.float32) if values.dtype != np.uint8 else values)
+    return np.asarray(image.resize(size, filter_, box=tuple(c / factor for c in crop)))
+
+
+def _components_touching(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray | None:
+    """The 8-connected components of ``mask`` that overlap ``seeds``; None if there are none."""
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    touched = np.zeros(count + 1, bool)
+    touched[np.unique(labels[seeds & mask])] = True
+    touched[0] = False
+    return touched[labels] if touched.any() else None
+
+
+def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
+    rows, cols = np.nonzero(ink)
+    return ink[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+
+
+def _normalise_stroke(ink: np.ndarray, distance: np.ndarray, width_px: float) -> np.ndarray:
+    """Bring a much too thick or too thin stroke to MNIST's width, relative to the digit's size.
+
+    Too thick: keep the pixels within half the target width of the stroke's skeleton, so every
+    part of the digit survives, however thin it was (eroding would delete the thin parts). Too
+    thin: grow the strokes by the missing width (``distance``: the padded distance transform)."""
+    long_side = max(ink.shape)
+    ratio = width_px / long_side
+    target = MNIST_STROKE * long_side
+    if ratio > THICK_STROKE:
+        # The skeleton at half resolution: half the iterations on a quarter of the pixels.
+        half = np.asarray(Image.fromarray(ink.view(np.uint8) * 255).reduce(2)) >= 128
+        skeleton = thin(half) if half.any() else half
+        skeleton = np.kron(skeleton, np.ones((2, 2), bool))[: ink.shape[0], : ink.shape[1]]
+        near = ndimage.distance_transform_edt(~skeleton) <= target / 2
+        return _crop_to_ink(ink & near) if (ink & near).any() else ink
+    if ratio < THIN_STROKE:
+        grow = (target - width_px) / 2
+        padded = np.pad(ink, math.ceil(grow) + 1)
+        return _crop_to_ink(ndimage.distance_transform_edt(~padded) <= grow)
+    return ink
+
+
+def thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning: (H, W) bool -> its one-pixel-wide, connected skeleton."""
+    image = np.pad(mask.astype(np.uint8), 1)
+    centre = image[1:-1, 1:-1]  # a view: removals update image
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = image
+            # Neighbours P2..P9, clockwise from north, of every interior pixel.
+            n = [p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:],
+                 p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2]]
+            count = sum(x.astype(np.int8) for x in n)
+            transitions = sum((n[i] < n[(i + 1) % 8]).view(np.int8) for i in range(8))
+            if step == 0:
+                side = (n[0] & n[2] & n[4]) | (n[2] & n[4] & n[6])
+            else:
+                side = (n[0] & n[2] & n[6]) | (n[0] & n[4] & n[6])
+            remove = (centre == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & (side == 0)
+            if remove.any():
+                centre[remove] = 0
+                changed = True
+        if not changed:
+            return centre.astype(bool)
+
+
+def _place(ink: np.ndarray) -> np.ndarray:
+    """Binary ink -> area-averaged into the 20 px box (aspect kept) -> 28x28 by centre of mass."""
+    height, width = ink.shape
+    scale = BOX_SIZE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    image = Image.fromarray(ink.astype(np.uint8) * 255, mode="L")
+    box = np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.float32) / 255  # (h, w)
+    total = box.sum()
+    rows = np.arange(box.shape[0], dtype=np.float32)
+    cols = np.arange(box.shape[1], dtype=np.float32)
+    centre_row = float(box.sum(axis=1) @ rows / total)
+    centre_col = float(box.sum(axis=0) @ cols / total)
+    # MNIST's centres of mass lie in [13.5, 14.5] (index coordinates): integer shift to 14.
+    top = math.floor(IMAGE_SIZE / 2 - centre_row + 0.5)
+    left = math.floor(IMAGE_SIZE / 2 - centre_col + 0.5)
+    out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    src_top, src_left = max(0, -top), max(0, -left)
+    dst_top, dst_left = max(0, top), max(0, left)
+    h = min(box.shape[0] - src_top, IMAGE_SIZE - dst_top)
+    w = min(box.shape[1] - src_left, IMAGE_SIZE - dst_left)
+    if h > 0 and w > 0:
+        out[dst_top: dst_top + h, dst_left: dst_left + w] = box[src_top: src_top + h,
+                                                              src_left: src_left + w]
+    return out
