@@ -75,8 +75,8 @@ def save_digit(folder: str | Path, original, image28, label: int, prediction=Non
     float in [0, 1], PNG/JPEG bytes, or a path to an image file. Stored losslessly as PNG.
     ``image28``: the model's input, (28, 28) float in [0, 1] (``Recognition.image``) or uint8.
     ``label``: the true digit, 0-9, as the person says.
-    ``prediction``: the model's answer, a :class:`digitpad.predictor.Prediction` (digit,
-    confidence and probabilities are kept), a plain int, or None.
+    ``prediction``: the model's answer, a :class:`digitpad.predictor.Prediction` or
+    ``Recognition`` (digit, confidence and probabilities are kept), a plain int, or None.
 
     Raises ValueError for a label outside 0-9 or an image that cannot be read, before anything
     is written.
@@ -124,6 +124,7 @@ def _check_label(label) -> int:
 
 
 def _read_prediction(prediction) -> tuple[int | None, float | None, list[float] | None]:
+    prediction = getattr(prediction, "prediction", prediction)  # a Recognition: its Prediction
     if prediction is None:
         return None, None, None
     probabilities = getattr(prediction, "probabilities", None)

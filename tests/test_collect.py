@@ -16,7 +16,7 @@ from PIL import Image
 
 from digitpad import REPO_DIR, collect
 from digitpad.data import DataError, load_mnist
-from digitpad.predictor import Prediction
+from digitpad.predictor import Prediction, Recognition
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -71,6 +71,9 @@ def test_record_and_files(tmp_path, digits):
     np.testing.assert_array_equal(collect.read_image28(image28), x[0])
     (only,) = collect.load_records(tmp_path)
     assert only.predicted == 3 and only.confidence == pytest.approx(0.82) and not only.correct
+    recognition = Recognition(image=x[0] / 255.0, prediction=Prediction(probabilities), message="")
+    path = collect.save_digit(tmp_path, canvas(x[0]), recognition.image, 3, recognition)
+    assert json.loads(path.read_text())["predicted"] == 3
 
 
 @pytest.mark.parametrize("kind", ["pil", "float_array", "gray_uint8", "bytes", "path"])
