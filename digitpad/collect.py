@@ -400,14 +400,17 @@ def summarise(folder: str | Path) -> str:
     """The text ``summary`` prints."""
     folder = Path(folder)
     records = load_records(folder)
-    tally = tally_records(records)
+    judged = [r for r in records if r.predicted is not None]  # saved with the model's answer
     counts = np.bincount([r.label for r in records], minlength=NUM_CLASSES)
     pending = len([p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")])
     lines = [
         f"{folder}: {len(records)} saved digits",
         "  per digit: " + " ".join(f"{d}:{n}" for d, n in enumerate(counts)),
-        "  " + format_tally(tally).replace("**", ""),
     ]
+    if judged:
+        lines.append("  " + format_tally(tally_records(judged)).replace("**", ""))
+    if len(judged) < len(records):
+        lines.append(f"  {len(records) - len(judged)} saved without the model's answer")
     if pending:
         lines.append(f"  {pending} unfinished temporary file(s) ignored (a save in progress or interrupted)")
     return "\n".join(lines)

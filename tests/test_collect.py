@@ -246,6 +246,11 @@ def test_summary_cli(tmp_path, digits, capsys):
     printed = capsys.readouterr().out
     assert "20 saved digits" in printed and "0:2 1:2" in printed
     assert "the model got 17 right (85%)" in printed and "Mistakes per digit: 0: 2, 2: 1." in printed
+    save_all(tmp_path, x[:3], y[:3])  # saved without the model's answer: not counted as mistakes
+    assert collect.main(["summary", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "23 saved digits" in printed and "the model got 17 right (85%)" in printed
+    assert "3 saved without the model's answer" in printed
 
 
 def test_tally_is_pure_and_counts(tmp_path, digits):
