@@ -1,0 +1,84 @@
+"""``python -m digitpad.predict``: the committed examples, --json, unreadable files, exit status."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH, REPO_DIR
+from digitpad.predict import main
+
+EXAMPLES = sorted((ASSETS_DIR / "examples").glob("*_[0-9].*"))
+pytestmark = pytest.mark.skipif(
+    not DEFAULT_MODEL_PATH.is_file(),
+    reason=f"no shipped model at {DEFAULT_MODEL_PATH}; create it with `python train_model.py`",
+)
+
+
+def expected_digit(path: Path) -> int:
+    return int(path.stem.rsplit("_", 1)[1])  # "photo_5.jpg" -> 5
+
+
+def test_examples_as_text(capsys):
+    assert main([str(p) for p in EXAMPLES]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(EXAMPLES)
+    for path, line in zip(EXAMPLES, lines):
+        assert line.startswith(f"{path}: {expected_digit(path)} ("), line
+        assert line.endswith("%)"), line  # sure: no "not sure" suffix
+
+
+def test_examples_as_json(capsys):
+    assert main(["--json", *map(str, EXAMPLES)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["file"] for r in records] == [str(p) for p in EXAMPLES]
+    for path, record in zip(EXAMPLES, records):
+        assert {"file", "digit", "confidence", "probabilities"} <= set(record)
+        assert record["digit"] == expected_digit(path)
+        assert len(record["probabilities"]) == 10
+        assert sum(record["probabilities"]) == pytest.approx(1, abs=1e-4)
+        assert record["confidence"] == pytest.approx(max(record["probabilities"]))
+
+
+def test_no_digit_is_null(tmp_path, capsys):
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((300, 300), 255, np.uint8)).save(blank)
+    assert main(["--json", str(blank)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["digit"] is None and record["probabilities"] is None
+    assert record["message"] == "draw a digit"
+
+
+def test_unreadable_files_are_reported_and_the_others_processed(tmp_path, capsys):
+    notes = tmp_path / "notes.png"
+    notes.write_text("not an image")
+    missing = tmp_path / "missing.png"
+    assert main([str(notes), str(EXAMPLES[0]), str(missing)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [line for line in captured.out.splitlines()
+                                         if line.startswith(str(EXAMPLES[0]))]
+    assert len(captured.out.splitlines()) == 1
+    assert f"{notes}: " in captured.err and "not a readable image" in captured.err
+    assert f"{missing}: " in captured.err and "no such file" in captured.err
+
+
+def test_missing_model_exits_2(tmp_path, capsys):
+    assert main(["--model", str(tmp_path / "none.keras"), str(EXAMPLES[0])]) == 2
+    assert "No model" in capsys.readouterr().err
+
+
+def test_module_entry_point():
+    """The real command line, in a fresh interpreter."""
+    result = subprocess.run(
+        [sys.executable, "-m", "digitpad.predict", "--json", str(EXAMPLES[0]), "missing.png"],
+        cwd=REPO_DIR, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["digit"] == expected_digit(EXAMPLES[0])
+    assert "missing.png: " in result.stderr

@@ -1,0 +1,117 @@
+"""digitpad.predictor with the shipped model: the examples, batches, threads, "not sure", and a
+model file that is missing, damaged or not the one recorded."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH
+from digitpad.predictor import (
+    SURE_MARGIN,
+    SURE_PROBABILITY,
+    ModelError,
+    Prediction,
+    Predictor,
+    load_keras_model,
+)
+from digitpad.preprocessing import EMPTY, ImageError
+
+EXAMPLES = sorted((ASSETS_DIR / "examples").glob("*_[0-9].*"))
+needs_model = pytest.mark.skipif(
+    not DEFAULT_MODEL_PATH.is_file(),
+    reason=f"no shipped model at {DEFAULT_MODEL_PATH}; create it with `python train_model.py`",
+)
+
+
+def expected_digit(path: Path) -> int:
+    return int(path.stem.rsplit("_", 1)[1])  # "photo_5.jpg" -> 5
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    return Predictor.load()  # verified against assets/metrics.json
+
+
+def test_there_are_examples():
+    assert len(EXAMPLES) >= 5
+
+
+@needs_model
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_examples_are_recognised(predictor, path):
+    recognition = predictor.recognise(path)
+    assert recognition.digit == expected_digit(path), recognition.message
+    assert recognition.image.shape == (28, 28) and recognition.prediction.sure
+
+
+@needs_model
+def test_batch_gives_probabilities(predictor):
+    probabilities = predictor.predict_batch(np.zeros((3, 28, 28), np.float32))
+    assert probabilities.shape == (3, 10)
+    assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+
+
+@needs_model
+def test_nothing_drawn_is_not_guessed(predictor):
+    recognition = predictor.recognise(np.full((400, 400), 255, np.uint8))
+    assert recognition.prediction is None and recognition.image is None
+    assert recognition.digit is None and recognition.message == EMPTY
+
+
+@needs_model
+def test_unreadable_input_raises_image_error(predictor):
+    with pytest.raises(ImageError):
+        predictor.recognise(b"not an image")
+
+
+@needs_model
+def test_threads_get_the_same_answers(predictor):
+    sources = [np.asarray(Image.open(path)) for path in EXAMPLES]
+    expected = [predictor.recognise(s).prediction.probabilities for s in sources]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(predictor.recognise, sources * 4))
+    for i, recognition in enumerate(results):
+        np.testing.assert_allclose(recognition.prediction.probabilities,
+                                   expected[i % len(sources)], atol=1e-5)
+
+
+def test_sure_needs_a_high_and_clear_top():
+    clear = Prediction(np.array([0.01] * 7 + [0.93, 0.0, 0.0], np.float32))
+    assert clear.sure and clear.digit == 7 and clear.verdict == "7, 93% sure"
+    low = SURE_PROBABILITY - 0.05
+    close = Prediction(np.array([0, 0, 0, 0, low, 0, 0, 0, 0, 1 - low], np.float32))
+    assert not close.sure
+    assert close.verdict in ("not sure: 4 or 9?", "not sure: 9 or 4?")
+    top = max(SURE_PROBABILITY, 0.5 + SURE_MARGIN / 2) + 0.01
+    clear_enough = Prediction(np.array([top, 1 - top] + [0] * 8, np.float32))
+    assert clear_enough.sure
+    assert set(clear.as_label()) == {str(d) for d in range(10)}
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(ModelError, match="No model"):
+        load_keras_model(tmp_path / "digitpad.keras")
+
+
+def test_damaged_model_file(tmp_path):
+    path = tmp_path / "digitpad.keras"
+    path.write_bytes(b"not a zip file")
+    with pytest.raises(ModelError, match="corrupt"):
+        load_keras_model(path, verify=False)
+
+
+@needs_model
+def test_model_that_is_not_the_recorded_one(tmp_path):
+    path = tmp_path / "digitpad.keras"
+    shutil.copy(DEFAULT_MODEL_PATH, path)
+    record = {"model": {"file": "digitpad.keras", "sha256": "0" * 64}}
+    (tmp_path / "metrics.json").write_text(json.dumps(record))
+    with pytest.raises(ModelError, match="does not match"):
+        load_keras_model(path)
