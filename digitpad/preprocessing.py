@@ -7,15 +7,17 @@ the same thing out of whatever a person gives us, in two stages:
 1. **Locate**, on a copy box-downsampled to a long side of about ``LOCATE_SIZE`` px: composite any
    transparency onto a contrasting backdrop, detect the polarity (dark ink on light paper, or a
    dark-mode canvas), estimate the background (flat for a canvas; a smooth local maximum for a
-   photo, which removes lamp gradients), threshold the contrast (Otsu), label the connected
-   components, drop specks far smaller than the digit, and take the digit's bounding box.
+   photo, which removes lamp gradients and vignetting), threshold the contrast half-way to the
+   ink's peak, label the connected components, drop specks and stray dots, and take the digit's
+   bounding box.
 2. **Render**, on the original pixels inside that box only: resample so that the digit's long
-   side is ``WORK_SIZE`` px (4x MNIST's 20), threshold, bring a much too thick or too thin stroke
-   towards MNIST's width, then area-average the binary image down to the 20 px box. Binary at 4x
-   and area-averaged is how MNIST got its grey edges (anti-aliased binary NIST scans).
+   side is ``WORK_SIZE`` px (4x MNIST's 20; finer for hairlines), threshold, bring a much too
+   thick or too thin stroke to MNIST's width, then area-average the binary image down to the
+   20 px box and centre it by mass. Binary at 4x and area-averaged is how MNIST got its grey
+   edges (anti-aliased binary NIST scans).
 
 Nothing runs over the full-resolution image except Pillow's C loops (convert, reduce, crop), so
-an 800x800 canvas converts in about a millisecond; JPEG photos are decoded at reduced scale with
+an 800x800 canvas converts in a few milliseconds; JPEG photos are decoded at reduced scale with
 ``draft()``. Measured numbers: ``scripts/benchmark_conversion.py``.
 
 Entry points: :func:`to_mnist` (returns a :class:`Conversion`) and :func:`load_image`.
@@ -44,13 +46,14 @@ LOCATE_SIZE = 160  # long side of the copy the digit is located on
 JPEG_DRAFT_SIZE = 1024  # JPEGs are decoded at the smallest 1/2^n scale with a long side >= this
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression bombs)
 
-MIN_CONTRAST = 0.12  # ink must be at least this much darker than its background, as a fraction
-THRESHOLD_FLOOR = 0.06  # lowest contrast threshold Otsu may pick (paper texture, JPEG noise)
+MIN_CONTRAST = 0.12  # the ink's peak must be this much darker than its background (a fraction)
+THRESHOLD_FLOOR = 0.06  # lowest contrast threshold ever used (paper texture, JPEG noise)
 FLAT_FRACTION = 0.25  # a background with this share of pixels at one grey level is a canvas
-BACKGROUND_WINDOW = 1 / 3  # local-maximum window for a photo's background, of the long side
+BACKGROUND_WINDOW = 1 / 6  # closing window for a photo's background, of the long side
 KEEP_FRACTION = 0.2  # a component with this share of the largest one's ink is kept anywhere
 NEAR_FRACTION = 0.02  # a smaller one is kept only when it lies near the digit ...
-NEAR_GAP = 0.25  # ... within this fraction of the digit's long side
+NEAR_GAP = 0.25  # ... within this fraction of the digit's long side, and is not a dot:
+SPECK_STROKES = 2.0  # round and at most this many stroke widths across
 DOT_RATIO = 2.5  # ink whose extent is under this many stroke widths is a dot, not a digit
 # A stroke thinner than MIN_WORK_STROKE working pixels is thresholded at up to MAX_FINE times the
 # working resolution, so that it stays one connected line. Its width is estimated when locating
@@ -68,6 +71,7 @@ MNIST_STROKE = 0.117
 THIN_STROKE = 0.065
 THICK_STROKE = 0.19
 
+# Why there is no digit, as the user reads it.
 EMPTY = "draw a digit"
 FAINT = "no digit found: too little contrast"
 DOT = "no digit found: only a dot"
@@ -83,6 +87,9 @@ class Conversion:
 
     image: np.ndarray | None  # (28, 28) float32 in [0, 1], white ink on black; None: no digit
     reason: str | None  # None when image is set; else a short reason for the user
+
+
+EMPTY_CONVERSION = Conversion(image=None, reason=EMPTY)
 
 
 @dataclass(frozen=True)
@@ -132,9 +139,6 @@ def to_mnist(source) -> Conversion:
         raise ImageError(f"could not convert this image ({type(error).__name__}: {error})") from error
 
 
-EMPTY_CONVERSION = Conversion(image=None, reason=EMPTY)
-
-
 def load_image(source, *, draft_size: int | None = None) -> Image.Image:
     """A file path, bytes or binary file object -> a loaded PIL image.
 
@@ -144,18 +148,19 @@ def load_image(source, *, draft_size: int | None = None) -> Image.Image:
     Raises :class:`ImageError` with a message that says what to do.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
+        fp, prefix = io.BytesIO(source), ""
         if len(source) == 0:
             raise ImageError("the file is empty; send a PNG or JPEG image")
-        fp, name = io.BytesIO(source), "the image"
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        fp, prefix = path, f"{path}: "
         if not path.is_file():
-            raise ImageError(f"{path}: no such file")
+            raise ImageError(f"{prefix}no such file")
         if path.stat().st_size == 0:
-            raise ImageError(f"{path}: the file is empty; send a PNG or JPEG image")
-        fp, name = path, str(path)
+            raise ImageError(f"{prefix}the file is empty; send a PNG or JPEG image")
     elif hasattr(source, "read"):
-        fp, name = source, getattr(source, "name", "the image")
+        name = getattr(source, "name", None)
+        fp, prefix = source, f"{name}: " if isinstance(name, str) else ""
     else:
         raise ImageError(f"cannot read a {type(source).__name__} as an image file")
     try:
@@ -165,7 +170,7 @@ def load_image(source, *, draft_size: int | None = None) -> Image.Image:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ImageError(
-                    f"{name} has {width}x{height} pixels, more than {MAX_PIXELS:,}; "
+                    f"{prefix}{width}x{height} pixels is more than {MAX_PIXELS:,}; "
                     f"send a smaller image"
                 )
             if draft_size and image.format == "JPEG" and max(width, height) > draft_size:
@@ -177,13 +182,13 @@ def load_image(source, *, draft_size: int | None = None) -> Image.Image:
         raise
     except Exception as error:  # Pillow's decoders raise many kinds for malformed data
         raise ImageError(
-            f"{name} is not a readable image ({type(error).__name__}: {error}); "
+            f"{prefix}not a readable image ({type(error).__name__}: {error}); "
             f"send a PNG or JPEG file"
         ) from error
     try:
         return ImageOps.exif_transpose(image)
     except Exception as error:  # a malformed EXIF block: keep the pixels as stored
-        log.warning("ignoring unreadable EXIF orientation of %s: %s", name, error)
+        log.warning("%signoring an unreadable EXIF orientation: %s", prefix, error)
         return image
 
 
@@ -207,7 +212,10 @@ def _width_from_distance(distance: np.ndarray, mask: np.ndarray) -> float:
 def _convert_editor(value: dict) -> Conversion:
     """A Gradio sketchpad/ImageEditor value: the strokes if there are any, else the composite
     (the strokes over the background), else the background (an uploaded photo)."""
-    layers = [layer for layer in (value.get("layers") or []) if layer is not None]
+    layers = value.get("layers")
+    if not isinstance(layers, (list, tuple)):
+        layers = [] if layers is None else [layers]  # one image instead of a list
+    layers = [layer for layer in layers if layer is not None]
     candidates = []
     if layers:
         candidates.append(lambda: _merge_layers(layers))
@@ -281,10 +289,8 @@ def _array_to_image(array: np.ndarray) -> Image.Image | None:
         )
     height, width = array.shape[:2]
     if height * width > MAX_PIXELS:
-        raise ImageError(f"the image has {width}x{height} pixels, more than {MAX_PIXELS:,}")
-    pixels = _to_uint8(array)
-    mode = "L" if pixels.ndim == 2 else ARRAY_MODES[pixels.shape[-1]]
-    return Image.fromarray(np.ascontiguousarray(pixels), mode=mode)
+        raise ImageError(f"{width}x{height} pixels is more than {MAX_PIXELS:,}; send a smaller image")
+    return Image.fromarray(np.ascontiguousarray(_to_uint8(array)))  # L, LA, RGB or RGBA
 
 
 def _to_uint8(array: np.ndarray) -> np.ndarray:
@@ -371,7 +377,7 @@ def _grey(
 def _convert(image: Image.Image) -> Conversion:
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageError(f"the image has {width}x{height} pixels, more than {MAX_PIXELS:,}")
+        raise ImageError(f"{width}x{height} pixels is more than {MAX_PIXELS:,}; send a smaller image")
     if width == 0 or height == 0:
         return EMPTY_CONVERSION
     planes = _planes(image)
@@ -409,16 +415,14 @@ def _locate(planes: _Planes) -> _Located | str:
     if nonzero[-1] - nonzero[0] <= 4:  # one grey: an empty or all-ink canvas
         return EMPTY
     flat = _flat_level(histogram)
-    flip = _is_light_on_dark(grey, flat)
+    flip, background = _polarity_and_background(grey, flat)
     if flip:
         grey = 1.0 - grey
-        flat = None if flat is None else 1.0 - flat
-    background = _background(grey, flat)
     contrast = np.clip((background - grey) / np.maximum(background, 0.05), 0, 1)  # ink > 0
     if contrast.max() < MIN_CONTRAST:
         return FAINT
     threshold, peak = _half_peak(contrast)
-    keep = _keep_components(contrast, max(threshold, THRESHOLD_FLOOR))
+    keep = _keep_components(contrast, max(threshold, THRESHOLD_FLOOR), peak)
     if keep is None:
         return FAINT
 
@@ -452,32 +456,31 @@ def _flat_level(histogram: np.ndarray) -> float | None:
     return None
 
 
-def _is_light_on_dark(grey: np.ndarray, flat: float | None) -> bool:
-    """Light ink on a dark background?
+def _polarity_and_background(grey: np.ndarray, flat: float | None) -> tuple[bool, object]:
+    """Is the ink light on a dark background? And the background's grey under the ink, after
+    flipping to dark ink on light: one grey for a canvas, a (h, w) map for a photo.
 
-    On a canvas, the ink is on whichever side of the background grey holds more contrast
-    (pixels lighter vs darker than it, summed beyond a noise margin). On a photo the lighting
-    varies more than that across the image, so compare the extremes of each pixel's difference
-    from its neighbourhood instead: ink stands out sharply, lighting and vignetting do not."""
+    The ink is on whichever side of the background holds more contrast (pixels lighter vs
+    darker than it, summed beyond a noise margin). On a canvas the background is its one grey.
+    On a photo the lighting varies, so the reference is a local median on a coarse copy: ink is
+    a minority everywhere, and the paper inside a 0 is still paper. Then a morphological closing
+    (a local maximum, then a local minimum, over a window wider than a stroke) removes the ink
+    and keeps the shading: smoothed, that is the background."""
     if flat is not None:
         darker = float(np.clip(flat - grey - 0.05, 0, None).sum())
         lighter = float(np.clip(grey - flat - 0.05, 0, None).sum())
-        return lighter > darker
-    size = max(3, round(max(grey.shape) / 8))
-    detail = grey - ndimage.uniform_filter(grey, size=size, mode="nearest")
-    low, high = np.percentile(detail, [0.2, 99.8])
-    return high > -low
-
-
-def _background(grey: np.ndarray, flat: float | None) -> np.ndarray | float:
-    """The paper's grey under the ink (ink dark on light): the canvas's grey, or for a photo,
-    whose background varies with the lighting, a local maximum over a window wider than any
-    stroke, smoothed."""
-    if flat is not None:
-        return flat
+        return lighter > darker, (1.0 - flat if lighter > darker else flat)
+    coarse = Image.fromarray(grey).reduce(4)
+    size = max(3, round(BACKGROUND_WINDOW * max(coarse.size)) | 1)
+    local = ndimage.median_filter(np.asarray(coarse), size=size, mode="nearest")
+    local = np.asarray(Image.fromarray(local).resize(grey.shape[::-1], Image.Resampling.BILINEAR))
+    darker = float(np.clip(local - grey - 0.05, 0, None).sum())
+    lighter = float(np.clip(grey - local - 0.05, 0, None).sum())
+    flip = lighter > darker
+    ink_dark = 1.0 - grey if flip else grey
     size = max(3, round(BACKGROUND_WINDOW * max(grey.shape)))
-    local = ndimage.maximum_filter(grey, size=size, mode="nearest")
-    return ndimage.uniform_filter(local, size=size, mode="nearest")
+    closed = ndimage.grey_closing(ink_dark, size=size, mode="nearest")
+    return flip, ndimage.uniform_filter(closed, size=max(3, size // 2), mode="nearest")
 
 
 def _half_peak(contrast: np.ndarray) -> tuple[float, float]:
@@ -491,10 +494,14 @@ def _half_peak(contrast: np.ndarray) -> tuple[float, float]:
     return paper + 0.5 * (peak - paper), peak
 
 
-def _keep_components(contrast: np.ndarray, threshold: float) -> np.ndarray | None:
+def _keep_components(contrast: np.ndarray, threshold: float, peak: float) -> np.ndarray | None:
     """The digit's pixels: 8-connected components of the thresholded contrast, grown by
-    hysteresis (down to half the threshold) so a thin stroke is not cut into pieces; specks far
-    smaller than the largest component are dropped, the other strokes of the digit kept."""
+    hysteresis (down to half the threshold) so a thin stroke is not cut into pieces.
+
+    The largest component is the digit. Another is kept when it holds a good share of the
+    digit's ink (a separate stroke: the bar of a 4, the top of a 5), or a smaller share but lies
+    near the digit, unless it is a dot: round and no wider than a couple of strokes (a stray tap
+    of the pen, a speck of dust)."""
     labels, count = ndimage.label(contrast > threshold / 2, structure=np.ones((3, 3), bool))
     if count == 0:
         return None
@@ -505,9 +512,16 @@ def _keep_components(contrast: np.ndarray, threshold: float) -> np.ndarray | Non
         return None
     boxes = ndimage.find_objects(labels)
     largest = mass[order[0]]
-    kept = {order[0]}
     rows, cols = boxes[order[0]]
     top, bottom, left, right = rows.start, rows.stop, cols.start, cols.stop
+    stroke = largest / peak / (INK_LENGTH * max(bottom - top, right - left))  # reduced px
+
+    def is_dot(i: int) -> bool:
+        rows, cols = boxes[i]
+        long, short = sorted((rows.stop - rows.start, cols.stop - cols.start), reverse=True)
+        return long <= max(2.0, SPECK_STROKES * stroke) and long <= 1.6 * short
+
+    kept = {order[0]}
     changed = True
     while changed:  # a stroke kept may bring another one near
         changed = False
@@ -516,7 +530,8 @@ def _keep_components(contrast: np.ndarray, threshold: float) -> np.ndarray | Non
                 continue
             rows, cols = boxes[i]
             gap = max(top - rows.stop, rows.start - bottom, left - cols.stop, cols.start - right, 0)
-            if mass[i] >= KEEP_FRACTION * largest or gap <= NEAR_GAP * max(bottom - top, right - left):
+            near = gap <= NEAR_GAP * max(bottom - top, right - left)
+            if mass[i] >= KEEP_FRACTION * largest or (near and not is_dot(i)):
                 kept.add(i)
                 top, bottom = min(top, rows.start), max(bottom, rows.stop)
                 left, right = min(left, cols.start), max(right, cols.stop)

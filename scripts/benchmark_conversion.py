@@ -1,0 +1,262 @@
+"""Measure the conversion: accuracy per kind of input against the naive way, latency, and the
+"sure" thresholds.
+
+    python scripts/make_eval_set.py                       # once: eval_data/ (a few minutes)
+    python scripts/benchmark_conversion.py                # -> table + bench_out/conversion.json
+
+With the shipped model (``assets/digitpad.keras``, through ``Predictor``) it reports:
+
+1. accuracy on MNIST test as given, on MNIST test passed through ``to_mnist`` (a round trip
+   that should cost almost nothing), and per subset of the evaluation set for ``to_mnist`` and
+   for the naive way (alpha flattened on white, grey, the whole image resized to 28x28,
+   inverted when light: what tutorials do). "No digit" counts as wrong;
+2. latency, p50 and p95, of ``Predictor.recognise`` on an 800x800 sketchpad value and on a
+   12-megapixel JPEG photo, next to ``model.predict`` and the predictor's direct call on one
+   28x28 image;
+3. coverage and accuracy of "sure" answers over a grid of (SURE_PROBABILITY, SURE_MARGIN), to
+   choose the constants in ``digitpad/predictor.py``;
+4. MNIST's stroke width relative to the digit's box (the constants in preprocessing.py).
+
+``--dry-run`` runs everything on a few images (a smoke test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from digitpad import DEFAULT_MODEL_PATH  # noqa: E402
+
+SURE_GRID_PROBABILITY = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+SURE_GRID_MARGIN = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH,
+                        help="(default: %(default)s)")
+    parser.add_argument("--no-verify-model", action="store_true")
+    parser.add_argument("--data", default="/work/shared/data/mnist.npz",
+                        help="MNIST .npz or IDX folder (default: %(default)s)")
+    parser.add_argument("--eval-data", type=Path, default=REPO_DIR / "eval_data",
+                        help="made by scripts/make_eval_set.py (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=REPO_DIR / "bench_out" / "conversion.json",
+                        help="results as JSON (default: %(default)s)")
+    parser.add_argument("--limit", type=int, default=None, help="images per subset (default: all)")
+    parser.add_argument("--repeats", type=int, default=200,
+                        help="timed calls per latency measurement (default: %(default)s)")
+    parser.add_argument("--dry-run", action="store_true", help="a few images, a few repeats")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.dry_run:
+        args.limit, args.repeats = args.limit or 10, min(args.repeats, 5)
+    from digitpad.data import load_mnist
+    from digitpad.predictor import Predictor
+
+    predictor = Predictor.load(args.model, verify=not args.no_verify_model)
+    mnist = load_mnist(args.data)
+    results = {"model": str(args.model), "eval_data": str(args.eval_data), "limit": args.limit}
+
+    print("\n== Accuracy (no digit counts as wrong) ==")
+    results["accuracy"] = accuracy_table(predictor, mnist, args)
+    print("\n== Latency, ms (one request at a time) ==")
+    results["latency_ms"] = latency_table(predictor, mnist, args)
+    print("\n== 'Sure' answers over the evaluation set (to_mnist) ==")
+    results["sure"] = sure_table(results["accuracy"].pop("_probabilities"))
+    print("\n== MNIST stroke width / digit's long side (test set) ==")
+    results["mnist_stroke"] = mnist_stroke(mnist.x_test[: args.limit or None])
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))
+    print(f"\nwrote {args.out}")
+
+
+# --- accuracy ---------------------------------------------------------------------------------
+
+
+def naive_convert(source) -> np.ndarray:
+    """What tutorials do: flatten on white, grey, resize the whole image, invert if light."""
+    image = Image.open(source) if not isinstance(source, Image.Image) else source
+    if "A" in image.getbands() or "transparency" in image.info:
+        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
+    grey = np.asarray(image.convert("L").resize((28, 28), Image.Resampling.LANCZOS), np.float32) / 255
+    return 1.0 - grey if grey.mean() > 0.5 else grey
+
+
+def accuracy_table(predictor, mnist, args) -> dict:
+    from digitpad.preprocessing import to_mnist
+
+    table, all_probabilities = {}, []
+    count = args.limit or len(mnist.x_test)
+    x, y = mnist.x_test[:count], mnist.y_test[:count]
+    table["mnist-test"] = score(predictor.predict_batch(x / np.float32(255)), y)
+    converted = [to_mnist(image).image for image in x]
+    table["mnist-test via to_mnist"] = score(predict_or_none(predictor, converted), y)
+
+    manifest_path = args.eval_data / "manifest.json"
+    if not manifest_path.is_file():
+        print(f"(no {manifest_path}: run scripts/make_eval_set.py for the realistic subsets)")
+    else:
+        records = json.loads(manifest_path.read_text())["images"]
+        for subset in dict.fromkeys(record["subset"] for record in records):
+            chosen = [r for r in records if r["subset"] == subset][: args.limit or None]
+            labels = np.array([r["label"] for r in chosen])
+            paths = [args.eval_data / r["file"] for r in chosen]
+            ours = predict_or_none(predictor, [to_mnist(path).image for path in paths])
+            naive = predictor.predict_batch(np.stack([naive_convert(path) for path in paths]))
+            table[subset] = score(ours, labels)
+            table[subset + " (naive)"] = score(naive, labels)
+            all_probabilities.append((ours, labels))
+    print(f"{'input':32s} {'images':>7s} {'accuracy':>9s} {'no digit':>9s}")
+    for name, row in table.items():
+        print(f"{name:32s} {row['images']:7d} {row['accuracy']:9.2%} {row['no_digit']:9d}")
+    table["_probabilities"] = all_probabilities
+    return table
+
+
+def predict_or_none(predictor, images: list) -> np.ndarray:
+    """Probabilities (N, 10); a row of NaN where the conversion found no digit."""
+    probabilities = np.full((len(images), 10), np.nan, np.float32)
+    found = [i for i, image in enumerate(images) if image is not None]
+    if found:
+        probabilities[found] = predictor.predict_batch(np.stack([images[i] for i in found]))
+    return probabilities
+
+
+def score(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    found = ~np.isnan(probabilities[:, 0])
+    correct = found & (np.nan_to_num(probabilities).argmax(axis=1) == labels)
+    return {"images": int(len(labels)), "accuracy": float(correct.mean()),
+            "no_digit": int((~found).sum())}
+
+
+# --- latency ----------------------------------------------------------------------------------
+
+
+def latency_table(predictor, mnist, args) -> dict:
+    from make_eval_set import draw_digit, draw_photo
+
+    rng = np.random.default_rng(0)
+    coverage = draw_digit(mnist.x_test[0], rng, (800, 800), 420.0, 30.0, (430.0, 380.0))
+    layer = np.zeros((800, 800, 4), np.uint8)
+    layer[..., 3] = np.rint(coverage * 255)
+    composite = np.full((800, 800, 4), 255, np.uint8)
+    composite[..., :3] = np.rint(255 * (1 - coverage))[..., None]
+    sketch = {"background": None, "layers": [layer], "composite": composite}
+
+    photo, _, options = draw_photo(mnist.x_test[1], np.random.default_rng(1))
+    photo = photo.resize((4000, 3000), Image.Resampling.BICUBIC)  # 12 megapixels
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=90, exif=options["exif"])
+    photo_bytes = buffer.getvalue()
+
+    x = mnist.x_test[:1] / np.float32(255)
+    rows = {
+        "recognise(800x800 sketchpad value)": lambda: predictor.recognise(sketch),
+        "to_mnist(800x800 sketchpad value)": lambda: to_mnist_only(sketch),
+        "recognise(12 MP JPEG photo, bytes)": lambda: predictor.recognise(photo_bytes),
+        "to_mnist(12 MP JPEG photo, bytes)": lambda: to_mnist_only(photo_bytes),
+        "predictor.predict_batch(1 image)": lambda: predictor.predict_batch(x),
+        "model.predict(1 image)": lambda: predictor.model.predict(x, verbose=0),
+    }
+    table = {}
+    print(f"{'call':40s} {'p50':>8s} {'p95':>8s}")
+    for name, call in rows.items():
+        repeats = args.repeats if "model.predict" not in name else max(5, args.repeats // 4)
+        table[name] = time_call(call, repeats)
+        print(f"{name:40s} {table[name]['p50']:8.2f} {table[name]['p95']:8.2f}")
+    table["photo_jpeg_bytes"] = len(photo_bytes)
+    return table
+
+
+def to_mnist_only(source):
+    from digitpad.preprocessing import to_mnist
+
+    return to_mnist(source)
+
+
+def time_call(call, repeats: int) -> dict:
+    for _ in range(3):
+        call()  # warm caches and TensorFlow
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95)),
+            "repeats": repeats}
+
+
+# --- thresholds -------------------------------------------------------------------------------
+
+
+def sure_table(probabilities_and_labels: list) -> list[dict]:
+    if not probabilities_and_labels:
+        print("(no evaluation set)")
+        return []
+    probabilities = np.concatenate([p for p, _ in probabilities_and_labels])
+    labels = np.concatenate([y for _, y in probabilities_and_labels])
+    found = ~np.isnan(probabilities[:, 0])
+    probabilities, labels = probabilities[found], labels[found]
+    ranked = np.sort(probabilities, axis=1)
+    top, margin = ranked[:, -1], ranked[:, -1] - ranked[:, -2]
+    right = probabilities.argmax(axis=1) == labels
+    rows = []
+    print(f"{len(labels)} digits found; overall accuracy {right.mean():.2%}")
+    print(f"{'p >=':>5s} {'margin >=':>9s} {'sure':>7s} {'sure right':>10s} "
+          f"{'wrong but sure':>14s} {'unsure but right':>16s}")
+    for p in SURE_GRID_PROBABILITY:
+        for m in SURE_GRID_MARGIN:
+            sure = (top >= p) & (margin >= m)
+            row = {"probability": p, "margin": m, "coverage": float(sure.mean()),
+                   "sure_accuracy": float(right[sure].mean()) if sure.any() else None,
+                   "wrong_sure": float((sure & ~right).mean()),
+                   "unsure_right": float((~sure & right).mean())}
+            rows.append(row)
+            accuracy = "-" if row["sure_accuracy"] is None else f"{row['sure_accuracy']:.2%}"
+            print(f"{p:5.2f} {m:9.2f} {row['coverage']:7.2%} {accuracy:>10s} "
+                  f"{row['wrong_sure']:14.2%} {row['unsure_right']:16.2%}")
+    return rows
+
+
+# --- MNIST's stroke width ---------------------------------------------------------------------
+
+
+def mnist_stroke(images: np.ndarray) -> dict:
+    """Stroke width / long side of MNIST digits, measured as the render stage sees a digit:
+    cropped to its ink, upsampled 4x (bilinear), thresholded at 0.5."""
+    from digitpad.preprocessing import _crop_to_ink, stroke_width
+
+    ratios = []
+    for image in images:
+        rows, cols = np.nonzero(image)
+        crop = image[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+        size = (crop.shape[1] * 4, crop.shape[0] * 4)
+        ink = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR)) >= 128
+        if ink.any():
+            ink = _crop_to_ink(ink)
+            ratios.append(stroke_width(ink) / max(ink.shape))
+    percentiles = dict(zip(("p1", "p10", "p50", "p90", "p99"),
+                           np.percentile(ratios, [1, 10, 50, 90, 99]).round(3).tolist()))
+    print("  ".join(f"{k} {v:.3f}" for k, v in percentiles.items()))
+    return percentiles
+
+
+if __name__ == "__main__":
+    main()
