@@ -1,0 +1,353 @@
+"""The Gradio app served by ``demo.py``: draw a digit, or show a photo of one, and see the model read it.
+
+    python demo.py                      # http://127.0.0.1:7860
+
+``build_app(predictor)`` builds the ``gr.Blocks`` and launches nothing; ``launch(app, ...)`` serves
+it. Each event has one pure handler, :func:`predict_sketch` (the sketchpad) and
+:func:`predict_image` (upload, webcam or paste), and both give the same three outputs: the ten
+probabilities for ``gr.Label``, the verdict line, and the 28x28 image the model received.
+
+Scripts can use a running app through its API::
+
+    from gradio_client import Client, handle_file
+
+    client = Client("http://127.0.0.1:7860/")
+    label, verdict, seen = client.predict(
+        handle_file("assets/examples/photo_5.jpg"), api_name="/predict_image"
+    )
+    print(verdict)         # 5, 99% sure
+    print(label["label"])  # 5
+
+(``/predict_sketch`` takes a sketchpad value:
+``{"background": None, "layers": [], "composite": handle_file("digit.png")}``.)
+
+How the sketchpad is set up, and the Gradio 6.31 quirks it works around:
+
+- Speed. Before every request the browser renders the background, each layer and the composite
+  to PNG and uploads them, and in headless Chromium that software rendering costs far more than
+  the model (about 2.3 s per stroke at Gradio's default 800x800, 0.8 s at 400x400). So the canvas
+  is small (``CANVAS_SIZE``), shown zoomed to a comfortable size, with a single layer and no
+  crop/resize tools. ``scripts/benchmark_browser.py`` measures stroke-to-label latency.
+- No tool is active on load ("select the draw tool to start"); ``SELECT_BRUSH_JS`` clicks the
+  brush as soon as a sketchpad shows that prompt.
+- A separate clear button (or an event returning None) clears the sketchpad only the first
+  time and can lose the next stroke, so there is none: the sketchpad's own trash button clears.
+- In a ``gr.Row``, on a slow first load, the canvas can keep the full page width and draw its
+  square off-centre; the sketchpad's column has a fixed width (``PAD_WIDTH``), so it cannot.
+- The change event fires once per stroke, on release; ``trigger_mode="always_last"`` makes a
+  burst of strokes end with a prediction on the latest drawing. The composite's alpha is 255
+  everywhere; :func:`digitpad.preprocessing.to_mnist` reads the ink from ``layers[0]``'s alpha.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from digitpad import ASSETS_DIR
+from digitpad.predictor import Predictor, Recognition
+
+log = logging.getLogger(__name__)
+
+# No outbound calls at run time: Gradio reads this when it is imported (version check, analytics).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+EXAMPLES_DIR = ASSETS_DIR / "examples"
+EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+# The canvas the browser exports on every stroke: small, because exporting is the latency.
+CANVAS_SIZE = 280  # px, square
+PAD_WIDTH = 360  # px, the sketchpad's column; the canvas is shown zoomed to fill it
+# MNIST's strokes are about 0.117 of the digit's long side (digitpad.preprocessing.MNIST_STROKE).
+# A digit drawn over ~3/4 of the canvas then wants a stroke of 0.088 canvas: a brush of radius
+# 0.044 canvas (Gradio's brush size is a radius). The conversion also evens out strokes that are
+# much too thick or thin, so this is a comfortable default, not a requirement.
+BRUSH_RADIUS = round(0.044 * CANVAS_SIZE)
+INK = "#000000"
+SEEN_SCALE = 8  # the 28x28 image the model received, shown at 224x224, nearest neighbour
+
+NO_SKETCH = "draw a digit"
+NO_PHOTO = "upload, snap or paste a photo of a digit"
+
+# Gradio 6.31's sketchpad starts with no tool selected and says "select the draw tool to start".
+# There is no option for a starting tool, so click the brush as soon as that prompt shows (it
+# comes back when the sketchpad is re-created, e.g. after switching tabs).
+SELECT_BRUSH_JS = """
+() => {
+  const pick = () => {
+    for (const pad of document.querySelectorAll("#sketchpad")) {
+      const brush = pad.querySelector('button[aria-label="Brush"]');
+      const prompt = pad.querySelector(".empty.wrap");
+      if (brush && prompt && prompt.offsetParent !== null) brush.click();
+    }
+  };
+  new MutationObserver(pick).observe(document.body, {childList: true, subtree: true});
+  pick();
+}
+"""
+
+CSS = f"""
+#sketchpad {{ max-width: {PAD_WIDTH}px; }}
+#verdict .md p {{ font-size: 1.5rem; font-weight: 600; margin: 0.2rem 0; }}
+#seen img {{ image-rendering: pixelated; }}
+"""
+
+Outputs = tuple[dict[str, float] | None, str, np.ndarray | None]
+
+
+# --- event handlers: pure functions of the input ------------------------------------------------
+
+
+def predict_sketch(predictor: Predictor, sketch: dict | None) -> Outputs:
+    """The sketchpad's value ({background, layers, composite}; None when cleared) -> outputs."""
+    if sketch is None:
+        return None, NO_SKETCH, None
+    return recognise(predictor, sketch)
+
+
+def predict_image(predictor: Predictor, path: str | None) -> Outputs:
+    """An uploaded, snapped or pasted photo (a file path; None when removed) -> outputs."""
+    if path is None:
+        return None, NO_PHOTO, None
+    return recognise(predictor, path, name=Path(path).name)
+
+
+def recognise(predictor: Predictor, source, *, name: str | None = None) -> Outputs:
+    """Any input -> (probabilities for gr.Label, verdict line, enlarged 28x28 image).
+
+    An unreadable input gives no probabilities and a verdict that says why, never an exception;
+    ``name`` replaces the server-side path of an upload in that message.
+    """
+    from digitpad.preprocessing import ImageError
+
+    try:
+        recognition = predictor.recognise(source)
+    except ImageError as error:
+        message = str(error)
+        if name is not None and isinstance(source, (str, os.PathLike)):
+            message = message.replace(str(source), name)
+        return None, f"Can't read that image: {message}", None
+    return outputs_of(recognition)
+
+
+def outputs_of(recognition: Recognition) -> Outputs:
+    label = recognition.prediction.as_label() if recognition.prediction is not None else None
+    seen = enlarge(recognition.image) if recognition.image is not None else None
+    return label, recognition.message, seen
+
+
+def enlarge(image: np.ndarray, scale: int = SEEN_SCALE) -> np.ndarray:
+    """(28, 28) float in [0, 1] -> (28*scale, 28*scale) uint8, nearest neighbour, white on black
+    as MNIST and the model see it."""
+    pixels = np.rint(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+    return np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
+
+
+# --- page content --------------------------------------------------------------------------------
+
+
+def read_metrics(path: Path) -> dict | None:
+    """The metrics.json written beside the model by the trainer, or None."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        log.warning("no metrics at %s: %s", path, error)
+        return None
+
+
+def find_examples(folder: Path = EXAMPLES_DIR) -> list[Path]:
+    """The example images shipped in assets/examples/, in name order."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in EXAMPLE_SUFFIXES)
+
+
+def how_it_works(metrics: dict | None) -> str:
+    """The "how it works" note, with the model's measured test accuracy from metrics.json."""
+    if metrics and "test_accuracy" in metrics:
+        n_test = metrics.get("n_test")
+        errors = metrics.get("test_errors")
+        on = f" on the {n_test:,} MNIST test images it never trained on" if n_test else ""
+        missed = f" ({errors:,} mistakes)" if errors is not None else ""
+        accuracy = f"It reads **{metrics['test_accuracy']:.2%}** of digits right{on}{missed}."
+    else:
+        accuracy = "Its test accuracy is not recorded (no metrics.json beside the model)."
+    return f"""\
+**MNIST** is the classic collection of 70,000 handwritten digits, scanned from forms filled in
+by American students and Census Bureau employees: each one white ink on black, fitted into a
+20x20 box and centred by its centre of mass in a 28x28 image. The model here is a small
+convolutional network trained on its 60,000 training images. {accuracy}
+
+Your drawing or photo is **converted to look like MNIST** before the model sees it: the digit
+is found (specks and paper shading are ignored, dark or light ink both work), cropped, scaled
+so that its long side is 20 pixels, its stroke width brought near MNIST's, and centred by its
+centre of mass. "What the model saw" shows the result. The model is only shown one digit at a
+time, so it says **not sure** when two digits are close rather than guess.
+"""
+
+
+# --- the app -------------------------------------------------------------------------------------
+
+
+def sketchpad(**options):
+    """The square sketchpad: small canvas, one layer, a dark brush sized for MNIST's strokes."""
+    import gradio as gr
+
+    return gr.Sketchpad(**{
+        "label": "Draw a digit",
+        "canvas_size": (CANVAS_SIZE, CANVAS_SIZE),
+        "fixed_canvas": True,
+        "type": "numpy",
+        "image_mode": "RGBA",
+        "layers": False,
+        "transforms": (),
+        "brush": gr.Brush(default_size=BRUSH_RADIUS, colors=[INK], default_color=INK,
+                          color_mode="fixed"),
+        "buttons": [],
+        "width": PAD_WIDTH,
+        "height": PAD_WIDTH + 40,
+        "elem_id": "sketchpad",
+        **options,
+    })
+
+
+def photo_input(**options):
+    """Upload, webcam or paste; a file path, so that an unreadable file reaches the handler."""
+    import gradio as gr
+
+    return gr.Image(**{
+        "label": "A photo of a digit on paper",
+        "sources": ["upload", "webcam", "clipboard"],
+        "type": "filepath",
+        "height": PAD_WIDTH,
+        "elem_id": "photo",
+        **options,
+    })
+
+
+def build_app(
+    predictor: Predictor,
+    *,
+    metrics: dict | None = None,
+    examples: list[Path] | None = None,
+):
+    """The Blocks: sketchpad and photo tabs, the three outputs, examples and the note."""
+    import gradio as gr
+
+    examples = find_examples() if examples is None else examples
+    with gr.Blocks(title="digitpad", analytics_enabled=False) as app:
+        gr.Markdown(
+            "# digitpad\nDraw a digit from 0 to 9: the model reads it each time you lift the "
+            "pen. The trash can clears the pad. Or show it a photo of a digit on paper."
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=0, min_width=PAD_WIDTH):
+                with gr.Tabs():
+                    with gr.Tab("Draw", id="draw"):
+                        sketch = sketchpad()
+                    with gr.Tab("Photo", id="photo"):
+                        photo = photo_input()
+                        if examples:
+                            gr.Examples(
+                                examples=[[str(p)] for p in examples],
+                                inputs=[photo],
+                                label="Examples: click one",
+                                examples_per_page=len(examples),
+                                elem_id="examples",
+                            )
+            with gr.Column(scale=1, min_width=280):
+                verdict = gr.Markdown(NO_SKETCH, elem_id="verdict")
+                label = gr.Label(num_top_classes=10, label="The model's probabilities",
+                                 elem_id="label")
+                seen = gr.Image(
+                    label="What the model saw (28x28)",
+                    interactive=False,
+                    format="png",
+                    height=28 * SEEN_SCALE + 40,
+                    width=28 * SEEN_SCALE,
+                    buttons=[],
+                    elem_id="seen",
+                )
+        with gr.Accordion("How it works", open=False):
+            gr.Markdown(how_it_works(metrics), elem_id="how-it-works")
+
+        outputs = [label, verdict, seen]
+        sketch.change(
+            partial(predict_sketch, predictor),
+            inputs=sketch,
+            outputs=outputs,
+            api_name="predict_sketch",
+            trigger_mode="always_last",
+            show_progress="hidden",
+        )
+        photo.change(
+            partial(predict_image, predictor),
+            inputs=photo,
+            outputs=outputs,
+            api_name="predict_image",
+            trigger_mode="always_last",
+            show_progress="minimal",
+        )
+    return app
+
+
+# --- serving -------------------------------------------------------------------------------------
+
+
+def share_problem(timeout: float = 5.0) -> str | None:
+    """Why Gradio's share server cannot be reached, or None when it can.
+
+    Asked before launching with ``share=True``: without it, Gradio waits for its own requests to
+    fail and then prints a multi-line message that does not say why.
+    """
+    import httpx
+    from gradio import networking
+
+    try:
+        response = httpx.get(networking.GRADIO_API_SERVER, timeout=timeout)
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        return f"cannot reach Gradio's share server ({type(error).__name__}: {error})"
+    return None
+
+
+def launch(
+    app,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    prevent_thread_lock: bool = False,
+) -> str:
+    """Serve ``app``; returns the local URL (at once with ``prevent_thread_lock``, else when the
+    server stops). With ``share``, a public link too when the share server can be reached; when
+    it cannot, one line says so and why, and the app is served locally all the same."""
+    no_share = share_problem() if share else None
+    app.queue(default_concurrency_limit=4)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=share and no_share is None,
+        prevent_thread_lock=True,
+        quiet=True,
+        ssr_mode=False,
+        footer_links=["api", "gradio", "settings"],
+        max_file_size="20mb",
+        css=CSS,
+        js=SELECT_BRUSH_JS,
+    )
+    print(f"* digitpad is running on {app.local_url}", flush=True)
+    if share:
+        if app.share_url:
+            print(f"* public link: {app.share_url}", flush=True)
+        else:
+            why = no_share or "Gradio could not start its tunnel"
+            print(f"* no public link: {why}; serving locally only.", flush=True)
+    if not prevent_thread_lock:
+        app.block_thread()
+    return app.local_url
