@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import OrderedDict
 from functools import partial
 from pathlib import Path
 
@@ -194,11 +195,31 @@ time, so it says **not sure** when two digits are close rather than guess.
 # --- the app -------------------------------------------------------------------------------------
 
 
+class RecentBlobs(OrderedDict):
+    """A dict that keeps only its ``limit`` most recently set items.
+
+    Gradio 6.31's sketchpad uploads its layers after every stroke (for ``change`` listeners) and
+    the server keeps them until an event consumes them by id, which here almost never happens
+    (the browser uploads the images again as files with the event): without a bound, every
+    stroke of every visitor would stay in memory for the life of the server.
+    """
+
+    def __init__(self, limit: int = 512) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+
 def sketchpad(**options):
     """The square sketchpad: small canvas, one layer, a dark brush sized for MNIST's strokes."""
     import gradio as gr
 
-    return gr.Sketchpad(**{
+    pad = gr.Sketchpad(**{
         "label": "Draw a digit",
         "canvas_size": (CANVAS_SIZE, CANVAS_SIZE),
         "fixed_canvas": True,
@@ -214,6 +235,8 @@ def sketchpad(**options):
         "elem_id": "sketchpad",
         **options,
     })
+    pad.blob_storage = RecentBlobs()
+    return pad
 
 
 def photo_input(**options):
@@ -248,9 +271,9 @@ def build_app(
         with gr.Row(equal_height=False):
             with gr.Column(scale=0, min_width=PAD_WIDTH):
                 with gr.Tabs():
-                    with gr.Tab("Draw", id="draw"):
+                    with gr.Tab("Draw", id="draw") as draw_tab:
                         sketch = sketchpad()
-                    with gr.Tab("Photo", id="photo"):
+                    with gr.Tab("Photo", id="photo") as photo_tab:
                         photo = photo_input()
                         if examples:
                             gr.Examples(
@@ -277,8 +300,9 @@ def build_app(
             gr.Markdown(how_it_works(metrics), elem_id="how-it-works")
 
         outputs = [label, verdict, seen]
+        read_sketch, read_photo = partial(predict_sketch, predictor), partial(predict_image, predictor)
         sketch.change(
-            partial(predict_sketch, predictor),
+            read_sketch,
             inputs=sketch,
             outputs=outputs,
             api_name="predict_sketch",
@@ -286,13 +310,17 @@ def build_app(
             show_progress="hidden",
         )
         photo.change(
-            partial(predict_image, predictor),
+            read_photo,
             inputs=photo,
             outputs=outputs,
             api_name="predict_image",
             trigger_mode="always_last",
             show_progress="minimal",
         )
+        # The outputs are about the tab in view: switching tabs reads that tab's input again.
+        for tab, read, source in ((draw_tab, read_sketch, sketch), (photo_tab, read_photo, photo)):
+            tab.select(read, inputs=source, outputs=outputs, api_visibility="private",
+                       show_progress="hidden")
     return app
 
 
@@ -337,6 +365,7 @@ def launch(
         quiet=True,
         ssr_mode=False,
         footer_links=["api", "gradio", "settings"],
+        run_history=False,  # no run records in the browser (and no extra upload per stroke)
         max_file_size="20mb",
         css=CSS,
         js=SELECT_BRUSH_JS,
