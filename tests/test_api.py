@@ -1,0 +1,141 @@
+"""The real app on 127.0.0.1 through its API (gradio_client), and ``demo.py --share`` offline.
+
+The server is started in-process with ``prevent_thread_lock=True`` on a free port and closed by
+the fixture. The README's snippet, kept in digitpad/app.py's docstring, is run exactly as written
+(only the port differs).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
+from digitpad import app
+
+SKETCH_7 = Path(__file__).resolve().parent / "data" / "sketchpad" / "light_7"
+needs_model = pytest.mark.skipif(
+    not DEFAULT_MODEL_PATH.is_file(),
+    reason=f"no shipped model at {DEFAULT_MODEL_PATH}; create it with `python train_model.py`",
+)
+pytestmark = needs_model
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(predictor):
+    demo = app.build_app(predictor, metrics=app.read_metrics(DEFAULT_MODEL_PATH.parent / "metrics.json"))
+    url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+def readme_snippet() -> str:
+    """The gradio_client example in digitpad/app.py's docstring, dedented."""
+    block = re.search(r"through its API::\n\n((?:    .*\n|\n)+)", app.__doc__).group(1)
+    return "\n".join(line[4:] for line in block.splitlines())
+
+
+def test_the_readme_snippet_works(server, monkeypatch, capsys):
+    snippet = readme_snippet()
+    assert 'Client("http://127.0.0.1:7860/")' in snippet and 'api_name="/predict_image"' in snippet
+    monkeypatch.chdir(REPO_DIR)  # the snippet's example path is relative to the repository
+    namespace: dict = {}
+    exec(snippet.replace("http://127.0.0.1:7860/", server), namespace)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("5, ") and printed[0].endswith("% sure")
+    assert printed[1] == "5"
+    assert len(namespace["label"]["confidences"]) == 10
+    assert Path(namespace["seen"]).is_file()  # the 28x28 image the model saw, enlarged
+
+
+def test_every_endpoint_is_named(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/predict_sketch", "/predict_image"} <= set(endpoints)
+
+
+def test_predict_sketch(client):
+    from gradio_client import handle_file
+
+    value = {"background": handle_file(str(SKETCH_7 / "background.png")),
+             "layers": [handle_file(str(SKETCH_7 / "layer_0.png"))],
+             "composite": handle_file(str(SKETCH_7 / "composite.png"))}
+    label, verdict, seen = client.predict(value, api_name="/predict_sketch")
+    assert label["label"] == "7" and verdict.startswith("7")
+    assert Path(seen).is_file()
+
+
+def test_predict_sketch_composite_only(client):
+    """The form the docstring gives for scripts: just an image as the composite."""
+    from gradio_client import handle_file
+
+    value = {"background": None, "layers": [],
+             "composite": handle_file(str(SKETCH_7 / "composite.png"))}
+    label, verdict, _ = client.predict(value, api_name="/predict_sketch")
+    assert label["label"] == "7", verdict
+
+
+def test_predict_empty_sketch(client):
+    label, verdict, seen = client.predict(
+        {"background": None, "layers": [], "composite": None}, api_name="/predict_sketch")
+    assert verdict == app.NO_SKETCH and seen is None
+    assert not label or not label.get("confidences")
+
+
+def test_unreadable_upload_is_answered_and_the_server_keeps_serving(client, tmp_path):
+    from gradio_client import handle_file
+
+    bad = tmp_path / "notes.png"
+    bad.write_text("this is not an image")
+    label, verdict, seen = client.predict(handle_file(str(bad)), api_name="/predict_image")
+    assert verdict.startswith("Can't read that image") and "notes.png" in verdict
+    assert seen is None
+    photo = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
+    label, verdict, _ = client.predict(handle_file(str(photo)), api_name="/predict_image")
+    assert label["label"] == "5"
+
+
+def test_share_without_network_still_serves_locally(tmp_path):
+    """``demo.py --share`` where the share server cannot be reached (a proxy that refuses every
+    connection stands in for a machine without internet, so this holds with or without one)."""
+    sys.path.insert(0, str(REPO_DIR / "scripts"))
+    from benchmark_browser import start_server
+
+    offline = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+               "ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
+    server = start_server(DEFAULT_MODEL_PATH, extra=["--share"], env=offline)
+    try:
+        with urllib.request.urlopen(server.url, timeout=10) as response:
+            assert response.status == 200
+        from gradio_client import Client, handle_file
+
+        client = Client(server.url, verbose=False)
+        photo = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
+        label, _, _ = client.predict(handle_file(str(photo)), api_name="/predict_image")
+        assert label["label"] == "5"
+    finally:
+        server.stop()
+    output = "".join(server.output)
+    share_lines = [line for line in output.splitlines() if "public link" in line.lower()
+                   or "share link" in line.lower()]
+    assert len(share_lines) == 1, output
+    assert share_lines[0].startswith("* no public link: cannot reach Gradio's share server (")
+    assert share_lines[0].endswith("; serving locally only.")

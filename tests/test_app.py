@@ -1,0 +1,215 @@
+"""digitpad.app's handlers on real sketchpad values, uploads and bad input; the page content.
+
+The sketchpad values in tests/data/sketchpad/ were recorded from the app in headless Chromium
+(mouse strokes; light and dark theme): the PNGs the browser uploaded for the background, the
+brush layer and the composite. They are turned into the handler's input by Gradio's own
+``Sketchpad.preprocess``, configured as the app configures it, so the handler sees exactly what
+it sees when serving.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from digitpad import ASSETS_DIR, DEFAULT_METRICS_PATH, DEFAULT_MODEL_PATH
+from digitpad import app
+
+SKETCHES = Path(__file__).resolve().parent / "data" / "sketchpad"
+EXAMPLES = sorted((ASSETS_DIR / "examples").glob("*_[0-9].*"))
+needs_model = pytest.mark.skipif(
+    not DEFAULT_MODEL_PATH.is_file(),
+    reason=f"no shipped model at {DEFAULT_MODEL_PATH}; create it with `python train_model.py`",
+)
+
+
+def expected_digit(path: Path) -> int:
+    return int(path.name.rsplit("_", 1)[1].split(".")[0])  # "light_7" -> 7, "photo_5.jpg" -> 5
+
+
+def sketch_value(folder: Path | None) -> dict:
+    """A recorded sketchpad value as the handler receives it (None: a cleared sketchpad)."""
+    from gradio.data_classes import FileData
+    from gradio.components.image_editor import EditorData
+
+    def file(name):
+        return FileData(path=str(folder / name)) if folder else None
+
+    layers = [file("layer_0.png")] if folder else []
+    payload = EditorData(background=file("background.png"), layers=layers,
+                         composite=file("composite.png"))
+    return app.sketchpad(render=False).preprocess(payload)
+
+
+def assert_outputs(outputs, digit: int | None) -> None:
+    label, verdict, seen = outputs
+    if digit is None:
+        assert label is None and seen is None
+        return
+    assert sorted(label) == [str(d) for d in range(10)]
+    assert sum(label.values()) == pytest.approx(1.0, abs=1e-4)
+    assert max(label, key=label.get) == str(digit), verdict
+    assert str(digit) in verdict
+    size = 28 * app.SEEN_SCALE
+    assert seen.shape == (size, size) and seen.dtype == np.uint8
+    assert seen.max() == 255 and seen.mean() < 100  # white ink on black, as MNIST
+
+
+# --- the sketchpad ------------------------------------------------------------------------------
+
+
+def test_recorded_values_look_like_gradio_gives_them():
+    value = sketch_value(SKETCHES / "light_7")
+    assert set(value) == {"background", "layers", "composite"}
+    assert value["composite"].shape == (app.CANVAS_SIZE, app.CANVAS_SIZE, 4)
+    # the quirk the conversion relies on: the composite is opaque everywhere, the ink is in the
+    # composite's RGB and in the layer's alpha
+    assert value["composite"][..., 3].min() == 255
+    assert value["layers"][0][..., 3].max() == 255 and value["layers"][0][..., 3].min() == 0
+
+
+@needs_model
+@pytest.mark.parametrize("folder", sorted(SKETCHES.iterdir()), ids=lambda p: p.name)
+def test_sketches_are_read(predictor, folder):
+    assert_outputs(app.predict_sketch(predictor, sketch_value(folder)), expected_digit(folder))
+
+
+@needs_model
+def test_composite_alone_is_read(predictor):
+    """A sketchpad value with no layers (e.g. from the API) is read from its composite."""
+    value = sketch_value(SKETCHES / "light_7")
+    assert_outputs(app.predict_sketch(predictor, {**value, "layers": []}), 7)
+
+
+@needs_model
+def test_dark_canvas_is_read(predictor):
+    """Light ink on a dark background, both in the layer and in the composite."""
+    value = sketch_value(SKETCHES / "light_7")
+    ink = value["layers"][0][..., 3:4].astype(np.float32) / 255
+    rgb = np.rint(20 * (1 - ink) + 235 * ink).astype(np.uint8)
+    opaque = np.full(ink.shape, 255, np.uint8)
+    layer = np.concatenate([np.full_like(rgb, 235), value["layers"][0][..., 3:4]], axis=-1)
+    dark = {"background": np.concatenate([np.full_like(rgb, 20), opaque], axis=-1),
+            "layers": [layer], "composite": np.concatenate([rgb, opaque], axis=-1)}
+    assert_outputs(app.predict_sketch(predictor, dark), 7)
+
+
+def test_cleared_sketchpad_says_draw_a_digit(predictor):
+    """What the trash button sends (no images), and an exported blank canvas."""
+    assert app.predict_sketch(predictor, sketch_value(None)) == (None, app.NO_SKETCH, None)
+    value = sketch_value(SKETCHES / "light_7")
+    blank = {"background": value["background"], "layers": [np.zeros_like(value["layers"][0])],
+             "composite": value["background"]}
+    assert app.predict_sketch(predictor, blank) == (None, "draw a digit", None)
+
+
+def test_no_sketchpad_value(predictor):
+    assert app.predict_sketch(predictor, None) == (None, app.NO_SKETCH, None)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(alpha=arrays(np.uint8, (56, 56), elements=st.sampled_from([0, 0, 0, 255, 128])),
+       white=st.booleans())
+def test_any_canvas_gives_outputs_never_an_exception(predictor, alpha, white):
+    layer = np.zeros((56, 56, 4), np.uint8)
+    layer[..., 3] = alpha
+    grey = 255 - alpha[..., None] if white else alpha[..., None]
+    composite = np.concatenate([np.repeat(grey, 3, axis=-1), np.full_like(grey, 255)], axis=-1)
+    label, verdict, seen = app.predict_sketch(
+        predictor, {"background": None, "layers": [layer], "composite": composite})
+    assert isinstance(verdict, str) and verdict
+    assert (label is None) == (seen is None)
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+
+@needs_model
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_examples_are_read(predictor, path):
+    assert_outputs(app.predict_image(predictor, str(path)), expected_digit(path))
+
+
+def test_there_are_examples_to_click():
+    assert [p.name for p in app.find_examples()] == [p.name for p in EXAMPLES]
+    assert any(p.name.startswith("photo_") for p in EXAMPLES)
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n broken"],
+                         ids=["empty", "text", "truncated-png"])
+def test_unreadable_upload_says_so(predictor, tmp_path, content):
+    upload = tmp_path / "gradio-cache" / "my digit.png"
+    upload.parent.mkdir()
+    upload.write_bytes(content)
+    label, verdict, seen = app.predict_image(predictor, str(upload))
+    assert label is None and seen is None
+    assert verdict.startswith("Can't read that image: ")
+    assert "my digit.png" in verdict and str(tmp_path) not in verdict  # no server paths shown
+
+
+def test_photo_removed(predictor):
+    assert app.predict_image(predictor, None) == (None, app.NO_PHOTO, None)
+
+
+# --- page content -------------------------------------------------------------------------------
+
+
+def test_enlarge_is_nearest_neighbour():
+    image = np.zeros((28, 28), np.float32)
+    image[3, 5] = 1.0
+    image[10, 11] = 0.5
+    big = app.enlarge(image, scale=4)
+    assert big.shape == (112, 112) and big.dtype == np.uint8
+    assert (big[12:16, 20:24] == 255).all() and (big[40:44, 44:48] == 128).all()
+    assert big.sum() == 16 * 255 + 16 * 128
+
+
+def test_how_it_works_quotes_the_measured_accuracy(tmp_path):
+    metrics = {"test_accuracy": 0.99567, "n_test": 10000, "test_errors": 43}
+    note = app.how_it_works(metrics)
+    assert "99.57%" in note and "10,000" in note and "43 mistakes" in note
+    assert "not recorded" in app.how_it_works(None)
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    assert app.read_metrics(tmp_path / "metrics.json") == metrics
+    assert app.read_metrics(tmp_path / "missing.json") is None
+
+
+@pytest.mark.skipif(not DEFAULT_METRICS_PATH.is_file(), reason="no shipped assets/metrics.json")
+def test_how_it_works_uses_the_shipped_metrics():
+    metrics = json.loads(DEFAULT_METRICS_PATH.read_text())
+    assert f"{metrics['test_accuracy']:.2%}" in app.how_it_works(app.read_metrics(DEFAULT_METRICS_PATH))
+
+
+def test_build_app_launches_nothing(predictor):
+    demo = app.build_app(predictor, metrics=None)
+    assert not demo.is_running
+    api_names = {fn.api_name for fn in demo.fns.values()}
+    assert {"predict_sketch", "predict_image"} <= api_names
+
+
+def test_sketchpad_keeps_only_recent_stroke_uploads():
+    from gradio.components.image_editor import AcceptBlobs
+
+    pad = app.sketchpad(render=False)
+    pad.blob_storage.limit = 5
+    for i in range(20):
+        pad.accept_blobs(AcceptBlobs(data={"type": "composite", "index": None, "file": b"",
+                                           "id": f"stroke-{i}"}, files=[("file", b"png")]))
+    assert list(pad.blob_storage) == [f"stroke-{i}" for i in range(15, 20)]
+
+
+def test_brush_draws_mnist_like_strokes():
+    """A digit drawn over 3/4 of the canvas with the default brush has MNIST's stroke/height
+    ratio, within the range the conversion leaves alone (measured on the recorded 7)."""
+    from digitpad.preprocessing import MNIST_STROKE, THICK_STROKE, THIN_STROKE, stroke_width
+
+    assert abs(2 * app.BRUSH_RADIUS / (0.75 * app.CANVAS_SIZE) - MNIST_STROKE) < 0.01
+    ink = sketch_value(SKETCHES / "light_7")["layers"][0][..., 3] > 127
+    rows = np.flatnonzero(ink.any(axis=1))
+    assert THIN_STROKE < stroke_width(ink) / (rows[-1] - rows[0] + 1) < THICK_STROKE

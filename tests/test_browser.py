@@ -1,0 +1,158 @@
+"""The app in a real browser: Playwright driving Debian's /usr/bin/chromium (headless).
+
+``python demo.py`` is started on 127.0.0.1 on a free port with the shipped model. In one page:
+digits are drawn with mouse strokes and read, the sketchpad is cleared with its own trash button
+(several times, each followed at once by a stroke that must not be lost), a photo is uploaded and
+an example clicked. Also checked: the brush is selected on load, one request per stroke, a slow
+first load keeps the canvas inside its column, and the page makes no request off this machine.
+
+Screenshots go to tests/_artifacts/. With ``DIGITPAD_UPDATE_SCREENSHOT=1`` the final one (a digit
+drawn and read by the shipped model) is also copied to assets/screenshot.png for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import pytest
+
+from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH, REPO_DIR
+from digitpad import app as digitpad_app
+
+sys.path.insert(0, str(REPO_DIR / "scripts"))
+from benchmark_browser import (  # noqa: E402
+    CHROMIUM,
+    STROKES,
+    AppPage,
+    open_chromium,
+    start_server,
+)
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.is_file(),
+                       reason=f"no {CHROMIUM}: install Debian's chromium (apt-get install chromium)"),
+    pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(),
+                       reason=f"no shipped model at {DEFAULT_MODEL_PATH}"),
+]
+
+
+def verdict_says(digit: int) -> str:
+    """JS predicate: the verdict names ``digit`` first ("7, 98% sure" or "not sure: 7 or 1?")."""
+    return f"(text.startsWith('{digit},') || text.startsWith('not sure: {digit} '))"
+
+
+@pytest.fixture(scope="module")
+def server():
+    server = start_server(DEFAULT_MODEL_PATH)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = open_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser, server):
+    app = AppPage(browser, server.url)
+    yield app
+    app.close()
+
+
+def test_draw_read_clear_upload(page, artifacts_dir):
+    # On load: the brush is already selected (no "select the draw tool" prompt), nothing read yet.
+    assert page.page.locator("#sketchpad .empty.wrap").count() == 0
+    assert page.verdict() == digitpad_app.NO_SKETCH
+    page.screenshot(artifacts_dir / "browser_0_loaded.png")
+
+    joins = []
+    page.page.on("request", lambda r: joins.append(r.url) if "/queue/join" in r.url else None)
+    for digit in (1, 7, 0, 2, 3):
+        page.clear()
+        assert page.top_label() is None and not page.seen_image_shown()
+        joins.clear()
+        page.draw_digit(digit)
+        verdict = page.wait_for_verdict(f"text !== '{digitpad_app.NO_SKETCH}'")
+        assert page.verdict() == verdict
+        assert page.top_label() == str(digit), f"drew {digit}, the app says {verdict!r}"
+        assert page.seen_image_shown()
+        assert len(joins) == 1, "one request per stroke"
+        page.screenshot(artifacts_dir / f"browser_1_digit_{digit}.png")
+
+    # Several strokes in quick succession: the answer is about the latest drawing (always_last).
+    page.clear()
+    page.draw_digit(4)
+    page.wait_for_verdict(verdict_says(4))
+    assert page.top_label() == "4"
+
+    # Trash, then draw at once, without waiting: the stroke is not lost, and trash keeps working.
+    for digit in (7, 1, 7):
+        page.page.click('#sketchpad button[aria-label="Clear canvas"]')
+        page.draw_digit(digit)
+        page.wait_for_verdict(verdict_says(digit))
+    page.clear()
+    assert page.verdict() == digitpad_app.NO_SKETCH and page.top_label() is None
+    page.screenshot(artifacts_dir / "browser_2_cleared.png")
+
+    # A photo of a digit on paper, uploaded in the second tab.
+    photo = ASSETS_DIR / "examples" / "photo_5.jpg"
+    page.upload(photo)
+    page.wait_for_verdict(verdict_says(5))
+    assert page.top_label() == "5" and page.seen_image_shown()
+    page.screenshot(artifacts_dir / "browser_3_photo.png")
+
+    # A click on an example loads it into the photo input and reads it.
+    examples = digitpad_app.find_examples()
+    index = next(i for i, p in enumerate(examples) if p.name.startswith("canvas_7"))
+    page.page.locator("#examples button.gallery-item, #examples .gallery button").nth(index).click()
+    page.wait_for_verdict(verdict_says(7))
+    assert page.top_label() == "7"
+
+    assert page.external_requests == [], "the page must not call anything off this machine"
+
+
+def test_screenshot_for_the_readme(page, artifacts_dir):
+    page.draw_digit(7)
+    page.wait_for_verdict(verdict_says(7))
+    assert page.top_label() == "7"
+    shot = page.screenshot(artifacts_dir / "browser_readme.png")
+    if os.environ.get("DIGITPAD_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(shot, ASSETS_DIR / "screenshot.png")
+
+
+def test_bad_upload_is_explained(page, tmp_path):
+    bad = tmp_path / "shopping list.png"
+    bad.write_text("eggs, milk")
+    page.upload(bad)
+    verdict = page.wait_for_verdict("text.startsWith(\"Can't read that image\")")
+    assert "shopping list.png" in verdict
+    page.upload(ASSETS_DIR / "examples" / "photo_5.jpg")  # and the app keeps working
+    page.wait_for_verdict(verdict_says(5))
+
+
+def test_slow_first_load_keeps_the_canvas_in_its_column(browser, server):
+    """Gradio quirk: in a gr.Row, a slow first load could leave the canvas at the full page width
+    with its square off-centre. With the CPU slowed 6x during load, it fits its column."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 6})
+        page.goto(server.url)
+        page.wait_for_selector("#sketchpad canvas", timeout=60_000)
+        page.wait_for_timeout(1500)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+        canvas = page.locator("#sketchpad canvas").first.bounding_box()
+        column = page.locator("#sketchpad").bounding_box()
+        assert canvas["width"] <= digitpad_app.PAD_WIDTH + 2
+        assert column["x"] - 1 <= canvas["x"] and canvas["x"] + canvas["width"] <= column["x"] + column["width"] + 1
+    finally:
+        context.close()

@@ -1,0 +1,66 @@
+"""demo.py: flags and their defaults (Gradio's and Hugging Face Spaces' environment), and a model
+that is missing or corrupt stopping it with a message that says what to do."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+
+from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
+
+
+@pytest.fixture()
+def demo(monkeypatch):
+    for name in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "SPACE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    spec = importlib.util.spec_from_file_location("demo", REPO_DIR / "demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_defaults(demo):
+    args = demo.parse_args([])
+    assert (args.host, args.port, args.model, args.share, args.no_verify_model) == (
+        "127.0.0.1", 7860, DEFAULT_MODEL_PATH, False, False)
+
+
+def test_gradio_environment_sets_the_defaults(demo, monkeypatch):
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "8080")
+    args = demo.parse_args([])
+    assert (args.host, args.port) == ("0.0.0.0", 8080)
+    assert demo.parse_args(["--port", "9000"]).port == 9000  # the flag wins
+
+
+def test_a_space_listens_on_all_interfaces(demo, monkeypatch):
+    monkeypatch.setenv("SPACE_ID", "someone/digitpad")
+    assert demo.parse_args([]).host == "0.0.0.0"
+
+
+def test_missing_model_names_the_command_that_makes_one(demo, tmp_path, capsys):
+    assert demo.main(["--model", str(tmp_path / "nothing.keras")]) == 1
+    error = capsys.readouterr().err
+    assert "nothing.keras" in error and "python train_model.py" in error
+
+
+@pytest.mark.parametrize("verify", [True, False], ids=["verified", "no-verify-model"])
+def test_corrupt_model_says_corrupt(demo, tmp_path, capsys, verify):
+    model = tmp_path / "digitpad.keras"
+    model.write_bytes(b"PK\x03\x04 not really a zip")
+    flags = ["--model", str(model)] + ([] if verify else ["--no-verify-model"])
+    assert demo.main(flags) == 1
+    assert "corrupt" in capsys.readouterr().err
+
+
+def test_importing_demo_loads_and_starts_nothing():
+    code = ("import importlib.util, sys; "
+            f"spec = importlib.util.spec_from_file_location('demo', {str(REPO_DIR / 'demo.py')!r}); "
+            "spec.loader.exec_module(importlib.util.module_from_spec(spec)); "
+            "print('gradio' in sys.modules, 'tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, cwd=REPO_DIR)
+    assert result.stdout.split() == ["False", "False"], result.stderr
