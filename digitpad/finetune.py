@@ -251,5 +251,6 @@ def format_comparison(summary: dict) -> str:
     for name, accuracy, errors in rows:
         lines.append(f"{name:34}{before[accuracy]:>9.2%} ({before[errors]:>3})"
                      f"{after[accuracy]:>9.2%} ({after[errors]:>3})")
-    lines.append("(accuracy, errors in brackets)")
+    lines.append(f"(accuracy, errors in brackets; one held-out digit is {1 / summary['n_heldout']:.1%}, "
+                 f"so a change of a digit or two is noise)")
     return "\n".join(lines)
