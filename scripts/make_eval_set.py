@@ -41,7 +41,6 @@ from scipy import ndimage
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
-from digitpad.preprocessing import thin  # noqa: E402  (Zhang-Suen skeleton)
 
 SUBSETS = ("canvas-transparent", "canvas-white", "canvas-dark", "photo")
 EXIF_ORIENTATION = 0x0112
@@ -96,6 +95,31 @@ def main(argv=None) -> None:
 
 
 # --- the pen --------------------------------------------------------------------------------
+
+
+def thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning: (H, W) bool -> its one-pixel-wide, connected skeleton."""
+    image = np.pad(mask.astype(np.uint8), 1)
+    centre = image[1:-1, 1:-1]  # a view: removals update image
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = image
+            # Neighbours P2..P9, clockwise from north, of every interior pixel.
+            n = [p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:],
+                 p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2]]
+            count = sum(x.astype(np.int8) for x in n)
+            transitions = sum((n[i] < n[(i + 1) % 8]).view(np.int8) for i in range(8))
+            if step == 0:
+                side = (n[0] & n[2] & n[4]) | (n[2] & n[4] & n[6])
+            else:
+                side = (n[0] & n[2] & n[6]) | (n[0] & n[4] & n[6])
+            remove = (centre == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & (side == 0)
+            if remove.any():
+                centre[remove] = 0
+                changed = True
+        if not changed:
+            return centre.astype(bool)
 
 
 def digit_shape(digit: np.ndarray, level: float = 0.4) -> np.ndarray:

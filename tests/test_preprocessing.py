@@ -1,0 +1,454 @@
+"""digitpad.preprocessing: every input form, the MNIST format, and odd input that must not crash.
+
+Digits here are drawn with a round pen along hand-placed paths (the same paths as the committed
+examples), so these tests need no data set and no model.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from PIL import Image, ImageDraw
+
+from digitpad import preprocessing
+from digitpad.preprocessing import (
+    DOT,
+    EMPTY,
+    MAX_PIXELS,
+    Conversion,
+    ImageError,
+    load_image,
+    stroke_width,
+    to_mnist,
+)
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+
+
+def _pen_coverage(digit: int, size=(600, 600), box=(190, 110, 220, 380), pen=40.0) -> np.ndarray:
+    import sys
+
+    sys.path.insert(0, str(REPO_DIR / "scripts"))
+    from make_eval_set import pen_coverage
+
+    return pen_coverage(digit, size, box, pen)
+
+
+@pytest.fixture(scope="module")
+def ink() -> np.ndarray:
+    """A 3 drawn with a MNIST-like pen (10% of its height): coverage (600, 600) in [0, 1]."""
+    return _pen_coverage(3)
+
+
+@pytest.fixture(scope="module")
+def reference(ink) -> np.ndarray:
+    """What a clean black-on-white 3 converts to."""
+    return _convert(_on_white(ink))
+
+
+def _on_white(coverage: np.ndarray) -> np.ndarray:
+    return np.rint(255 * (1 - coverage)).astype(np.uint8)
+
+
+def _layer(coverage: np.ndarray, colour=(0, 0, 0)) -> np.ndarray:
+    """A Gradio sketchpad layer: RGBA, the ink in alpha, RGB 0 under transparent pixels."""
+    rgba = np.zeros((*coverage.shape, 4), np.uint8)
+    rgba[..., :3] = np.where(coverage[..., None] > 0, colour, 0)
+    rgba[..., 3] = np.rint(coverage * 255)
+    return rgba
+
+
+def _convert(source) -> np.ndarray:
+    conversion = to_mnist(source)
+    assert conversion.reason is None, conversion.reason
+    _check_mnist_format(conversion.image)
+    return conversion.image
+
+
+def _check_mnist_format(image: np.ndarray) -> None:
+    assert image.shape == (28, 28) and image.dtype == np.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0 and image.max() > 0.5
+    rows, cols = np.nonzero(image)
+    assert max(rows.max() - rows.min(), cols.max() - cols.min()) + 1 <= 20  # the 20x20 box
+    total = image.sum()
+    centre = (image.sum(1) @ np.arange(28) / total, image.sum(0) @ np.arange(28) / total)
+    assert np.allclose(centre, 14, atol=0.5 + 1e-4), centre  # MNIST: centre of mass at 14
+
+
+def _close(image: np.ndarray, expected: np.ndarray, tolerance: float = 0.03) -> None:
+    """The same digit: mean absolute difference small, and the same pixels mostly inked."""
+    difference = float(np.abs(image - expected).mean())
+    overlap = np.logical_and(image > 0.5, expected > 0.5).sum() / max((expected > 0.5).sum(), 1)
+    assert difference <= tolerance and overlap >= 0.75, (difference, overlap)
+
+
+# --- the MNIST format -------------------------------------------------------------------------
+
+
+def test_an_mnist_formatted_digit_stays_as_it_is(reference):
+    _close(_convert(reference), reference, tolerance=0.03)  # float, white on black, 28x28
+    _close(_convert(np.rint(reference * 255).astype(np.uint8)), reference, tolerance=0.03)
+
+
+def test_format_of_a_canvas_drawing(reference):
+    _check_mnist_format(reference)
+    assert reference.max() == 1.0 and (reference == 0).mean() > 0.6  # white ink on black
+
+
+# --- every input form -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mode", ["RGBA", "LA", "L", "P", "RGB", "CMYK", "I;16", "I", "F", "1"]
+)
+def test_pil_modes(ink, reference, mode):
+    grey = Image.fromarray(_on_white(ink))
+    if mode in ("RGBA", "LA"):
+        image = Image.fromarray(_layer(ink)).convert(mode)
+    elif mode == "I;16":
+        image = Image.fromarray((np.asarray(grey).astype(np.uint16) * 257), "I;16")
+    elif mode == "1":
+        image = grey.point(lambda v: 255 if v >= 128 else 0).convert("1")
+    else:
+        image = grey.convert(mode)
+    _close(_convert(image), reference, tolerance=0.05 if mode == "1" else 0.03)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda c: _on_white(c),  # (H, W) uint8
+        lambda c: _on_white(c)[..., None],  # (H, W, 1)
+        lambda c: np.repeat(_on_white(c)[..., None], 3, axis=2),  # (H, W, 3)
+        lambda c: _layer(c),  # (H, W, 4)
+        lambda c: _on_white(c).astype(np.uint16) * 257,  # 16-bit
+        lambda c: c < 0.5,  # bool, True = paper
+        lambda c: 1.0 - c,  # float in [0, 1]
+        lambda c: (255.0 * (1.0 - c)).astype(np.float32),  # float in [0, 255]
+        lambda c: _layer(c).astype(np.float64) / 255,  # float RGBA
+    ],
+    ids=["2d", "hw1", "rgb", "rgba", "uint16", "bool", "float01", "float255", "float-rgba"],
+)
+def test_numpy_forms(ink, reference, make):
+    _close(_convert(make(ink)), reference, tolerance=0.05)
+
+
+def test_files_bytes_and_file_objects(ink, reference, tmp_path):
+    path = tmp_path / "three.png"
+    Image.fromarray(_layer(ink)).save(path)
+    for source in (path, str(path), path.read_bytes(), io.BytesIO(path.read_bytes())):
+        _close(_convert(source), reference)
+
+
+def test_exif_orientation_is_applied(ink, reference, tmp_path):
+    stored = Image.fromarray(_on_white(ink)).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # viewers rotate 90 degrees clockwise
+    path = tmp_path / "photo.jpg"
+    stored.convert("RGB").save(path, quality=90, exif=exif)
+    assert load_image(path).size == (600, 600)
+    _close(_convert(path), reference, tolerance=0.05)
+    rotated = to_mnist(Image.open(path)).image  # an unopened PIL image: as stored, rotated
+    assert np.abs(rotated - reference).mean() > 0.05
+
+
+def test_animated_image_uses_the_first_frame(ink, reference, tmp_path):
+    first = Image.fromarray(_on_white(ink))
+    second = Image.fromarray(_on_white(_pen_coverage(7)))
+    path = tmp_path / "animated.gif"
+    first.save(path, save_all=True, append_images=[second], duration=100)
+    _close(_convert(path), reference, tolerance=0.05)
+
+
+def test_large_jpeg_is_decoded_at_reduced_scale(ink, reference, tmp_path):
+    big = Image.fromarray(_on_white(ink)).resize((3000, 3000), Image.Resampling.BILINEAR)
+    path = tmp_path / "big.jpg"
+    big.save(path, quality=90)
+    assert max(load_image(path, draft_size=1024).size) < 3000
+    assert load_image(path).size == (3000, 3000)
+    _close(_convert(path), reference, tolerance=0.05)
+
+
+# --- the Gradio sketchpad ---------------------------------------------------------------------
+
+
+def test_sketchpad_transparent_background(ink, reference):
+    # Gradio 6.31: the composite is opaque everywhere and, with no background, black: the ink
+    # is only in the layer's alpha.
+    composite = np.zeros((600, 600, 4), np.uint8)
+    composite[..., 3] = 255
+    value = {"background": None, "layers": [_layer(ink)], "composite": composite}
+    _close(_convert(value), reference)
+
+
+def test_sketchpad_white_background(ink, reference):
+    white = np.full((600, 600, 4), 255, np.uint8)
+    composite = np.repeat(_on_white(ink)[..., None], 4, axis=2)
+    composite[..., 3] = 255
+    value = {"background": white, "layers": [_layer(ink)], "composite": composite}
+    _close(_convert(value), reference)
+    # type="pil" and layers that lost their alpha (image_mode="RGB"): the composite has the ink
+    pil_value = {
+        "background": Image.fromarray(white),
+        "layers": [Image.fromarray(_layer(ink)).convert("RGB")],
+        "composite": Image.fromarray(composite).convert("RGB"),
+    }
+    _close(_convert(pil_value), reference)
+
+
+def test_sketchpad_filepaths_and_photo_background(ink, reference, tmp_path):
+    photo = tmp_path / "background.png"
+    Image.fromarray(_on_white(ink)).save(photo)
+    value = {"background": str(photo), "layers": [], "composite": str(photo)}
+    _close(_convert(value), reference)
+    _close(_convert({"background": str(photo)}), reference)  # only a background
+
+
+def test_sketchpad_dark_mode_brush(ink, reference):
+    value = {"background": None, "layers": [_layer(ink, colour=(255, 255, 255))], "composite": None}
+    _close(_convert(value), reference)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {"background": None, "layers": None, "composite": None},
+        {"background": None, "layers": [], "composite": None},
+        {"background": None, "layers": [None], "composite": None},
+        {"background": None, "layers": [np.zeros((600, 600, 4), np.uint8)],
+         "composite": np.full((600, 600, 4), 255, np.uint8)},
+        {"background": np.full((600, 600, 4), 255, np.uint8), "layers": [],
+         "composite": np.full((600, 600, 4), 255, np.uint8)},
+    ],
+    ids=["no-keys", "all-none", "no-layers", "none-layer", "blank-layer", "white"],
+)
+def test_empty_sketchpad(value):
+    assert to_mnist(value) == Conversion(image=None, reason=EMPTY)
+
+
+# --- where, how big, how thick ----------------------------------------------------------------
+
+
+def test_small_off_centre_digit_gives_the_clean_digit(reference):
+    small = _pen_coverage(3, (800, 800), (690, 640, 55, 95), 10)  # bottom-right corner
+    _close(_convert(_layer(small)), reference, tolerance=0.05)
+
+
+def test_huge_thick_digit_gives_the_clean_digit(reference):
+    huge = _pen_coverage(3, (800, 800), (230, 30, 400, 720), 75)  # a 75 px brush
+    _close(_convert(_on_white(huge)), reference, tolerance=0.04)
+
+
+def test_hairline_digit_gives_the_clean_digit(reference):
+    hairline = _pen_coverage(3, (800, 800), (230, 60, 330, 650), 2)  # pen: 0.3% of the height
+    _close(_convert(_on_white(hairline)), reference, tolerance=0.07)
+
+
+def test_fat_marker_is_eroded_but_keeps_its_thin_parts():
+    box, cut = (150, 80, 300, 440), (np.arange(600) < 420)[:, None]
+    fat = _pen_coverage(4, (600, 600), box, 150) * cut  # pen: 34% of the height ...
+    thin_end = _pen_coverage(4, (600, 600), box, 12) * ~cut  # ... but a thin end to the stem
+    image = _convert(_on_white(np.maximum(fat, thin_end)))
+    assert stroke_width(image > 0.5) < 0.3 * 20  # thinner than drawn
+    assert image[22:, 12:22].max() > 0.4  # the thin end of the stem is still there
+
+
+def test_stroke_width_of_a_band():
+    band = np.zeros((40, 300), bool)
+    band[10:20, 5:295] = True
+    assert stroke_width(band) == pytest.approx(10, rel=0.05)
+    assert stroke_width(np.zeros((5, 5), bool)) == 0.0
+
+
+# --- polarity, specks, nothing ----------------------------------------------------------------
+
+
+def test_light_ink_on_dark_canvas(ink, reference):
+    dark = np.rint(11 + ink * 229).astype(np.uint8)
+    _close(_convert(dark), reference)
+    _close(_convert(np.stack([dark] * 3, axis=2)), reference)
+
+
+def test_specks_are_ignored(ink, reference):
+    speckled = ink.copy()
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        y, x = rng.integers(0, 600, 2)
+        if 80 <= y < 520 and 160 <= x < 440:
+            continue  # not on the digit
+        speckled[y: y + 3, x: x + 3] = 1.0
+    speckled[20:35, 20:35] = 1.0  # a pen-sized dot in a corner
+    _close(_convert(_on_white(speckled)), reference)
+
+
+def test_separate_strokes_of_one_digit_are_kept():
+    def five(gap: int) -> np.ndarray:  # the body of a 5, and its top bar drawn apart
+        image = Image.new("L", (600, 600), 255)
+        draw = ImageDraw.Draw(image)
+        draw.line([(250, 100), (235, 290), (330, 270), (390, 360), (360, 470), (300, 500),
+                   (210, 470)], fill=0, width=22, joint="curve")
+        draw.line([(250 + gap, 100), (420, 100)], fill=0, width=22)
+        return np.asarray(image)
+
+    apart, joined = _convert(five(gap=40)), _convert(five(gap=0))
+    assert apart[4:9, 14:24].max() > 0.5  # the bar is there, top right
+    _close(apart, joined, tolerance=0.05)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.full((600, 600), 255, np.uint8),  # blank white
+        np.zeros((600, 600), np.uint8),  # all ink (or a black canvas)
+        np.full((600, 600, 3), 128, np.uint8),  # uniform grey
+        np.zeros((600, 600, 4), np.uint8),  # fully transparent
+        np.zeros((1, 1), np.uint8),
+    ],
+    ids=["white", "black", "grey", "transparent", "one-pixel"],
+)
+def test_nothing_drawn_is_no_digit(array):
+    assert to_mnist(array) == Conversion(image=None, reason=EMPTY)
+
+
+def test_a_dot_is_not_a_digit():
+    yy, xx = np.mgrid[:600, :600]
+    dot = np.where(np.hypot(yy - 300, xx - 280) < 15, 0, 255).astype(np.uint8)
+    assert to_mnist(dot) == Conversion(image=None, reason=DOT)
+
+
+def test_faint_noise_is_not_a_digit():
+    noise = np.random.default_rng(0).normal(200, 3, (400, 400)).clip(0, 255).astype(np.uint8)
+    conversion = to_mnist(noise)
+    assert conversion.image is None and conversion.reason
+
+
+# --- unreadable input -------------------------------------------------------------------------
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height pixels, with no pixel data worth decoding."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (b"", "empty"),
+        (b"this is not an image", "not a readable image"),
+        (_png_header(10_000, 10_000), "more than"),
+        (_png_header(200, 200), "not a readable image"),  # truncated pixel data
+        (Path("/nonexistent/digit.png"), "no such file"),
+        (42, "cannot read"),
+        (np.array(["a", "b"]), "cannot read"),
+        (np.zeros((2, 3, 4, 5)), "cannot read"),
+        (np.zeros((10, 10, 7)), "cannot read"),
+    ],
+    ids=["empty", "text", "bomb", "truncated", "missing", "int", "strings", "4d", "7-channels"],
+)
+def test_unreadable_input_raises_image_error(source, message):
+    with pytest.raises(ImageError, match=message):
+        to_mnist(source)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.png"
+    path.touch()
+    with pytest.raises(ImageError, match="empty"):
+        to_mnist(path)
+
+
+def test_huge_array_is_refused_before_conversion():
+    huge = np.broadcast_to(np.uint8(255), (MAX_PIXELS // 1000 + 1, 1000))  # no memory used
+    with pytest.raises(ImageError, match="more than"):
+        to_mnist(huge)
+
+
+# --- property-based: odd arrays never crash ---------------------------------------------------
+
+DTYPES = st.sampled_from(
+    [np.uint8, np.uint16, np.int16, np.int32, np.int64, np.float16, np.float32, np.float64, bool]
+)
+
+
+def _assert_valid(conversion: Conversion) -> None:
+    assert isinstance(conversion, Conversion)
+    if conversion.image is None:
+        assert isinstance(conversion.reason, str) and conversion.reason
+    else:
+        assert conversion.reason is None
+        assert conversion.image.shape == (28, 28) and conversion.image.dtype == np.float32
+        assert np.isfinite(conversion.image).all()
+        assert 0.0 <= conversion.image.min() and conversion.image.max() <= 1.0
+
+
+def _is_image_shape(shape: tuple[int, ...]) -> bool:
+    """(H, W), (H, W, C) or (C, H, W) with C in 1..4, after dropping leading 1s (a batch of
+    one); or no pixels at all."""
+    if 0 in shape:
+        return True
+    while len(shape) > 2 and shape[0] == 1:
+        shape = shape[1:]
+    return len(shape) == 2 or (len(shape) == 3 and (1 <= shape[-1] <= 4 or 1 <= shape[0] <= 4))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hnp.arrays(DTYPES, hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=12)))
+def test_any_array_converts_or_raises_image_error(array):
+    if _is_image_shape(array.shape):
+        _assert_valid(to_mnist(array))  # any values: NaN, infinities, negatives, huge
+    else:
+        with pytest.raises(ImageError, match="shape"):
+            to_mnist(array)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(1, 120),
+    st.integers(1, 120),
+    st.sampled_from([None, 1, 2, 3, 4]),
+    st.integers(0, 2**32 - 1),
+)
+def test_random_images_give_a_digit_or_a_reason(height, width, channels, seed):
+    rng = np.random.default_rng(seed)
+    shape = (height, width) if channels is None else (height, width, channels)
+    image = np.full(shape, 255, np.uint8)
+    for _ in range(rng.integers(0, 4)):  # some random blobs and lines
+        y, x = rng.integers(0, height), rng.integers(0, width)
+        image[y: y + rng.integers(1, 40), x: x + rng.integers(1, 40)] = rng.integers(0, 256)
+    _assert_valid(to_mnist(image))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(
+    st.sampled_from(["background", "layers", "composite", "id"]),
+    st.one_of(st.none(), st.just([]), st.just([None]),
+              st.builds(lambda v: np.full((30, 40, 4), v, np.uint8), st.integers(0, 255)),
+              st.builds(lambda v: [np.full((30, 40, 4), v, np.uint8)], st.integers(0, 255))),
+))
+def test_any_sketchpad_value_converts(value):
+    try:
+        _assert_valid(to_mnist(value))
+    except ImageError:
+        pass
+
+
+def test_unexpected_bug_becomes_image_error(monkeypatch):
+    def broken(*args):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(preprocessing, "_locate", broken)
+    with pytest.raises(ImageError, match="ZeroDivisionError"):
+        to_mnist(np.zeros((10, 10), np.uint8))
