@@ -48,21 +48,26 @@ from collections import OrderedDict
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-
-from digitpad import ASSETS_DIR
-from digitpad.predictor import Predictor, Recognition
-
-log = logging.getLogger(__name__)
-
 # No outbound calls at run time: Gradio reads this when it is imported (version check, analytics).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+
+from digitpad import ASSETS_DIR  # noqa: E402
+from digitpad.predictor import Predictor, Recognition  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
-# The canvas the browser exports on every stroke: small, because exporting is the latency.
-CANVAS_SIZE = 280  # px, square
+# The canvas the browser renders and exports (three times, as PNG) on every stroke: small,
+# because that is most of the latency, and because without a GPU the brush redraws the stroke on
+# each pointer move at this resolution. Measured stroke-to-label medians with 5-8 other processes
+# on 2 CPUs (scripts/benchmark_browser.py): 140 px 1.1 s, 196 px 1.2 s, 224 px 1.4 s, 280 px 1.8 s;
+# per pointer move 160, 240, 360, 520 ms. 7x MNIST's 28 px, shown zoomed about 1.5x.
+CANVAS_SIZE = 196  # px, square
 PAD_WIDTH = 360  # px, the sketchpad's column; the canvas is shown zoomed to fill it
 # MNIST's strokes are about 0.117 of the digit's long side (digitpad.preprocessing.MNIST_STROKE).
 # A digit drawn over ~3/4 of the canvas then wants a stroke of 0.088 canvas: a brush of radius
@@ -170,6 +175,8 @@ def find_examples(folder: Path = EXAMPLES_DIR) -> list[Path]:
 
 def how_it_works(metrics: dict | None) -> str:
     """The "how it works" note, with the model's measured test accuracy from metrics.json."""
+    n_train = (metrics or {}).get("training", {}).get("n_train")
+    trained = f"{n_train:,} of its training images" if n_train else "its training images"
     if metrics and "test_accuracy" in metrics:
         n_test = metrics.get("n_test")
         errors = metrics.get("test_errors")
@@ -182,13 +189,14 @@ def how_it_works(metrics: dict | None) -> str:
 **MNIST** is the classic collection of 70,000 handwritten digits, scanned from forms filled in
 by American students and Census Bureau employees: each one white ink on black, fitted into a
 20x20 box and centred by its centre of mass in a 28x28 image. The model here is a small
-convolutional network trained on its 60,000 training images. {accuracy}
+convolutional network trained on {trained}. {accuracy}
 
 Your drawing or photo is **converted to look like MNIST** before the model sees it: the digit
-is found (specks and paper shading are ignored, dark or light ink both work), cropped, scaled
-so that its long side is 20 pixels, its stroke width brought near MNIST's, and centred by its
-centre of mass. "What the model saw" shows the result. The model is only shown one digit at a
-time, so it says **not sure** when two digits are close rather than guess.
+is found (specks and uneven lighting are ignored; dark ink on light or light ink on dark both
+work), cropped, scaled so that its long side is 20 pixels, a much too thick or thin stroke is
+brought to MNIST's width, and it is centred by its centre of mass. "What the model saw" shows
+the result. When the model's top two answers are close it says **not sure** and names both,
+instead of guessing.
 """
 
 
@@ -217,8 +225,6 @@ class RecentBlobs(OrderedDict):
 
 def sketchpad(**options):
     """The square sketchpad: small canvas, one layer, a dark brush sized for MNIST's strokes."""
-    import gradio as gr
-
     pad = gr.Sketchpad(**{
         "label": "Draw a digit",
         "canvas_size": (CANVAS_SIZE, CANVAS_SIZE),
@@ -239,11 +245,25 @@ def sketchpad(**options):
     return pad
 
 
-def photo_input(**options):
-    """Upload, webcam or paste; a file path, so that an unreadable file reaches the handler."""
-    import gradio as gr
+class PhotoInput(gr.Image):
+    """``gr.Image`` that gives the handler the uploaded file's path without opening it.
 
-    return gr.Image(**{
+    ``gr.Image(type="filepath")`` still opens the file, so an upload that is not an image fails
+    inside Gradio with a bare "Error"; this way :func:`predict_image` gets it and says what is
+    wrong. Reading (EXIF orientation included) is :func:`digitpad.preprocessing.load_image`'s job.
+    """
+
+    is_template = True  # the browser shows it as gr.Image
+
+    def preprocess(self, payload):
+        if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
+            return payload.path
+        return super().preprocess(payload)
+
+
+def photo_input(**options):
+    """Upload, webcam or paste: the file path goes to the handler, whatever the file holds."""
+    return PhotoInput(**{
         "label": "A photo of a digit on paper",
         "sources": ["upload", "webcam", "clipboard"],
         "type": "filepath",
@@ -260,8 +280,6 @@ def build_app(
     examples: list[Path] | None = None,
 ):
     """The Blocks: sketchpad and photo tabs, the three outputs, examples and the note."""
-    import gradio as gr
-
     examples = find_examples() if examples is None else examples
     with gr.Blocks(title="digitpad", analytics_enabled=False) as app:
         gr.Markdown(

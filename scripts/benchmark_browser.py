@@ -59,7 +59,7 @@ STROKES: dict[int, list[list[tuple[float, float]]]] = {
 }
 ONE_STROKE_DIGITS = [d for d, strokes in STROKES.items() if len(strokes) == 1]
 DIGIT_BOX = (0.62, 0.75)  # a digit's width and height, as fractions of the canvas
-POINT_SPACING = 12  # screen px between mouse moves: a brisk stroke, not a teleport
+POINT_SPACING = 24  # screen px between mouse moves: a brisk stroke (each move costs a frame)
 
 # Installed in every page: timestamps of the pointerups, and every change of the verdict line.
 TIMING_JS = """
@@ -196,20 +196,25 @@ class AppPage:
         self.page.wait_for_function(
             f"() => {{ const n = document.querySelector('{VERDICT}');"
             f" const text = n ? n.innerText.trim() : ''; return {predicate}; }}",
-            timeout=timeout, polling=20)
+            timeout=timeout, polling=50)
         return self.verdict()
 
     def timings(self) -> dict:
         return self.page.evaluate("() => window.__digitpad")
 
     # the sketchpad
-    def square(self) -> tuple[float, float, float]:
-        """Centre x, centre y and side, in page px, of the drawing square on the sketchpad."""
-        from digitpad.app import CANVAS_SIZE
+    def canvas_size(self) -> int:
+        """The sketchpad's canvas size in px, as the served app configured it."""
+        return self.page.evaluate(
+            "() => window.gradio_config.components"
+            ".find(c => c.props && c.props.elem_id === 'sketchpad').props.canvas_size[0]")
 
+    def square(self) -> tuple[float, float, float]:
+        """Centre x, centre y and side, in page px, of the drawing square on the sketchpad (drawn
+        centred in the canvas element, at the zoom the toolbar shows)."""
         box = self.page.locator("#sketchpad canvas").first.bounding_box()
         zoom = self.page.locator("#sketchpad").get_by_text("%", exact=False).first.inner_text()
-        side = CANVAS_SIZE * float(zoom.strip().rstrip("%")) / 100
+        side = self.canvas_size() * float(zoom.strip().rstrip("%")) / 100
         return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, side
 
     def draw(self, strokes: list[list[tuple[float, float]]]) -> None:

@@ -171,9 +171,10 @@ def test_enlarge_is_nearest_neighbour():
 
 
 def test_how_it_works_quotes_the_measured_accuracy(tmp_path):
-    metrics = {"test_accuracy": 0.99567, "n_test": 10000, "test_errors": 43}
+    metrics = {"test_accuracy": 0.99567, "n_test": 10000, "test_errors": 43,
+               "training": {"n_train": 54000}}
     note = app.how_it_works(metrics)
-    assert "99.57%" in note and "10,000" in note and "43 mistakes" in note
+    assert "99.57%" in note and "10,000" in note and "43 mistakes" in note and "54,000" in note
     assert "not recorded" in app.how_it_works(None)
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
     assert app.read_metrics(tmp_path / "metrics.json") == metrics

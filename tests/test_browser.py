@@ -24,7 +24,7 @@ from digitpad import app as digitpad_app
 sys.path.insert(0, str(REPO_DIR / "scripts"))
 from benchmark_browser import (  # noqa: E402
     CHROMIUM,
-    STROKES,
+    VERDICT,
     AppPage,
     open_chromium,
     start_server,
@@ -154,5 +154,32 @@ def test_slow_first_load_keeps_the_canvas_in_its_column(browser, server):
         column = page.locator("#sketchpad").bounding_box()
         assert canvas["width"] <= digitpad_app.PAD_WIDTH + 2
         assert column["x"] - 1 <= canvas["x"] and canvas["x"] + canvas["width"] <= column["x"] + column["width"] + 1
+    finally:
+        context.close()
+
+
+def test_finger_drawing_on_a_phone(browser, server):
+    """Touch events on a phone-sized page draw, do not scroll the page, and get an answer."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                                  is_mobile=True, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("#sketchpad canvas")
+        page.wait_for_function("() => !document.querySelector('#sketchpad .empty.wrap')")
+        box = page.locator("#sketchpad canvas").first.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the pad fits the phone
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        cdp = context.new_cdp_session(page)
+        points = [(x, y - 100 + 10 * k) for k in range(21)]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart",
+                                              "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+        for px, py in points[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": px, "y": py}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_function(
+            f"() => document.querySelector('{VERDICT}').innerText.trim().startsWith('1')",
+            timeout=20_000)
+        assert page.evaluate("scrollY") == 0
     finally:
         context.close()
