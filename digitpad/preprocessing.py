@@ -114,6 +114,11 @@ class _Planes:
     small_luminance: Image.Image | None  # the same planes reduced by factor
     small_alpha: Image.Image | None
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) at full resolution."""
+        return (self.alpha if self.alpha is not None else self.luminance).size
+
 
 @dataclass(frozen=True)
 class _Located:
@@ -147,7 +152,8 @@ def to_mnist(source) -> Conversion:
         raise ImageError("the image is too large to convert; send a smaller one") from error
     except Exception as error:  # a bug must not take the app down; say so and log it
         log.exception("conversion failed")
-        raise ImageError(f"could not convert this image ({type(error).__name__}: {error})") from error
+        message = f"could not convert this image ({type(error).__name__}: {error})"
+        raise ImageError(message) from error
 
 
 def load_image(source, *, draft_size: int | None = None) -> Image.Image:
@@ -265,7 +271,9 @@ def _as_image(source) -> Image.Image | None:
         return source
     if isinstance(source, np.ndarray):
         return _array_to_image(source)
-    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(source, "read"):
+    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        return load_image(source, draft_size=JPEG_DRAFT_SIZE)
+    if hasattr(source, "read"):  # a binary file object
         return load_image(source, draft_size=JPEG_DRAFT_SIZE)
     if isinstance(source, (list, tuple)):
         try:
@@ -301,7 +309,7 @@ def _array_to_image(array: np.ndarray) -> Image.Image | None:
         )
     height, width = array.shape[:2]
     if height * width > MAX_PIXELS:
-        raise ImageError(f"{width}x{height} pixels is more than {MAX_PIXELS:,}; send a smaller image")
+        raise ImageError(f"{width}x{height} pixels: more than {MAX_PIXELS:,}; send a smaller image")
     return Image.fromarray(np.ascontiguousarray(_to_uint8(array)))  # L, LA, RGB or RGBA
 
 
@@ -389,7 +397,7 @@ def _grey(
 def _convert(image: Image.Image) -> Conversion:
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageError(f"{width}x{height} pixels is more than {MAX_PIXELS:,}; send a smaller image")
+        raise ImageError(f"{width}x{height} pixels: more than {MAX_PIXELS:,}; send a smaller image")
     if width == 0 or height == 0:
         return EMPTY_CONVERSION
     planes = _planes(image)
@@ -422,7 +430,7 @@ def _locate(planes: _Planes) -> _Located | str:
     """Find the digit on the reduced copy: its box, the components kept, the background."""
     backdrop = _backdrop(planes)
     grey = _grey(planes.small_luminance, planes.small_alpha, planes.colour, backdrop)  # (h, w)
-    histogram = np.bincount(_levels(grey).ravel(), minlength=256)
+    histogram = _histogram(grey)
     nonzero = np.flatnonzero(histogram)
     if nonzero[-1] - nonzero[0] <= 4:  # one grey: an empty or all-ink canvas
         return EMPTY
@@ -440,7 +448,7 @@ def _locate(planes: _Planes) -> _Located | str:
 
     rows, cols = np.nonzero(keep)
     factor = planes.factor
-    width, height = (planes.alpha or planes.luminance).size
+    width, height = planes.size
     box = (
         int(cols.min()) * factor,
         int(rows.min()) * factor,
@@ -468,7 +476,9 @@ def _flat_level(histogram: np.ndarray) -> float | None:
     return None
 
 
-def _polarity_and_background(grey: np.ndarray, flat: float | None) -> tuple[bool, object]:
+def _polarity_and_background(
+    grey: np.ndarray, flat: float | None
+) -> tuple[bool, np.ndarray | float]:
     """Is the ink light on a dark background? And the background's grey under the ink, after
     flipping to dark ink on light: one grey for a canvas, a (h, w) map for a photo.
 
@@ -570,7 +580,7 @@ def _render(planes: _Planes, located: _Located) -> Conversion:
     """Crop the original pixels to the digit, threshold at 4x MNIST's scale (finer for thin
     strokes), fix the stroke width, area-average into the 20 px box, centre by mass in 28x28."""
     left, top, right, bottom = located.box
-    width, height = (planes.alpha or planes.luminance).size
+    width, height = planes.size
     long_side = max(right - left, bottom - top)
     work_stroke = located.stroke * WORK_SIZE / long_side
     fine = min(MAX_FINE, max(1, math.ceil(MIN_WORK_STROKE / max(work_stroke, 1e-3))))
@@ -584,7 +594,8 @@ def _render(planes: _Planes, located: _Located) -> Conversion:
     def resample(plane: Image.Image | None) -> Image.Image | None:
         return None if plane is None else plane.resize(size, filter_, box=crop, reducing_gap=3.0)
 
-    grey = _grey(resample(planes.luminance), resample(planes.alpha), planes.colour, located.backdrop)
+    alpha = resample(planes.alpha)
+    grey = _grey(resample(planes.luminance), alpha, planes.colour, located.backdrop)
     if located.flip:
         grey = 1.0 - grey  # (H, W) at working resolution
     background = located.background
@@ -592,9 +603,10 @@ def _render(planes: _Planes, located: _Located) -> Conversion:
         background = _resize_map(background, planes.factor, crop, size, Image.Resampling.BILINEAR)
     contrast = np.clip((background - grey) / np.maximum(background, 0.05), 0, 1)
 
-    near = _resize_map(located.keep.view(np.uint8), planes.factor, crop, size, Image.Resampling.NEAREST) > 0
-    # Half-way between the background and the ink's peak: the edge of an anti-aliased stroke
-    # (exact for a clean canvas), and for strokes thinner than a working pixel, still their path.
+    keep = located.keep.view(np.uint8)
+    near = _resize_map(keep, planes.factor, crop, size, Image.Resampling.NEAREST) > 0
+    # INK_LEVEL of the way from the paper to the ink's peak: about the edge of an anti-aliased
+    # stroke, and for strokes thinner than a working pixel, still their path.
     paper = _quantile(_histogram(contrast[~near]), 0.5) if not near.all() else 0.0
     peak = _quantile(_histogram(contrast[near]), 0.98) if near.any() else 0.0
     threshold = max(paper + INK_LEVEL * (peak - paper), THRESHOLD_FLOOR)
@@ -660,7 +672,7 @@ def _place(ink: np.ndarray) -> np.ndarray:
     height, width = ink.shape
     scale = BOX_SIZE / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    image = Image.fromarray(ink.astype(np.uint8) * 255, mode="L")
+    image = Image.fromarray(ink.astype(np.uint8) * 255)
     box = np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.float32) / 255  # (h, w)
     total = box.sum()
     rows = np.arange(box.shape[0], dtype=np.float32)

@@ -81,7 +81,8 @@ def main(argv=None) -> None:
     print("\n== 'Sure' answers over the evaluation set (to_mnist) ==")
     results["sure"] = sure_table(results["accuracy"].pop("_probabilities"))
     print("\n== MNIST stroke width / digit's long side (10,000 training digits) ==")
-    sample = np.random.default_rng(0).choice(len(mnist.x_train), args.limit or 10_000, replace=False)
+    rng = np.random.default_rng(0)
+    sample = rng.choice(len(mnist.x_train), args.limit or 10_000, replace=False)
     results["mnist_stroke"] = mnist_stroke(mnist.x_train[sample])
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +98,8 @@ def naive_convert(source) -> np.ndarray:
     image = Image.open(source) if not isinstance(source, Image.Image) else source
     if "A" in image.getbands() or "transparency" in image.info:
         image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
-    grey = np.asarray(image.convert("L").resize((28, 28), Image.Resampling.LANCZOS), np.float32) / 255
+    grey = image.convert("L").resize((28, 28), Image.Resampling.LANCZOS)
+    grey = np.asarray(grey, np.float32) / 255
     return 1.0 - grey if grey.mean() > 0.5 else grey
 
 

@@ -151,7 +151,8 @@ def draw_digit(digit, rng, size: tuple[int, int], height: float, pen: float, cen
         big = Image.fromarray(mask.astype(np.uint8) * 255)
         target = (max(1, round(shape.shape[1] * scale * supersample)),
                   max(1, round(shape.shape[0] * scale * supersample)))
-        big = big.resize(target, Image.Resampling.BILINEAR).rotate(-math.degrees(angle), expand=True)
+        big = big.resize(target, Image.Resampling.BILINEAR)
+        big = big.rotate(-math.degrees(angle), expand=True)
         x0 = round(centre[0] * supersample - big.width / 2)
         y0 = round(centre[1] * supersample - big.height / 2)
         canvas.paste(255, (x0, y0), big.point(lambda v: 255 if v >= 128 else 0))
@@ -253,17 +254,20 @@ def draw_photo(digit, rng):
     width, height = size
     digit_height = rng.uniform(0.2, 0.6) * min(size)
     pen = max(2.0, rng.uniform(0.04, 0.15) * digit_height)
-    centre = (width / 2 + rng.uniform(-0.2, 0.2) * width, height / 2 + rng.uniform(-0.2, 0.2) * height)
+    centre = (width * (0.5 + rng.uniform(-0.2, 0.2)), height * (0.5 + rng.uniform(-0.2, 0.2)))
     angle = math.radians(rng.uniform(-8, 8))
     coverage = draw_digit(digit, rng, size, digit_height, pen, centre, angle=angle)
 
     yy, xx = np.mgrid[:height, :width].astype(np.float32)
     xx, yy = xx / width - 0.5, yy / height - 0.5
     # Paper: a warm or grey tint, a mottled texture and grain.
-    paper = rng.uniform(0.72, 0.95) * np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])
+    brightness = rng.uniform(0.72, 0.95)
+    paper = brightness * np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.85, 1.0)])
     mottle = ndimage.gaussian_filter(rng.standard_normal((height // 8, width // 8)), 3)
-    mottle = np.asarray(Image.fromarray(mottle.astype(np.float32)).resize(size, Image.Resampling.BILINEAR))
-    texture = 1 + 0.04 * mottle / (mottle.std() + 1e-6) + 0.015 * rng.standard_normal((height, width))
+    mottle = Image.fromarray(mottle.astype(np.float32)).resize(size, Image.Resampling.BILINEAR)
+    mottle = np.asarray(mottle)
+    grain = 0.015 * rng.standard_normal((height, width))
+    texture = 1 + 0.04 * mottle / (mottle.std() + 1e-6) + grain
     # Lamp: a linear gradient in a random direction and a vignette.
     direction = rng.uniform(0, 2 * math.pi)
     gradient = 1 + rng.uniform(0.1, 0.45) * (math.cos(direction) * xx + math.sin(direction) * yy)
@@ -271,7 +275,8 @@ def draw_photo(digit, rng):
     light = (gradient * vignette * texture).astype(np.float32)[..., None]
     ink_colour = rng.uniform(0.05, 0.35) * np.array([1.0, 1.0, rng.uniform(1.0, 2.2)])
     opacity = rng.uniform(0.75, 1.0)
-    surface = paper * (1 - opacity * coverage[..., None]) + ink_colour * opacity * coverage[..., None]
+    ink = opacity * coverage[..., None]
+    surface = paper * (1 - ink) + ink_colour * opacity * coverage[..., None]
     rgb = surface * light
     image = Image.fromarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8), "RGB")
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 2.0)))
@@ -369,9 +374,11 @@ def write_examples(folder: Path) -> None:
     width, height = 800, 600
     coverage = pen_coverage(5, (width, height), (330, 170, 160, 260), 11)
     yy, xx = np.mgrid[:height, :width].astype(np.float32)
-    light = (1 + 0.3 * (xx / width - 0.5)) * (1 - 0.4 * ((xx / width - 0.5) ** 2 + (yy / height - 0.5) ** 2))
+    xx, yy = xx / width - 0.5, yy / height - 0.5
+    light = (1 + 0.3 * xx) * (1 - 0.4 * (xx**2 + yy**2))
     grain = 1 + 0.02 * rng.standard_normal((height, width))
-    paper = np.array([0.93, 0.9, 0.82]) * (1 - 0.85 * coverage[..., None]) + 0.12 * coverage[..., None]
+    ink = coverage[..., None]
+    paper = np.array([0.93, 0.9, 0.82]) * (1 - 0.85 * ink) + 0.12 * ink
     rgb = paper * (light * grain)[..., None]
     image = Image.fromarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8), "RGB")
     image = image.filter(ImageFilter.GaussianBlur(1.2)).transpose(STORED_ROTATION[6])
