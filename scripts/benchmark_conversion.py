@@ -85,12 +85,37 @@ def main(argv=None) -> None:
         return
     print("\n== 'Sure' answers over the evaluation set (to_mnist) ==")
     results["sure"] = sure_table(results["accuracy"].pop("_probabilities"))
-    print("\n== MNIST stroke width / digit's long side (10,000 training digits) ==")
+    from digitpad.predictor import SURE_MARGIN, SURE_PROBABILITY
+
+    results["sure_chosen"] = {"probability": SURE_PROBABILITY, "margin": SURE_MARGIN}
+    print(f"chosen in digitpad/predictor.py: p >= {SURE_PROBABILITY}, margin >= {SURE_MARGIN}")
+    print("\n== Targets (issue 4) ==")
+    results["targets"] = check_targets(results)
     rng = np.random.default_rng(0)
     sample = rng.choice(len(mnist.x_train), args.limit or 10_000, replace=False)
+    print(f"\n== MNIST stroke width / digit's long side ({len(sample):,} training digits) ==")
     results["mnist_stroke"] = mnist_stroke(mnist.x_train[sample])
 
     write(results, args.out)
+
+
+def check_targets(results: dict) -> dict:
+    """>= 98% on canvases, >= 95% on photos, canvases within 1.5 points of MNIST test; p50 of
+    recognise <= 5 ms for an 800x800 canvas and <= 60 ms for a 12 MP photo."""
+    accuracy, latency = results["accuracy"], results["latency_ms"]
+    mnist = accuracy["mnist-test"]["accuracy"]
+    checks = {}
+    for name, row in accuracy.items():
+        if name.startswith("canvas") and "naive" not in name:
+            target = max(0.98, mnist - 0.015)
+            checks[f"{name} >= 98% and >= MNIST - 1.5"] = row["accuracy"] >= target
+        if name == "photo":
+            checks["photo >= 95%"] = row["accuracy"] >= 0.95
+    checks["800x800 canvas p50 <= 5 ms"] = latency["recognise(800x800 sketchpad value)"]["p50"] <= 5
+    checks["12 MP photo p50 <= 60 ms"] = latency["recognise(12 MP JPEG photo, bytes)"]["p50"] <= 60
+    for name, met in checks.items():
+        print(f"{'met   ' if met else 'MISSED'} {name}")
+    return checks
 
 
 def write(results: dict, path: Path) -> None:
@@ -104,10 +129,11 @@ def write(results: dict, path: Path) -> None:
 
 def naive_convert(source) -> np.ndarray:
     """What tutorials do: flatten on white, grey, resize the whole image, invert if light."""
-    image = Image.open(source) if not isinstance(source, Image.Image) else source
-    if "A" in image.getbands() or "transparency" in image.info:
-        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
-    grey = image.convert("L").resize((28, 28), Image.Resampling.LANCZOS)
+    with Image.open(source) as image:
+        if "A" in image.getbands() or "transparency" in image.info:
+            white = Image.new("RGBA", image.size, "white")
+            image = Image.alpha_composite(white, image.convert("RGBA"))
+        grey = image.convert("L").resize((28, 28), Image.Resampling.LANCZOS)
     grey = np.asarray(grey, np.float32) / 255
     return 1.0 - grey if grey.mean() > 0.5 else grey
 
@@ -198,8 +224,8 @@ def latency_table(predictor, mnist, args) -> dict:
               f"{row['cpu_p50']:8.2f}")
     table["photo_jpeg_bytes"] = len(photo_bytes)
     table["load_average"] = os.getloadavg()[0]  # other work on the machine inflates these
-    print(f"(load average {table['load_average']:.1f} on {os.cpu_count()} CPUs; 'cpu': this "
-          f"process's CPU time per call, all threads, which waiting for a busy CPU does not add to)")
+    print(f"(load average {table['load_average']:.1f} on {os.cpu_count()} CPUs. cpu: this "
+          f"process's CPU time per call, all threads; waiting for a busy CPU is not in it)")
     return table
 
 
