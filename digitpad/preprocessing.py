@@ -457,9 +457,20 @@ def _locate(planes: _Planes) -> _Located | str:
     )
     ink_area = float(contrast[keep].sum()) / peak * factor**2  # full-resolution px
     stroke = ink_area / (INK_LENGTH * max(box[2] - box[0], box[3] - box[1]))
-    keep = ndimage.maximum_filter(keep.view(np.uint8), size=3).view(bool)  # a pixel of slack
+    keep = _grow(keep)  # a pixel of slack
     return _Located(box=box, keep=keep, background=background, backdrop=backdrop, flip=flip,
                     stroke=stroke)
+
+
+def _grow(mask: np.ndarray) -> np.ndarray:
+    """Dilation by a 3x3 square, as two shifted ORs (a tenth of ndimage's time here)."""
+    tall = mask.copy()
+    tall[1:] |= mask[:-1]
+    tall[:-1] |= mask[1:]
+    grown = tall.copy()
+    grown[:, 1:] |= tall[:, :-1]
+    grown[:, :-1] |= tall[:, 1:]
+    return grown
 
 
 def _levels(grey: np.ndarray) -> np.ndarray:
