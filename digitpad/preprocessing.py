@@ -137,7 +137,8 @@ def to_mnist(source) -> Conversion:
 
     ``source``: a Gradio sketchpad/ImageEditor value (dict with ``background``, ``layers``,
     ``composite``), a PIL image in any mode, a numpy array ((H, W), (H, W, 1|2|3|4); bool, int or
-    float in [0, 1] or [0, 255]), a file path, bytes or a binary file object.
+    float in [0, 1] or [0, 255]), a file path, bytes or a binary file object. Files get their
+    EXIF orientation applied; PIL images and arrays are taken as they are.
 
     Raises :class:`ImageError` when ``source`` is not a readable image; never anything else.
     """
