@@ -23,11 +23,12 @@ Scripts can use a running app through its API::
 
 How the sketchpad is set up, and the Gradio 6.31 quirks it works around:
 
-- Speed. Before every request the browser renders the background, each layer and the composite
-  to PNG and uploads them, and in headless Chromium that software rendering costs far more than
-  the model (about 2.3 s per stroke at Gradio's default 800x800, 0.8 s at 400x400). So the canvas
-  is small (``CANVAS_SIZE``), shown zoomed to a comfortable size, with a single layer and no
-  crop/resize tools. ``scripts/benchmark_browser.py`` measures stroke-to-label latency.
+- Speed. For each stroke the browser renders the background, the layer and the composite to
+  PNG three times (a realtime upload for ``change`` listeners, then the event's input, then
+  again for the event's arguments) and uploads them; in headless Chromium without a GPU that
+  rendering is software WebGL and each frame is read back for compositing, which costs far more
+  than the model (a few ms). So the canvas is small (``CANVAS_SIZE``) and shown zoomed, with one
+  layer and no crop/resize tools. ``scripts/benchmark_browser.py`` measures stroke-to-label time.
 - No tool is active on load ("select the draw tool to start"); ``SELECT_BRUSH_JS`` clicks the
   brush as soon as a sketchpad shows that prompt.
 - A separate clear button (or an event returning None) clears the sketchpad only the first
@@ -62,11 +63,13 @@ log = logging.getLogger(__name__)
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
-# The canvas the browser renders and exports (three times, as PNG) on every stroke: small,
-# because that is most of the latency, and because without a GPU the brush redraws the stroke on
-# each pointer move at this resolution. Measured stroke-to-label medians with 5-8 other processes
-# on 2 CPUs (scripts/benchmark_browser.py): 140 px 1.1 s, 196 px 1.2 s, 224 px 1.4 s, 280 px 1.8 s;
-# per pointer move 160, 240, 360, 520 ms. 7x MNIST's 28 px, shown zoomed about 1.5x.
+# The canvas the browser renders and exports to PNG on every stroke: small, because that is most
+# of the latency, and because without a GPU the brush also redraws the stroke at this resolution
+# on every pointer move. Stroke-to-label medians measured here (scripts/benchmark_browser.py,
+# headless Chromium, 2 CPUs shared with training runs, load 3-8): 280 px 1.7 s, 224 px 1.4 s,
+# 196 px 0.9-1.2 s, 140 px 0.9-1.1 s, 112 px 1.2 s; drawing cost per pointer move 520, 360, 150-270,
+# 140-160 ms. Below ~200 px a floor remains that canvas size does not move (see the docstring).
+# 196 = 7x MNIST's 28, shown zoomed about 1.5x.
 CANVAS_SIZE = 196  # px, square
 PAD_WIDTH = 360  # px, the sketchpad's column; the canvas is shown zoomed to fill it
 # MNIST's strokes are about 0.117 of the digit's long side (digitpad.preprocessing.MNIST_STROKE).
