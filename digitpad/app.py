@@ -372,12 +372,15 @@ def launch(
     port: int = 7860,
     share: bool = False,
     prevent_thread_lock: bool = False,
+    auth: tuple[str, str] | None = None,
 ) -> str:
     """Serve ``app``; returns the local URL (at once with ``prevent_thread_lock``, else when the
     server stops). With ``share``, a public link too when the share server can be reached; when
     it cannot, one line says so and why, and the app is served locally all the same."""
+    from digitpad import guard
+
     no_share = share_problem() if share else None
-    app.queue(default_concurrency_limit=4)
+    guard.harden(app)  # queue limits, no queue bypass, uploads deleted (digitpad/guard.py)
     app.launch(
         server_name=host,
         server_port=port,
@@ -390,6 +393,7 @@ def launch(
         max_file_size="20mb",
         css=CSS,
         js=SELECT_BRUSH_JS,
+        **guard.launch_options(auth=auth),  # request limits, closed routes, login
     )
     print(f"* digitpad is running on {app.local_url}", flush=True)
     if share:
