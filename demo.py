@@ -40,15 +40,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="skip the SHA-256 check against the metrics.json beside the model")
     parser.add_argument("--share", action="store_true",
                         help="also ask Gradio for a temporary public link")
+    parser.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("DIGITPAD_AUTH"),
+                        help="ask for this login before showing the app (default: $DIGITPAD_AUTH, "
+                             "else none)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-    from digitpad import app
+    from digitpad import app, guard
     from digitpad.predictor import ModelError, Predictor
 
+    try:
+        auth = guard.parse_auth(args.auth)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         predictor = Predictor.load(args.model, verify=not args.no_verify_model)  # loaded and warm
     except ModelError as error:
@@ -56,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     metrics = app.read_metrics(args.model.parent / "metrics.json")
     demo = app.build_app(predictor, metrics=metrics)
-    app.launch(demo, host=args.host, port=args.port, share=args.share, prevent_thread_lock=True)
+    app.launch(demo, host=args.host, port=args.port, share=args.share, prevent_thread_lock=True,
+               auth=auth)
     print(f"* ready in {time.perf_counter() - START:.1f} s (model {args.model}); Ctrl+C stops it",
           flush=True)
     demo.block_thread()
