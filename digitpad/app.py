@@ -248,25 +248,15 @@ def sketchpad(**options):
     return pad
 
 
-class PhotoInput(gr.Image):
-    """``gr.Image`` that gives the handler the uploaded file's path without opening it.
-
-    ``gr.Image(type="filepath")`` still opens the file, so an upload that is not an image fails
-    inside Gradio with a bare "Error"; this way :func:`predict_image` gets it and says what is
-    wrong. Reading (EXIF orientation included) is :func:`digitpad.preprocessing.load_image`'s job.
-    """
-
-    is_template = True  # the browser shows it as gr.Image
-
-    def preprocess(self, payload):
-        if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
-            return payload.path
-        return super().preprocess(payload)
-
-
 def photo_input(**options):
-    """Upload, webcam or paste: the file path goes to the handler, whatever the file holds."""
-    return PhotoInput(**{
+    """Upload, webcam or paste: the file path goes to the handler, whatever the file holds.
+
+    ``gr.Image(type="filepath")`` still opens the file, so an upload that is not an image would
+    fail inside Gradio with a bare "Error"; :func:`pass_path` hands over the path unopened and
+    :func:`predict_image` says what is wrong. (Not a subclass: Gradio writes a ``.pyi`` stub
+    beside any module that defines a component class.)
+    """
+    photo = gr.Image(**{
         "label": "A photo of a digit on paper",
         "sources": ["upload", "webcam", "clipboard"],
         "type": "filepath",
@@ -274,6 +264,16 @@ def photo_input(**options):
         "elem_id": "photo",
         **options,
     })
+    photo.preprocess = partial(pass_path, photo.preprocess)
+    return photo
+
+
+def pass_path(preprocess, payload):
+    """An uploaded file's path, unopened (reading it is digitpad.preprocessing's job, EXIF
+    orientation included); anything else (None, a data: URL) as ``preprocess`` makes it."""
+    if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
+        return payload.path
+    return preprocess(payload)
 
 
 def build_app(

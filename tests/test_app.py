@@ -190,6 +190,7 @@ def test_how_it_works_uses_the_shipped_metrics():
 def test_build_app_launches_nothing(predictor):
     demo = app.build_app(predictor, metrics=None)
     assert not demo.is_running
+    assert not Path(app.__file__).with_suffix(".pyi").exists()  # Gradio writes one per component class
     api_names = {fn.api_name for fn in demo.fns.values()}
     assert {"predict_sketch", "predict_image"} <= api_names
 
