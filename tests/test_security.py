@@ -1,0 +1,273 @@
+"""Hostile clients against the real app on 127.0.0.1 (digitpad/guard.py and Gradio's own checks).
+
+The server runs in this process (``launch(prevent_thread_lock=True)`` on a free port), so its
+memory is this process's RSS. After every probe the app must still read a digit through
+gradio_client (the last test of the module).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import httpx
+import pytest
+
+from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, app, guard
+
+needs_model = pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(),
+                                 reason=f"no shipped model at {DEFAULT_MODEL_PATH}")
+PHOTO_5 = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
+SECRET = "root:x:0:0"  # the first line of /etc/passwd
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(predictor):
+    demo = app.build_app(predictor)
+    url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
+    yield demo, url.rstrip("/")
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def url(served):
+    return served[1]
+
+
+def rss_mb() -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- files of the machine ------------------------------------------------------------------------
+
+TRAVERSALS = [
+    "/gradio_api/file=/etc/passwd",
+    "/gradio_api/file=%2Fetc%2Fpasswd",
+    "/gradio_api/file=%252Fetc%252Fpasswd",
+    "/gradio_api/file=../../../../../../etc/passwd",
+    "/gradio_api/file=..%2F..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+    "/gradio_api/file=%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/etc/passwd",
+    "/gradio_api/file=/tmp/gradio/../../etc/passwd",
+    "/gradio_api/file=/ETC/PASSWD",
+    "/GRADIO_API/FILE=/etc/passwd",
+    "/gradio_api/file=//etc//passwd",
+    "/gradio_api/file=file:///etc/passwd",
+    f"/gradio_api/file={REPO_DIR}/digitpad/app.py",
+    f"/gradio_api/file={DEFAULT_MODEL_PATH}",
+    "/file=/etc/passwd",
+    "/static/../../../../etc/passwd",
+    "/assets/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+]
+
+
+@needs_model
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_no_file_of_the_machine_is_served(url, path):
+    response = httpx.get(url + path)
+    assert response.status_code in (400, 403, 404), (path, response.status_code)
+    assert SECRET not in response.text and "def build_app" not in response.text
+
+
+# --- request size --------------------------------------------------------------------------------
+
+
+@needs_model
+def test_oversized_upload_is_refused(url):
+    big = b"\0" * (guard.MAX_BODY_BYTES + 1)
+    response = httpx.post(f"{url}/gradio_api/upload", files={"files": ("big.png", big)})
+    assert response.status_code == 413
+
+
+@needs_model
+def test_oversized_streamed_upload_is_refused(url):
+    """No Content-Length: the guard counts the bytes as the upload route reads them."""
+    head = (b'--zz\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
+            b"Content-Type: image/png\r\n\r\n")
+
+    def body():
+        yield head
+        for _ in range(guard.MAX_BODY_BYTES // 2**20 + 2):
+            yield b"\0" * 2**20
+
+    response = httpx.post(f"{url}/gradio_api/upload", content=body(),
+                          headers={"content-type": "multipart/form-data; boundary=zz"})
+    assert response.status_code == 413
+
+
+@needs_model
+def test_a_small_upload_is_accepted(url):
+    response = httpx.post(f"{url}/gradio_api/upload",
+                          files={"files": ("photo_5.jpg", PHOTO_5.read_bytes())})
+    assert response.status_code == 200 and response.json()[0].endswith("photo_5.jpg")
+
+
+# --- origins -------------------------------------------------------------------------------------
+
+
+@needs_model
+def test_foreign_origin_cannot_change_state(url):
+    files = {"files": ("photo_5.jpg", PHOTO_5.read_bytes())}
+    for origin in ("http://evil.example", "null", url.replace("127.0.0.1", "localhost")):
+        response = httpx.post(f"{url}/gradio_api/upload", files=files, headers={"Origin": origin})
+        assert response.status_code == 403, origin
+    response = httpx.post(f"{url}/gradio_api/queue/join", json={}, headers={"Origin": "http://evil.example"})
+    assert response.status_code == 403
+
+
+@needs_model
+def test_same_origin_and_no_origin_are_served(url):
+    files = {"files": ("photo_5.jpg", PHOTO_5.read_bytes())}
+    assert httpx.post(f"{url}/gradio_api/upload", files=files, headers={"Origin": url}).status_code == 200
+    assert httpx.post(f"{url}/gradio_api/upload", files=files).status_code == 200  # gradio_client
+
+
+# --- closed routes -------------------------------------------------------------------------------
+
+
+@needs_model
+@pytest.mark.parametrize("path", ["/monitoring", "/monitoring/summary", "/monitoring/some-key",
+                                  "/MONITORING", "/gradio_api/monitoring", "/docs", "/redoc",
+                                  "/openapi.json", "/gradio_api/runs"])
+def test_unused_routes_are_closed(url, path):
+    assert httpx.get(url + path).status_code == 404
+
+
+@needs_model
+def test_the_queue_cannot_be_bypassed(url):
+    for path in ("/gradio_api/run/predict_image", "/gradio_api/api/predict_image"):
+        response = httpx.post(url + path, json={"data": [None]})
+        assert response.status_code in (404, 405), path
+    assert httpx.post(f"{url}/gradio_api/vibe-edit", json={"prompt": "x"}).status_code == 404
+
+
+@needs_model
+def test_the_page_and_api_info_still_open(url):
+    assert httpx.get(url + "/").status_code == 200
+    assert "/predict_image" in httpx.get(f"{url}/gradio_api/info").json()["named_endpoints"]
+
+
+# --- the sketchpad's blob route ------------------------------------------------------------------
+
+
+def blob_form(demo, index: str) -> dict:
+    pad = next(b for b in demo.blocks.values() if type(b).__name__ == "Sketchpad")
+    return {"session_hash": "probe", "component_id": str(pad._id), "fn_name": "accept_blobs",
+            "type": "layer", "index": index, "id": f"probe-{index}"}
+
+
+@needs_model
+@pytest.mark.parametrize("index", ["100000000", "4", "-1", "1e9", " 99999999", "0x10"])
+def test_blob_route_refuses_a_huge_layer_index(served, index):
+    demo, url = served
+    before = rss_mb()
+    response = httpx.post(f"{url}/gradio_api/component_server", data=blob_form(demo, index),
+                          files={"file": ("blob", b"\x89PNG\r\n\x1a\n")})
+    assert response.status_code == 400, response.text
+    assert rss_mb() - before < 50  # unbounded, index 10**8 costs ~800 MB
+
+
+@needs_model
+def test_blob_route_refuses_a_repeated_index_field(served):
+    demo, url = served
+    form = blob_form(demo, "0")
+    body = "&".join(f"{k}={v}" for k, v in form.items()) + "&index=100000000"
+    response = httpx.post(f"{url}/gradio_api/component_server", content=body,
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 400
+
+
+@needs_model
+def test_blob_route_accepts_the_sketchpads_own_layer(served):
+    demo, url = served
+    response = httpx.post(f"{url}/gradio_api/component_server", data=blob_form(demo, "0"),
+                          files={"file": ("blob", b"\x89PNG\r\n\x1a\n")})
+    assert response.status_code == 200
+
+
+def test_blob_store_is_bounded(predictor):
+    pad = next(b for b in app.build_app(predictor).blocks.values()
+               if type(b).__name__ == "Sketchpad")
+    assert isinstance(pad.blob_storage, app.RecentBlobs) and pad.blob_storage.limit <= 1024
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+@needs_model
+def test_queue_and_upload_limits(served):
+    demo, _ = served
+    assert demo._queue.max_size == guard.QUEUE_SIZE
+    assert demo.api_open is False
+    assert demo.max_file_size == 20 * 10**6 or demo.max_file_size == 20 * 2**20
+    assert demo.delete_cache == guard.DELETE_CACHE
+    assert demo.show_error is False and not demo.enable_monitoring
+
+
+def test_auth_flag():
+    assert guard.parse_auth("ann:secret:with:colons") == ("ann", "secret:with:colons")
+    assert guard.parse_auth(None) is None
+    for bad in ("ann", ":pw", "ann:"):
+        with pytest.raises(ValueError):
+            guard.parse_auth(bad)
+
+
+@needs_model
+def test_auth_protects_the_app(predictor):
+    demo = app.build_app(predictor)
+    url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True,
+                     auth=("ann", "secret")).rstrip("/")
+    try:
+        assert httpx.get(f"{url}/config").status_code == 401
+        assert httpx.get(f"{url}/gradio_api/info").status_code == 401
+        with httpx.Client() as session:
+            login = session.post(f"{url}/login", data={"username": "ann", "password": "secret"},
+                                 headers={"Origin": url})
+            assert login.status_code == 200
+            assert session.get(f"{url}/config").status_code == 200
+    finally:
+        demo.close()
+
+
+# --- the model file ------------------------------------------------------------------------------
+
+
+@needs_model
+def test_tampered_model_is_refused_unless_told(tmp_path, capsys):
+    sys.path.insert(0, str(REPO_DIR))
+    import demo as demo_script
+    from digitpad.predictor import load_keras_model
+
+    model = tmp_path / "digitpad.keras"
+    shutil.copy(DEFAULT_MODEL_PATH, model)
+    with open(model, "ab") as f:  # a changed file that still opens (zip readers skip the tail)
+        f.write(b"tampered")
+    record = json.loads((DEFAULT_MODEL_PATH.parent / "metrics.json").read_text())
+    (tmp_path / "metrics.json").write_text(json.dumps(record))
+    assert demo_script.main(["--model", str(model), "--port", str(free_port())]) == 1
+    error = capsys.readouterr().err
+    assert "does not match the SHA-256" in error and "--no-verify-model" in error
+    assert load_keras_model(model, verify=False).input_shape[1:] == (28, 28)
+
+
+# --- and after all that ------------------------------------------------------------------------
+
+
+@needs_model
+def test_still_serving_after_the_probes(url):
+    from gradio_client import Client, handle_file
+
+    label, verdict, _ = Client(url, verbose=False).predict(handle_file(str(PHOTO_5)),
+                                                           api_name="/predict_image")
+    assert label["label"] == "5", verdict
