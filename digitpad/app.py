@@ -1,4 +1,4 @@
-"""The Gradio app served by ``demo.py``: draw a digit, or show a photo of one, and see the model read it.
+"""The Gradio app served by ``demo.py``: draw a digit or show a photo of one; the model reads it.
 
     python demo.py                      # http://127.0.0.1:7860
 
@@ -321,7 +321,8 @@ def build_app(
             gr.Markdown(how_it_works(metrics), elem_id="how-it-works")
 
         outputs = [label, verdict, seen]
-        read_sketch, read_photo = partial(predict_sketch, predictor), partial(predict_image, predictor)
+        read_sketch = partial(predict_sketch, predictor)
+        read_photo = partial(predict_image, predictor)
         sketch.change(
             read_sketch,
             inputs=sketch,

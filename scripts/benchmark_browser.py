@@ -261,7 +261,8 @@ def densify(points: list[tuple[float, float]], step: float) -> list[tuple[float,
 
 
 def stroke_latency(app: AppPage, digit: int) -> tuple[float, str]:
-    """Clear, draw a one-stroke digit; ms from its pointerup to the verdict change, and the verdict."""
+    """Clear, draw a one-stroke digit: ms from its pointerup to the verdict change, and the
+    verdict."""
     from digitpad.app import NO_SKETCH
 
     app.clear()
@@ -296,12 +297,14 @@ def percentile(values: list[float], q: float) -> float:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--strokes", type=int, default=20, help="strokes timed (default: %(default)s)")
+    parser.add_argument("--strokes", type=int, default=20,
+                        help="strokes timed (default: %(default)s)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH,
                         help="the .keras model (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=REPO_DIR / "bench_out" / "browser.json",
                         help="JSON results (default: %(default)s)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed strokes first (default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="untimed strokes first (default: %(default)s)")
     return parser.parse_args(argv)
 
 

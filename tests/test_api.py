@@ -35,7 +35,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(predictor):
-    demo = app.build_app(predictor, metrics=app.read_metrics(DEFAULT_MODEL_PATH.parent / "metrics.json"))
+    metrics = app.read_metrics(DEFAULT_MODEL_PATH.parent / "metrics.json")
+    demo = app.build_app(predictor, metrics=metrics)
     url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
     yield url
     demo.close()

@@ -113,7 +113,8 @@ def test_no_sketchpad_value(predictor):
     assert app.predict_sketch(predictor, None) == (None, app.NO_SKETCH, None)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(alpha=arrays(np.uint8, (56, 56), elements=st.sampled_from([0, 0, 0, 255, 128])),
        white=st.booleans())
 def test_any_canvas_gives_outputs_never_an_exception(predictor, alpha, white):
@@ -184,13 +185,15 @@ def test_how_it_works_quotes_the_measured_accuracy(tmp_path):
 @pytest.mark.skipif(not DEFAULT_METRICS_PATH.is_file(), reason="no shipped assets/metrics.json")
 def test_how_it_works_uses_the_shipped_metrics():
     metrics = json.loads(DEFAULT_METRICS_PATH.read_text())
-    assert f"{metrics['test_accuracy']:.2%}" in app.how_it_works(app.read_metrics(DEFAULT_METRICS_PATH))
+    note = app.how_it_works(app.read_metrics(DEFAULT_METRICS_PATH))
+    assert f"{metrics['test_accuracy']:.2%}" in note
 
 
 def test_build_app_launches_nothing(predictor):
     demo = app.build_app(predictor, metrics=None)
     assert not demo.is_running
-    assert not Path(app.__file__).with_suffix(".pyi").exists()  # Gradio writes one per component class
+    # Gradio writes a .pyi beside a module that defines a component class; none here
+    assert not Path(app.__file__).with_suffix(".pyi").exists()
     api_names = {fn.api_name for fn in demo.fns.values()}
     assert {"predict_sketch", "predict_image"} <= api_names
 

@@ -58,7 +58,8 @@ def test_corrupt_model_says_corrupt(demo, tmp_path, capsys, verify):
 
 def test_importing_demo_loads_and_starts_nothing():
     code = ("import importlib.util, sys; "
-            f"spec = importlib.util.spec_from_file_location('demo', {str(REPO_DIR / 'demo.py')!r}); "
+            f"spec = importlib.util.spec_from_file_location('demo', {str(REPO_DIR / 'demo.py')!r});"
+            " "
             "spec.loader.exec_module(importlib.util.module_from_spec(spec)); "
             "print('gradio' in sys.modules, 'tensorflow' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
