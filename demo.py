@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     from digitpad import app, guard
-    from digitpad.predictor import ModelError, Predictor
+    from digitpad.predictor import ModelError, Predictor, serve_on_one_thread
 
     try:
         auth = guard.parse_auth(args.auth)
@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
+        serve_on_one_thread()
         predictor = Predictor.load(args.model, verify=not args.no_verify_model)  # loaded and warm
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -34,6 +34,25 @@ SURE_PROBABILITY = 0.90
 SURE_MARGIN = 0.80
 
 
+def serve_on_one_thread() -> None:
+    """Give each model call one CPU thread (TensorFlow's intra-op pool of one).
+
+    A 28x28 image is too small to split across threads: handing the work out costs more than it
+    saves (``predict_batch`` on one image, p50 3.0 -> 1.8 ms, measured on this 2-core machine
+    under load), and a server answers concurrent users on threads of its own anyway. Global to
+    the process and only possible before TensorFlow runs anything, so the serving entry points
+    (demo.py, ``python -m digitpad.predict``, the latency benchmark) call it first; the trainer
+    does not.
+    """
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow is already running: keep its pool
+        log.info("TensorFlow already initialised; intra-op threads left at %d",
+                 tf.config.threading.get_intra_op_parallelism_threads())
+
+
 class ModelError(RuntimeError):
     """The model file is missing, corrupt or not the one recorded; the message says what to do."""
 
