@@ -23,12 +23,15 @@ Scripts can use a running app through its API::
 
 How the sketchpad is set up, and the Gradio 6.31 quirks it works around:
 
-- Speed. For each stroke the browser renders the background, the layer and the composite to
-  PNG three times (a realtime upload for ``change`` listeners, then the event's input, then
-  again for the event's arguments) and uploads them; in headless Chromium without a GPU that
-  rendering is software WebGL and each frame is read back for compositing, which costs far more
-  than the model (a few ms). So the canvas is small (``CANVAS_SIZE``) and shown zoomed, with one
-  layer and no crop/resize tools. ``scripts/benchmark_browser.py`` measures stroke-to-label time.
+- Speed. For each stroke, Gradio's frontend renders the background, the layer and the composite
+  to PNG and uploads them three times (a realtime upload for ``change`` listeners, the event's
+  input, the event's arguments), and again on each loading-status change (its state sync reads
+  every input's value); it also keeps the canvas rendering at 60 fps for 500 ms after every
+  pointer event. In headless Chromium without a GPU all of that is software WebGL with a
+  read-back per frame, far more work than the model (a few ms). So the canvas is small
+  (``CANVAS_SIZE``) and shown zoomed, with one layer and no crop/resize tools; below ~200 px
+  the rest is a floor that canvas size does not move. ``scripts/benchmark_browser.py`` measures
+  stroke-to-label time.
 - No tool is active on load ("select the draw tool to start"); ``SELECT_BRUSH_JS`` clicks the
   brush as soon as a sketchpad shows that prompt.
 - A separate clear button (or an event returning None) clears the sketchpad only the first
@@ -63,20 +66,20 @@ log = logging.getLogger(__name__)
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
-# The canvas the browser renders and exports to PNG on every stroke: small, because that is most
-# of the latency, and because without a GPU the brush also redraws the stroke at this resolution
-# on every pointer move. Stroke-to-label medians measured here (scripts/benchmark_browser.py,
-# headless Chromium, 2 CPUs shared with training runs, load 3-8): 280 px 1.7 s, 224 px 1.4 s,
-# 196 px 0.9-1.2 s, 140 px 0.9-1.1 s, 112 px 1.2 s; drawing cost per pointer move 520, 360, 150-270,
-# 140-160 ms. Below ~200 px a floor remains that canvas size does not move (see the docstring).
-# 196 = 7x MNIST's 28, shown zoomed about 1.5x.
+# The canvas the browser renders and exports to PNG (several times) on every stroke: small,
+# because that is most of the latency, and because without a GPU the brush also redraws the
+# stroke at this resolution on every pointer move. Stroke-to-label medians measured here
+# (scripts/benchmark_browser.py, headless Chromium, 2 CPUs shared with training runs, load 2-8):
+# 280 px 1.6-1.8 s, 224 px 1.4 s, 196 px 0.9-1.2 s, 168 px 0.85-1.2 s, 140 px 0.8-1.1 s, 112 px
+# 0.8-1.2 s; drawing cost per pointer move 520, 360, 150-270, 120-210, 95-160, 80-160 ms.
+# 196 = 7x MNIST's 28, shown zoomed about 1.5x: smooth strokes, within ~10% of the floor.
 CANVAS_SIZE = 196  # px, square
 PAD_WIDTH = 360  # px, the sketchpad's column; the canvas is shown zoomed to fill it
-# MNIST's strokes are about 0.117 of the digit's long side (digitpad.preprocessing.MNIST_STROKE).
-# A digit drawn over ~3/4 of the canvas then wants a stroke of 0.088 canvas: a brush of radius
-# 0.044 canvas (Gradio's brush size is a radius). The conversion also evens out strokes that are
+# MNIST's strokes are about 0.125 of the digit's long side (digitpad.preprocessing.MNIST_STROKE).
+# A digit drawn over ~3/4 of the canvas then wants a stroke of 0.094 canvas: a brush of radius
+# 0.047 canvas (Gradio's brush size is a radius). The conversion also evens out strokes that are
 # much too thick or thin, so this is a comfortable default, not a requirement.
-BRUSH_RADIUS = round(0.044 * CANVAS_SIZE)
+BRUSH_RADIUS = round(0.047 * CANVAS_SIZE)
 INK = "#000000"
 SEEN_SCALE = 8  # the 28x28 image the model received, shown at 224x224, nearest neighbour
 
