@@ -15,7 +15,7 @@ Scripts can use a running app through its API::
     label, verdict, seen = client.predict(
         handle_file("assets/examples/photo_5.jpg"), api_name="/predict_image"
     )
-    print(verdict)         # 5, 99% sure
+    print(verdict)         # 5, 100% sure
     print(label["label"])  # 5
 
 (``/predict_sketch`` takes a sketchpad value:
