@@ -12,11 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from digitpad import DEFAULT_MODEL_PATH
+from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH
 
 TESTS_DIR = Path(__file__).resolve().parent
 SAMPLE_MNIST = TESTS_DIR / "data" / "mnist_sample.npz"
 ARTIFACTS_DIR = TESTS_DIR / "_artifacts"
+# The committed example inputs, named after their digit: "photo_5.jpg" is a 5.
+EXAMPLES = sorted((ASSETS_DIR / "examples").glob("*_[0-9].*"))
+
+
+def expected_digit(path: Path) -> int:
+    return int(path.stem.rsplit("_", 1)[1])  # "photo_5.jpg" -> 5
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now, for a test server."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def full_mnist_path() -> Path | None:

@@ -16,6 +16,7 @@ import pytest
 
 from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
 from digitpad import app
+from conftest import free_port
 
 SKETCH_7 = Path(__file__).resolve().parent / "data" / "sketchpad" / "light_7"
 needs_model = pytest.mark.skipif(
@@ -23,14 +24,6 @@ needs_model = pytest.mark.skipif(
     reason=f"no shipped model at {DEFAULT_MODEL_PATH}; create it with `python train_model.py`",
 )
 pytestmark = needs_model
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

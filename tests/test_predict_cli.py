@@ -5,24 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH, REPO_DIR
+from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
 from digitpad.predict import main
+from conftest import EXAMPLES, expected_digit
 
-EXAMPLES = sorted((ASSETS_DIR / "examples").glob("*_[0-9].*"))
 pytestmark = pytest.mark.skipif(
     not DEFAULT_MODEL_PATH.is_file(),
     reason=f"no shipped model at {DEFAULT_MODEL_PATH}; create it with `python train_model.py`",
 )
-
-
-def expected_digit(path: Path) -> int:
-    return int(path.stem.rsplit("_", 1)[1])  # "photo_5.jpg" -> 5
 
 
 def test_examples_as_text(capsys):

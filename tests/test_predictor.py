@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH
+from digitpad import DEFAULT_MODEL_PATH
 from digitpad.predictor import (
     SURE_MARGIN,
     SURE_PROBABILITY,
@@ -22,16 +21,12 @@ from digitpad.predictor import (
     load_keras_model,
 )
 from digitpad.preprocessing import EMPTY, ImageError
+from conftest import EXAMPLES, expected_digit
 
-EXAMPLES = sorted((ASSETS_DIR / "examples").glob("*_[0-9].*"))
 needs_model = pytest.mark.skipif(
     not DEFAULT_MODEL_PATH.is_file(),
     reason=f"no shipped model at {DEFAULT_MODEL_PATH}; create it with `python train_model.py`",
 )
-
-
-def expected_digit(path: Path) -> int:
-    return int(path.stem.rsplit("_", 1)[1])  # "photo_5.jpg" -> 5
 
 
 @pytest.fixture(scope="module")

@@ -15,19 +15,12 @@ import httpx
 import pytest
 
 from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, app, guard
+from conftest import free_port
 
 needs_model = pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(),
                                  reason=f"no shipped model at {DEFAULT_MODEL_PATH}")
 PHOTO_5 = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
 SECRET = "root:x:0:0"  # the first line of /etc/passwd
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
