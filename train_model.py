@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--val-split", type=float, default=DEFAULTS.val_split, help="stratified validation fraction of the training set (default: %(default)s)")
     parser.add_argument("--patience", type=int, default=DEFAULTS.patience, help="early-stopping patience in epochs (default: %(default)s)")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    parser.add_argument("--dry-run", action="store_true", help=f"smoke run: a few hundred images, one epoch")
+    parser.add_argument("--dry-run", action="store_true", help="smoke run: a few hundred images, one epoch")
     parser.add_argument("--evaluate", action="store_true", help="evaluate a saved model instead of training")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help="model to evaluate with --evaluate, or to start from with --fine-tune (default: assets/digitpad.keras)")
     parser.add_argument("--extra-data", default=None, metavar="DIR", help="your saved digits (folder from demo.py --collect, or exported .npz): added to the training split, or fine-tuned on with --fine-tune")

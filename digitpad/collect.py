@@ -296,7 +296,7 @@ def load_digits(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise DataError(f"{path} does not exist; pass a folder of saved digits (demo.py --collect DIR) "
+        raise DataError(f"{path} does not exist; pass a folder of saved digits (written by digitpad.collect.save_digit) "
                         f"or a .npz exported with `python -m digitpad.collect export DIR --out FILE.npz`.")
     if path.is_dir():
         return load_collection(path)

@@ -25,9 +25,7 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -88,7 +86,7 @@ def holdout_split(labels: np.ndarray, fraction: float, seed: int, *, source: str
         raise NotEnoughDigits(
             f"{source} holds {n} labelled digit{'s' if n != 1 else ''}; fine-tuning needs at least "
             f"{MIN_DIGITS}, so that some can be held out to measure whether it helped. Label more "
-            f"digits in the app (python demo.py --collect DIR) and run again."
+            f"digits (saved with digitpad.collect) and run again."
         )
     if n - n_held < MIN_HELDOUT:
         raise NotEnoughDigits(
@@ -114,7 +112,7 @@ def fine_tune(config: FineTuneConfig) -> dict:
 
     import keras
 
-    from digitpad.model import compile_model
+    from digitpad.model import compile_model, save_for_serving
     from digitpad.predictor import load_keras_model, sha256_of
     from digitpad.report import evaluate_and_report, predict_probabilities
     from digitpad.train import DRY_RUN_TEST_IMAGES, DRY_RUN_TRAIN_IMAGES, MODEL_FILENAME, make_dataset, subsample
@@ -179,19 +177,9 @@ def fine_tune(config: FineTuneConfig) -> dict:
     for layer in frozen:
         layer.trainable = True  # saved as it came: trainable by the next run
 
-    # The weights in a fresh, uncompiled copy: no optimizer state in the file (as train.py does).
-    # Not keras.models.clone_model: it carries the compile config, and the optimizer with it.
-    tuned = type(model).from_config(model.get_config())
-    tuned.set_weights(model.get_weights())
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
     final_path = out / MODEL_FILENAME
-    work = Path(tempfile.mkdtemp(prefix=".fine-tune-", dir=out))
-    try:
-        tuned.save(work / final_path.name)
-        os.replace(work / final_path.name, final_path)  # atomic: never a half-written model
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    tuned = save_for_serving(model, final_path)
     print(f"saved {final_path} ({final_path.stat().st_size / 1e6:.2f} MB)")
 
     after = measure(tuned)

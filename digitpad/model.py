@@ -13,6 +13,9 @@ MNIST's mean and standard deviation), so training and serving cannot disagree.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import keras
 from keras import layers
 
@@ -74,3 +77,23 @@ def compile_model(model: keras.Model, learning_rate) -> keras.Model:
         metrics=["accuracy"],
     )
     return model
+
+
+def save_for_serving(model: keras.Model, path: str | Path) -> keras.Model:
+    """Save ``model``'s weights in a fresh, uncompiled copy at ``path``; return that copy.
+
+    The file carries no optimizer state (it would triple its size) and loads in safe mode without
+    custom objects. It is written beside ``path`` and renamed into place, so a crash never leaves
+    a half-written model where the app looks for one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    serving = type(model).from_config(model.get_config())  # not clone_model: no compile config
+    serving.set_weights(model.get_weights())
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")  # Keras wants the suffix
+    try:
+        serving.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return serving

@@ -7,9 +7,7 @@ on a stratified validation slice of the training set.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -19,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad import ASSETS_DIR, REPO_DIR
+from digitpad import ASSETS_DIR
 from digitpad.data import Mnist, describe, load_mnist, stratified_split
 
 log = logging.getLogger(__name__)
@@ -96,9 +94,8 @@ def subsample(mnist: Mnist, n_train: int, n_test: int, seed: int) -> Mnist:
 def train(config: TrainConfig) -> dict:
     """Run the whole pipeline; return the metrics written to ``out/metrics.json``."""
     import keras
-    import tensorflow as tf
 
-    from digitpad.model import build_model, compile_model
+    from digitpad.model import build_model, compile_model, save_for_serving
     from digitpad.report import evaluate_and_report, measure_inference_speed
 
     keras.utils.set_random_seed(config.seed)  # once, first thing: Python, NumPy and TF
@@ -159,15 +156,8 @@ def train(config: TrainConfig) -> dict:
     epochs_run = len(history.history["loss"])
     best_epoch = int(np.argmin(history.history["val_loss"])) + 1
 
-    # The best checkpoint's weights in a fresh, uncompiled model: the shipped file carries no
-    # optimizer state (it would triple its size) and loads without custom objects.
-    best = keras.models.load_model(checkpoint, safe_mode=True)
-    model = build_model(config.arch)
-    model.set_weights(best.get_weights())
     final_path = out / MODEL_FILENAME
-    tmp_path = work / MODEL_FILENAME
-    model.save(tmp_path)
-    os.replace(tmp_path, final_path)  # atomic: a crash never leaves a half-written model
+    model = save_for_serving(keras.models.load_model(checkpoint, safe_mode=True), final_path)
     shutil.rmtree(work, ignore_errors=True)
     print(f"saved {final_path} ({final_path.stat().st_size / 1e6:.2f} MB), best epoch {best_epoch}/{epochs_run}")
 
@@ -200,17 +190,3 @@ def evaluate(model_path: Path, data: str | None, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     extra = {"inference_images_per_second": measure_inference_speed(model, mnist.x_test)}
     return evaluate_and_report(model, model_path, mnist, out, config={"evaluate": str(model_path), "data": data}, training=extra)
-
-
-def relative(path: Path) -> str:
-    """A path as the README shows it: relative to the repo when inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(REPO_DIR))
-    except ValueError:
-        return str(path)
-
-
-def dump_json(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
