@@ -3,6 +3,7 @@
     python demo.py                          # http://127.0.0.1:7860
     python demo.py --host 0.0.0.0 --port 8080 --model runs/default/digitpad.keras
     python demo.py --share                  # also a temporary public link (needs internet)
+    python demo.py --collect my-digits      # keep the digits you label, to fine-tune on them
 
 Gradio's GRADIO_SERVER_NAME and GRADIO_SERVER_PORT set the defaults of --host and --port, which is
 how a Hugging Face Space (README front matter ``app_file: demo.py``) serves it on 0.0.0.0:7860.
@@ -40,10 +41,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="skip the SHA-256 check against the metrics.json beside the model")
     parser.add_argument("--share", action="store_true",
                         help="also ask Gradio for a temporary public link")
+    parser.add_argument("--collect", metavar="DIR", type=Path, default=None,
+                        help="save each digit labelled with the app's answer buttons in DIR "
+                             "(default: off; on a public link it would keep strangers' drawings on "
+                             "this computer); fine-tune on them with train_model.py --extra-data DIR "
+                             "--fine-tune")
     parser.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("DIGITPAD_AUTH"),
                         help="ask for this login before showing the app (default: $DIGITPAD_AUTH, "
                              "else none)")
     return parser.parse_args(argv)
+
+
+def writable_folder(folder: Path) -> Path:
+    """``folder``, created if needed; ValueError saying why when digits cannot be saved there."""
+    folder = folder.expanduser().resolve()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--collect {folder}: cannot create that folder ({error.strerror}); "
+                         "pass a folder you can write to.") from error
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"--collect {folder}: cannot write in that folder; pass one you can write to.")
+    return folder
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         auth = guard.parse_auth(args.auth)
+        collect_dir = writable_folder(args.collect) if args.collect else None
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -64,9 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     metrics = app.read_metrics(args.model.parent / "metrics.json")
-    demo = app.build_app(predictor, metrics=metrics)
+    demo = app.build_app(predictor, metrics=metrics, collect_dir=collect_dir)
     app.launch(demo, host=args.host, port=args.port, share=args.share, prevent_thread_lock=True,
                auth=auth)
+    if collect_dir:
+        print(f"* saving labelled digits in {collect_dir}", flush=True)
     print(f"* ready in {time.perf_counter() - START:.1f} s (model {args.model}); Ctrl+C stops it",
           flush=True)
     demo.block_thread()

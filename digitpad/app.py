@@ -21,6 +21,11 @@ Scripts can use a running app through its API::
 (``/predict_sketch`` takes a sketchpad value:
 ``{"background": None, "layers": [], "composite": handle_file("digit.png")}``.)
 
+Under the verdict, "Right" and 0-9 let the person say what the digit is: :func:`label_digit`
+counts it in their session's tally and, when the app runs with ``--collect DIR``, saves the
+input and the 28x28 image with the label (digitpad.collect). ``/label_sketch`` and
+``/label_image`` do the same for scripts: ``client.predict(source, "7", api_name="/label_image")``.
+
 How the sketchpad is set up, and the Gradio 6.31 quirks it works around:
 
 - Speed. For each stroke, Gradio's frontend renders the background, the layer and the composite
@@ -58,7 +63,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 
-from digitpad import ASSETS_DIR  # noqa: E402
+from digitpad import ASSETS_DIR, collect  # noqa: E402
 from digitpad.predictor import Predictor, Recognition  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -107,6 +112,9 @@ CSS = f"""
 #sketchpad {{ max-width: {PAD_WIDTH}px; }}
 #verdict .md p {{ font-size: 1.5rem; font-weight: 600; margin: 0.2rem 0; }}
 #seen img {{ image-rendering: pixelated; }}
+#answers button {{ min-width: 2.2rem; padding-left: 0; padding-right: 0; }}
+#labelling .md p {{ margin: 0.2rem 0; }}
+#collect-note {{ font-size: 0.85rem; opacity: 0.8; }}
 """
 
 Outputs = tuple[dict[str, float] | None, str, np.ndarray | None]
@@ -126,25 +134,32 @@ def predict_image(predictor: Predictor, path: str | None) -> Outputs:
     """An uploaded, snapped or pasted photo (a file path; None when removed) -> outputs."""
     if path is None:
         return None, NO_PHOTO, None
-    return recognise(predictor, path, name=Path(path).name)
+    return recognise(predictor, path)
 
 
-def recognise(predictor: Predictor, source, *, name: str | None = None) -> Outputs:
+def recognise(predictor: Predictor, source) -> Outputs:
     """Any input -> (probabilities for gr.Label, verdict line, enlarged 28x28 image).
 
-    An unreadable input gives no probabilities and a verdict that says why, never an exception;
-    ``name`` replaces the server-side path of an upload in that message.
+    An unreadable input gives no probabilities and a verdict that says why, never an exception.
     """
+    recognition, problem = read_safely(predictor, source)
+    if recognition is None:
+        return None, problem, None
+    return outputs_of(recognition)
+
+
+def read_safely(predictor: Predictor, source):
+    """(Recognition, None), or (None, "Can't read that image: ...") for an unreadable input; an
+    upload is named by its file name in that message, never by its path on the server."""
     from digitpad.preprocessing import ImageError
 
     try:
-        recognition = predictor.recognise(source)
+        return predictor.recognise(source), None
     except ImageError as error:
         message = str(error)
-        if name is not None and isinstance(source, (str, os.PathLike)):
-            message = message.replace(str(source), name)
-        return None, f"Can't read that image: {message}", None
-    return outputs_of(recognition)
+        if isinstance(source, (str, os.PathLike)):  # never show the server's upload path
+            message = message.replace(str(source), Path(source).name)
+        return None, f"Can't read that image: {message}"
 
 
 def outputs_of(recognition: Recognition) -> Outputs:
@@ -158,6 +173,73 @@ def enlarge(image: np.ndarray, scale: int = SEEN_SCALE) -> np.ndarray:
     as MNIST and the model see it."""
     pixels = np.rint(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
     return np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
+
+
+# --- labelling: the person says what the digit is -------------------------------------------
+
+RIGHT = "right"  # the answer of the "Right" button: the model's digit is the true one
+DRAW, PHOTO = "draw", "photo"  # the tabs, and which input a label is about
+Labelled = tuple[dict, str, str]  # (the session's tally, its text, what was done)
+
+
+def label_digit(
+    predictor: Predictor, folder: Path | None, source, answer: str, tally: dict | None
+) -> Labelled:
+    """The person says the digit in ``source`` (a sketchpad value or an upload's path) is
+    ``answer`` ("0"-"9", or ``RIGHT``).
+
+    The input is read again (a few ms), so what is saved and counted is exactly what the model
+    sees now, whatever the browser showed. With a ``folder`` (``demo.py --collect DIR``) the
+    original and the 28x28 image are saved there with the label (digitpad.collect.save_digit);
+    without one, the label only counts in the session's tally. Returns the new tally, its text
+    and a line saying what was done, or, when nothing was done, why (the tally is unchanged).
+    """
+    tally = tally or collect.new_tally()
+
+    def unchanged(why: str) -> Labelled:
+        return tally, collect.format_tally(tally), why
+
+    if source is None:
+        return unchanged("Nothing to label yet: draw a digit or show a photo first.")
+    recognition, problem = read_safely(predictor, source)
+    if recognition is None:
+        return unchanged(problem)
+    prediction = recognition.prediction
+    if prediction is None:
+        return unchanged(f"Nothing to label: {recognition.message}.")
+    if answer == RIGHT:
+        if not prediction.sure:
+            return unchanged(f"The model was not sure ({prediction.verdict}): click the digit it is.")
+        label = prediction.digit
+    elif isinstance(answer, str) and answer.strip() in collect.DIGITS:
+        label = int(answer)
+    else:
+        return unchanged(f"Not a digit: {answer!r}; the answer is 0-9 or {RIGHT!r}.")
+    if folder is not None:
+        try:
+            collect.save_digit(folder, source, recognition.image, label, recognition)
+        except (OSError, ValueError) as error:
+            log.exception("could not save a digit in %s", folder)
+            return unchanged(f"Could not save it ({type(error).__name__}), so it was not counted; "
+                             "your drawing is still there to try again.")
+    tally = collect.update_tally(tally, label, prediction.digit)
+    said = "the model said so too" if prediction.digit == label else f"the model said {prediction.digit}"
+    done = "Saved" if folder is not None else "Counted"
+    return tally, collect.format_tally(tally), f"{done}: a {label} ({said})."
+
+
+def label_input(predictor: Predictor, folder: Path | None, answer: str, tab: str, sketch,
+                photo: str | None, tally: dict | None) -> Labelled:
+    """A button's answer about the input in the tab in view (``DRAW`` or ``PHOTO``)."""
+    return label_digit(predictor, folder, photo if tab == PHOTO else sketch, answer, tally)
+
+
+def collect_note(folder: Path | None) -> str:
+    """What the page says about saving, plainly, above the buttons."""
+    if folder is None:
+        return ("Your answers only count in your tally below: **nothing is saved**.")
+    return ("**Saving is on.** Each digit you label here is saved, your drawing or photo with "
+            "its label, on the computer that runs this app, to teach the model your handwriting.")
 
 
 # --- page content --------------------------------------------------------------------------------
@@ -284,8 +366,10 @@ def build_app(
     *,
     metrics: dict | None = None,
     examples: list[Path] | None = None,
+    collect_dir: Path | None = None,
 ):
-    """The Blocks: sketchpad and photo tabs, the three outputs, examples and the note."""
+    """The Blocks: sketchpad and photo tabs, the three outputs, the answer buttons and the tally,
+    examples and the note. With ``collect_dir``, labelled digits are saved there."""
     examples = find_examples() if examples is None else examples
     with gr.Blocks(title="digitpad", analytics_enabled=False) as app:
         gr.Markdown(
@@ -309,6 +393,16 @@ def build_app(
                             )
             with gr.Column(scale=1, min_width=280):
                 verdict = gr.Markdown(NO_SKETCH, elem_id="verdict")
+                with gr.Group(elem_id="labelling"):
+                    gr.Markdown("Right, or wrong? It's a ...", elem_id="wrong-prompt")
+                    with gr.Row(elem_id="answers"):
+                        right = gr.Button("Right", variant="primary", size="sm", min_width=0,
+                                          elem_id="answer-right")
+                        digits = [gr.Button(d, size="sm", min_width=0, elem_id=f"answer-{d}")
+                                  for d in collect.DIGITS]
+                    labelled = gr.Markdown("", elem_id="labelled")
+                    tally_text = gr.Markdown(collect.format_tally(None), elem_id="tally")
+                    gr.Markdown(collect_note(collect_dir), elem_id="collect-note")
                 label = gr.Label(num_top_classes=10, label="The model's probabilities",
                                  elem_id="label")
                 seen = gr.Image(
@@ -326,6 +420,8 @@ def build_app(
         outputs = [label, verdict, seen]
         read_sketch = partial(predict_sketch, predictor)
         read_photo = partial(predict_image, predictor)
+        tab_in_view = gr.State(DRAW)
+        tally = gr.State(collect.new_tally())  # this visitor's, kept per browser session
         sketch.change(
             read_sketch,
             inputs=sketch,
@@ -342,11 +438,32 @@ def build_app(
             trigger_mode="always_last",
             show_progress="minimal",
         )
-        # The outputs are about the tab in view: switching tabs reads that tab's input again.
-        for tab, read, source in ((draw_tab, read_sketch, sketch), (photo_tab, read_photo, photo)):
-            tab.select(read, inputs=source, outputs=outputs, api_visibility="private",
-                       show_progress="hidden")
+        # The outputs are about the tab in view: switching tabs reads that tab's input again, and
+        # the answer buttons label that input.
+        for tab, name, read, source in ((draw_tab, DRAW, read_sketch, sketch),
+                                        (photo_tab, PHOTO, read_photo, photo)):
+            tab.select(partial(show_tab, read, name), inputs=source, outputs=[*outputs, tab_in_view],
+                       api_visibility="private", show_progress="hidden")
+
+        labelling = [tally, tally_text, labelled]
+        for button, answer in ((right, RIGHT), *zip(digits, collect.DIGITS)):
+            button.click(partial(label_input, predictor, collect_dir, answer),
+                         inputs=[tab_in_view, sketch, photo, tally], outputs=labelling,
+                         api_visibility="private", show_progress="hidden")
+        # The same for scripts: /label_sketch and /label_image take the input and the answer.
+        # (The hidden textbox is only a place for the answer; nothing on the page changes it.)
+        answer_box = gr.Textbox(visible=False, label="answer: 0-9 or right")
+        for source, api_name in ((sketch, "label_sketch"), (photo, "label_image")):
+            answer_box.change(partial(label_digit, predictor, collect_dir),
+                              inputs=[source, answer_box, tally], outputs=labelling,
+                              api_name=api_name, show_progress="hidden")
     return app
+
+
+def show_tab(read, name: str, value):
+    """A tab came into view: read its input, and remember which tab it is."""
+    return (*read(value), name)
+
 
 
 # --- serving -------------------------------------------------------------------------------------

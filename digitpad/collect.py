@@ -2,7 +2,8 @@
 
 A collection is a plain folder. Each saved digit is three files sharing one random id:
 
-    <id>.original.png   what the person gave (sketchpad composite, upload, array), as PNG
+    <id>.original.png   what the person gave: the sketchpad's composite, an array, or an image
+                        file; a PNG, JPEG, WebP or GIF file is kept byte for byte (.jpg etc.)
     <id>.28x28.png      the 28x28 image the model saw (white ink on black, 255 = ink)
     <id>.json           the record: label, the model's guess and confidence, time, file names
 
@@ -41,7 +42,7 @@ from digitpad.data import IMAGE_SIZE, NPZ_KEYS, NUM_CLASSES, DataError, save_npz
 log = logging.getLogger(__name__)
 
 RECORD_FORMAT = "digitpad-digit/1"
-ORIGINAL_SUFFIX = ".original.png"
+ORIGINAL_STEM = ".original"  # then .png, .jpg, ...
 IMAGE28_SUFFIX = ".28x28.png"
 RECORD_SUFFIX = ".json"
 DIGITS = tuple(str(d) for d in range(NUM_CLASSES))
@@ -72,7 +73,9 @@ def save_digit(folder: str | Path, original, image28, label: int, prediction=Non
 
     ``original``: whatever the person gave: a Gradio ImageEditor value (a dict; its
     ``"composite"`` is saved), a PIL image, an array (H, W), (H, W, 3) or (H, W, 4), uint8 or
-    float in [0, 1], PNG/JPEG bytes, or a path to an image file. Stored losslessly as PNG.
+    float in [0, 1], image bytes, or a path to an image file. Files and bytes in a web format
+    (PNG, JPEG, WebP, GIF) are kept as they are, so a phone photo keeps its quality and EXIF and
+    is not re-encoded as a PNG five times its size; everything else is stored as PNG.
     ``image28``: the model's input, (28, 28) float in [0, 1] (``Recognition.image``) or uint8.
     ``label``: the true digit, 0-9, as the person says.
     ``prediction``: the model's answer, a :class:`digitpad.predictor.Prediction` or
@@ -82,15 +85,15 @@ def save_digit(folder: str | Path, original, image28, label: int, prediction=Non
     is written.
     """
     label = _check_label(label)
-    original_png = _png_bytes(_to_pil(original))
+    original_bytes, original_suffix = _original_file(original)
     image28_png = _png_bytes(_image28_to_pil(image28))
     predicted, confidence, probabilities = _read_prediction(prediction)
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     digit_id = uuid.uuid4().hex
-    files = {"original": digit_id + ORIGINAL_SUFFIX, "image28": digit_id + IMAGE28_SUFFIX}
-    _write_atomic(folder / files["original"], original_png)
+    files = {"original": digit_id + ORIGINAL_STEM + original_suffix, "image28": digit_id + IMAGE28_SUFFIX}
+    _write_atomic(folder / files["original"], original_bytes)
     _write_atomic(folder / files["image28"], image28_png)
     record = {
         "format": RECORD_FORMAT,
@@ -132,6 +135,35 @@ def _read_prediction(prediction) -> tuple[int | None, float | None, list[float] 
         probs = [round(float(p), 6) for p in np.asarray(probabilities).reshape(-1)]
         return int(prediction.digit), round(float(prediction.confidence), 6), probs
     return _check_label(prediction), None, None
+
+
+# Image files kept byte for byte, by the format PIL reads in them: the suffix they are saved with.
+KEPT_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "GIF": ".gif"}
+
+
+def _original_file(original) -> tuple[bytes, str]:
+    """What to write as the original: (file contents, suffix). ValueError if it is no image."""
+    from PIL import Image
+
+    data = None
+    if isinstance(original, (bytes, bytearray)):
+        data = bytes(original)
+    elif isinstance(original, (str, os.PathLike)):
+        try:
+            data = Path(original).read_bytes()
+        except OSError as error:
+            raise ValueError(f"cannot read the image to save ({error})") from error
+    if data is not None:
+        try:
+            with Image.open(io.BytesIO(data)) as opened:
+                kept = KEPT_FORMATS.get(opened.format)
+                if kept:
+                    opened.load()  # the whole file decodes, not just its header
+                    return data, kept
+        except Exception as error:  # PIL raises many kinds for a broken file
+            raise ValueError(f"cannot read the image to save ({error})") from error
+        original = data  # another format (TIFF, BMP, ...): stored as PNG below
+    return _png_bytes(_to_pil(original)), ".png"
 
 
 def _to_pil(image):

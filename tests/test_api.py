@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -133,3 +134,90 @@ def test_share_without_network_still_serves_locally(tmp_path):
     assert len(share_lines) == 1, output
     assert share_lines[0].startswith("* no public link: cannot reach Gradio's share server (")
     assert share_lines[0].endswith("; serving locally only.")
+
+
+# --- labelling through the API: demo.py --collect DIR -----------------------------------------
+
+
+def test_label_endpoints_count_without_saving(client):
+    from gradio_client import handle_file
+
+    photo = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
+    text, done = client.predict(handle_file(str(photo)), "right", api_name="/label_image")
+    assert done == "Counted: a 5 (the model said so too)."
+    assert text.startswith("**")
+
+
+@pytest.fixture(scope="module")
+def collecting(tmp_path_factory):
+    """``python demo.py --collect DIR``, started as a user starts it."""
+    sys.path.insert(0, str(REPO_DIR / "scripts"))
+    from benchmark_browser import start_server
+
+    folder = tmp_path_factory.mktemp("collected") / "my digits"
+    server = start_server(DEFAULT_MODEL_PATH, extra=["--collect", str(folder)])
+    yield server, folder
+    server.stop()
+
+
+def test_saves_through_the_app_reload_with_their_labels(collecting):
+    from gradio_client import Client, handle_file
+
+    from digitpad import collect
+
+    server, folder = collecting
+    deadline = time.monotonic() + 30  # the page is served a moment before the last lines print
+    while "* ready in" not in "".join(server.output) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert f"* saving labelled digits in {folder}" in "".join(server.output)
+    client = Client(server.url, verbose=False)
+    before = len(collect.load_records(folder))
+    photo = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
+    sketch = {"background": None, "layers": [], "composite": handle_file(str(SKETCH_7 / "composite.png"))}
+    answers = [(handle_file(str(photo)), "right", "/label_image", 5),
+               (handle_file(str(photo)), "3", "/label_image", 3),
+               (sketch, "7", "/label_sketch", 7),
+               (sketch, "1", "/label_sketch", 1)]
+    for source, answer, endpoint, _ in answers:
+        text, done = client.predict(source, answer, api_name=endpoint)
+        assert done.startswith("Saved: a "), done
+    assert text == "**4** digits labelled; the model got **2** right (50%). Mistakes per digit: 1: 1, 3: 1."
+    records = collect.load_records(folder)[before:]
+    assert [r.label for r in records] == [a[3] for a in answers]
+    assert [r.predicted for r in records] == [5, 5, 7, 7]
+    assert records[0].original.read_bytes() == photo.read_bytes()
+    x, y = collect.load_collection(folder)
+    assert x.shape[1:] == (28, 28) and len(y) == before + 4
+
+
+def test_concurrent_saves_from_several_clients_lose_nothing(collecting):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client, handle_file
+
+    from digitpad import collect
+
+    server, folder = collecting
+    before = len(collect.load_records(folder))
+    examples = sorted((REPO_DIR / "assets" / "examples").iterdir())
+
+    def one_client(k: int) -> list[str]:
+        client = Client(server.url, verbose=False)
+        answers = []
+        for i in range(6):
+            answer = str((k + i) % 10)
+            _, done = client.predict(handle_file(str(examples[(k + i) % len(examples)])), answer,
+                                     api_name="/label_image")
+            assert done.startswith(f"Saved: a {answer} "), done
+            answers.append(answer)
+        return answers
+
+    with ThreadPoolExecutor(8) as pool:
+        sent = sorted(a for answers in pool.map(one_client, range(8)) for a in answers)
+    records = collect.load_records(folder)
+    assert len(records) == before + 48
+    assert len({r.id for r in records}) == len(records)
+    assert sorted(str(r.label) for r in records[before:]) == sent
+    x, y = collect.load_collection(folder)  # every image reads back
+    assert len(y) == len(records)
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]

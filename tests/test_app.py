@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from PIL import Image
 
 from digitpad import ASSETS_DIR, DEFAULT_METRICS_PATH, DEFAULT_MODEL_PATH
 from digitpad import app
@@ -195,7 +196,7 @@ def test_build_app_launches_nothing(predictor):
     # Gradio writes a .pyi beside a module that defines a component class; none here
     assert not Path(app.__file__).with_suffix(".pyi").exists()
     api_names = {fn.api_name for fn in demo.fns.values()}
-    assert {"predict_sketch", "predict_image"} <= api_names
+    assert {"predict_sketch", "predict_image", "label_sketch", "label_image"} <= api_names
 
 
 def test_sketchpad_keeps_only_recent_stroke_uploads():
@@ -218,3 +219,110 @@ def test_brush_draws_mnist_like_strokes():
     ink = sketch_value(SKETCHES / "light_7")["layers"][0][..., 3] > 127
     rows = np.flatnonzero(ink.any(axis=1))
     assert THIN_STROKE < stroke_width(ink) / (rows[-1] - rows[0] + 1) < THICK_STROKE
+
+
+# --- labelling: "Right, or wrong? It's a ..." -----------------------------------------------------
+
+
+class Unsure:
+    """A predictor torn between 4 and 9, for the one answer the shipped model rarely gives."""
+
+    def recognise(self, source):
+        from digitpad.predictor import Prediction, Recognition
+
+        probabilities = np.zeros(10, np.float32)
+        probabilities[[4, 9]] = [0.55, 0.45]
+        prediction = Prediction(probabilities)
+        return Recognition(np.zeros((28, 28), np.float32), prediction, prediction.verdict)
+
+
+@needs_model
+def test_labels_count_in_the_tally_and_are_not_saved_by_default(predictor, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sketch = sketch_value(SKETCHES / "light_7")
+    tally, text, done = app.label_digit(predictor, None, sketch, app.RIGHT, None)
+    assert done == "Counted: a 7 (the model said so too)."
+    tally, text, done = app.label_digit(predictor, None, sketch, "1", tally)
+    assert done == "Counted: a 1 (the model said 7)."
+    assert tally == {"labelled": 2, "right": 1, "mistakes": [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]}
+    assert text == "**2** digits labelled; the model got **1** right (50%). Mistakes per digit: 1: 1."
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_model
+def test_labels_are_saved_with_both_images(predictor, tmp_path):
+    from digitpad import collect
+
+    sketch = sketch_value(SKETCHES / "light_7")
+    photo = next(p for p in EXAMPLES if p.name.startswith("photo_"))
+    tally, _, done = app.label_digit(predictor, tmp_path, sketch, "1", None)
+    assert done == "Saved: a 1 (the model said 7)."
+    tally, text, done = app.label_digit(predictor, tmp_path, str(photo), app.RIGHT, tally)
+    assert done == f"Saved: a {expected_digit(photo)} (the model said so too)."
+    drawn, snapped = collect.load_records(tmp_path)
+    assert (drawn.label, drawn.predicted, snapped.label) == (1, 7, expected_digit(photo))
+    # the drawing as the person saw it; the photo byte for byte
+    with Image.open(drawn.original) as original:
+        np.testing.assert_array_equal(np.asarray(original), sketch["composite"])
+    assert snapped.original.read_bytes() == photo.read_bytes()
+    # the 28x28 image is the one the model saw
+    seen = predictor.recognise(sketch).image
+    np.testing.assert_allclose(collect.read_image28(drawn.image28) / 255, seen, atol=1 / 255)
+    assert tally["labelled"] == 2 and "**2** digits labelled" in text
+
+
+@needs_model
+def test_the_buttons_label_the_input_in_view(predictor, tmp_path):
+    sketch = sketch_value(SKETCHES / "light_7")
+    photo = next(p for p in EXAMPLES if p.name.startswith("photo_"))
+    _, _, done = app.label_input(predictor, None, app.RIGHT, app.DRAW, sketch, str(photo), None)
+    assert done.startswith("Counted: a 7")
+    _, _, done = app.label_input(predictor, None, app.RIGHT, app.PHOTO, sketch, str(photo), None)
+    assert done.startswith(f"Counted: a {expected_digit(photo)}")
+
+
+@pytest.mark.parametrize("answer", ["x", "10", "", None])
+def test_an_answer_that_is_no_digit_changes_nothing(predictor, tmp_path, answer):
+    tally = {"labelled": 1, "right": 1, "mistakes": [0] * 10}
+    result = app.label_digit(predictor, tmp_path, sketch_value(SKETCHES / "light_7"), answer, tally)
+    assert result[0] == tally and result[2].startswith("Not a digit")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nothing_to_label(predictor, tmp_path):
+    for source, why in ((None, "Nothing to label yet"), (sketch_value(None), "Nothing to label: draw a digit")):
+        tally, text, done = app.label_digit(predictor, tmp_path, source, "3", None)
+        assert done.startswith(why) and tally["labelled"] == 0 and text == "No digits labelled yet."
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unreadable_upload_is_not_labelled(predictor, tmp_path):
+    upload = tmp_path / "uploads" / "my digit.png"
+    upload.parent.mkdir()
+    upload.write_bytes(b"not an image")
+    _, _, done = app.label_digit(predictor, tmp_path / "kept", str(upload), "3", None)
+    assert done.startswith("Can't read that image: ") and "my digit.png" in done
+    assert str(upload.parent) not in done and not (tmp_path / "kept").exists()
+
+
+def test_right_needs_a_sure_answer(tmp_path):
+    tally, _, done = app.label_digit(Unsure(), tmp_path, "any input", app.RIGHT, None)
+    assert done == "The model was not sure (not sure: 4 or 9?): click the digit it is."
+    assert tally["labelled"] == 0 and list(tmp_path.iterdir()) == []
+    tally, _, done = app.label_digit(Unsure(), None, "any input", "9", None)
+    assert done == "Counted: a 9 (the model said 4)." and tally["mistakes"][9] == 1
+
+
+@needs_model
+def test_a_failed_save_is_not_counted_and_says_so(predictor, tmp_path, caplog):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the collection should be")
+    tally, text, done = app.label_digit(predictor, blocked, sketch_value(SKETCHES / "light_7"), "7", None)
+    assert done.startswith("Could not save it (") and "not counted" in done
+    assert tally["labelled"] == 0 and blocked.read_text() == "a file where the collection should be"
+
+
+def test_the_page_says_whether_digits_are_saved(tmp_path):
+    assert "nothing is saved" in app.collect_note(None)
+    assert "Saving is on" in app.collect_note(tmp_path)
+    assert str(tmp_path) not in app.collect_note(tmp_path)  # the host's paths stay private

@@ -72,6 +72,7 @@ def test_draw_read_clear_upload(page, artifacts_dir):
     # On load: the brush is already selected (no "select the draw tool" prompt), nothing read yet.
     assert page.page.locator("#sketchpad .empty.wrap").count() == 0
     assert page.verdict() == digitpad_app.NO_SKETCH
+    assert "nothing is saved" in page.page.inner_text("#collect-note")
     page.screenshot(artifacts_dir / "browser_0_loaded.png")
 
     joins = []
@@ -137,6 +138,45 @@ def test_bad_upload_is_explained(page, tmp_path):
     assert "shopping list.png" in verdict
     page.upload(ASSETS_DIR / "examples" / "photo_5.jpg")  # and the app keeps working
     page.wait_for_verdict(verdict_says(5))
+
+
+def test_label_digits_and_keep_them(browser, tmp_path, artifacts_dir):
+    """``demo.py --collect DIR``: the page says saving is on; "Right" and a digit button save the
+    drawing and the photo in view with their labels, and the tally counts them."""
+    from digitpad import collect
+
+    folder = tmp_path / "my digits"
+    server = start_server(DEFAULT_MODEL_PATH, extra=["--collect", str(folder)])
+    page = AppPage(browser, server.url)
+    labelled = page.page.locator("#labelled")
+    try:
+        assert "Saving is on" in page.page.inner_text("#collect-note")
+        page.draw_digit(7)
+        page.wait_for_verdict(verdict_says(7))
+        page.page.click("#answer-right")
+        labelled.get_by_text("Saved: a 7 (the model said so too).").wait_for()
+
+        page.clear()
+        page.draw_digit(1)
+        page.wait_for_verdict(verdict_says(1))
+        page.page.click("#answer-7")  # the person says it is a 7 (a European 1 can look like one)
+        labelled.get_by_text("Saved: a 7 (the model said 1).").wait_for()
+
+        page.upload(ASSETS_DIR / "examples" / "photo_5.jpg")
+        page.wait_for_verdict(verdict_says(5))
+        page.page.click("#answer-right")  # labels the photo in view, not the drawing
+        labelled.get_by_text("Saved: a 5 (the model said so too).").wait_for()
+        tally = page.page.inner_text("#tally")
+        assert "3 digits labelled" in tally and "got 2 right" in tally and "7: 1" in tally
+        page.screenshot(artifacts_dir / "browser_4_labelled.png")
+    finally:
+        page.close()
+        server.stop()
+    records = collect.load_records(folder)
+    assert [(r.label, r.predicted) for r in records] == [(7, 7), (7, 1), (5, 5)]
+    assert [r.original.suffix for r in records] == [".png", ".png", ".jpg"]
+    x, _ = collect.load_collection(folder)
+    assert x.shape == (3, 28, 28) and x.max() == 255
 
 
 def test_slow_first_load_keeps_the_canvas_in_its_column(browser, server):

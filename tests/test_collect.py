@@ -90,6 +90,24 @@ def test_original_in_any_form_is_kept_as_png(tmp_path, digits, kind):
     assert path.is_file()
 
 
+def test_web_image_files_are_kept_byte_for_byte_others_as_png(tmp_path, digits):
+    image = Image.fromarray(digits[0][0])
+    for fmt, suffix in (("JPEG", ".jpg"), ("WEBP", ".webp"), ("GIF", ".gif"), ("BMP", ".png"), ("TIFF", ".png")):
+        given = tmp_path / f"given.{fmt.lower()}"
+        image.save(given, format=fmt)
+        record = json.loads(collect.save_digit(tmp_path / fmt, given, digits[0][0], 4).read_text())
+        kept = tmp_path / fmt / record["files"]["original"]
+        assert kept.name.endswith(".original" + suffix)
+        if suffix != ".png":
+            assert kept.read_bytes() == given.read_bytes()  # a photo keeps its quality and EXIF
+        with Image.open(kept) as saved:
+            assert saved.size == image.size
+    truncated = (tmp_path / "given.jpeg").read_bytes()[:200]
+    with pytest.raises(ValueError, match="cannot read the image to save"):
+        collect.save_digit(tmp_path / "broken", truncated, digits[0][0], 4)
+    assert not (tmp_path / "broken").exists()
+
+
 @pytest.mark.parametrize("label", [10, -1, 3.5, "x", None, True])
 def test_bad_label_is_refused_and_nothing_is_written(tmp_path, digits, label):
     with pytest.raises(ValueError, match="label must be a digit 0-9"):

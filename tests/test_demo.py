@@ -26,6 +26,7 @@ def test_defaults(demo):
     args = demo.parse_args([])
     assert (args.host, args.port, args.model, args.share, args.no_verify_model) == (
         "127.0.0.1", 7860, DEFAULT_MODEL_PATH, False, False)
+    assert args.collect is None  # saving people's drawings is off unless asked for
 
 
 def test_gradio_environment_sets_the_defaults(demo, monkeypatch):
@@ -54,6 +55,20 @@ def test_corrupt_model_says_corrupt(demo, tmp_path, capsys, verify):
     flags = ["--model", str(model)] + ([] if verify else ["--no-verify-model"])
     assert demo.main(flags) == 1
     assert "corrupt" in capsys.readouterr().err
+
+
+def test_collect_folder_that_cannot_be_written_is_refused(demo, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert demo.main(["--collect", str(blocker / "digits")]) == 2
+    error = capsys.readouterr().err
+    assert "--collect" in error and "cannot create that folder" in error
+    assert blocker.read_text() == "not a folder"
+
+
+def test_collect_folder_is_created(demo, tmp_path):
+    assert demo.writable_folder(tmp_path / "new" / "digits") == (tmp_path / "new" / "digits").resolve()
+    assert (tmp_path / "new" / "digits").is_dir()
 
 
 def test_importing_demo_loads_and_starts_nothing():
