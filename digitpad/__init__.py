@@ -10,7 +10,8 @@ Modules, in the order data flows through them:
 - ``preprocessing``  any canvas, photo, array or file -> MNIST's 28x28 format
 - ``predictor``      load the model once, predict, say "not sure" when unsure
 - ``predict``        command line: ``python -m digitpad.predict IMAGE ...``
-- ``app``            the Gradio sketchpad app served by ``demo.py``
+- ``pad``            the drawing pad: a canvas that sends strokes; their rendering
+- ``app``            the Gradio app served by ``demo.py``
 - ``collect``        people's labelled digits: atomic saves, tally, export (``--collect DIR``)
 - ``finetune``       fine-tune on those digits, before/after report (``--fine-tune``)
 """

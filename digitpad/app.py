@@ -3,7 +3,7 @@
     python demo.py                      # http://127.0.0.1:7860
 
 ``build_app(predictor)`` builds the ``gr.Blocks`` and launches nothing; ``launch(app, ...)`` serves
-it. Each event has one pure handler, :func:`predict_sketch` (the sketchpad) and
+it. Each event has one pure handler, :func:`predict_sketch` (the drawing pad) and
 :func:`predict_image` (upload, webcam or paste), and both give the same three outputs: the ten
 probabilities for ``gr.Label``, the verdict line, and the 28x28 image the model received.
 
@@ -18,34 +18,19 @@ Scripts can use a running app through its API::
     print(verdict)         # 5, 100% sure
     print(label["label"])  # 5
 
-(``/predict_sketch`` takes a sketchpad value:
-``{"background": None, "layers": [], "composite": handle_file("digit.png")}``.)
+(``/predict_sketch`` takes the drawing pad's value, the strokes as JSON text:
+``'{"strokes": [[[0.5, 0.1], [0.5, 0.9]]]}'`` is a 1; see digitpad/pad.py.)
 
 Under the verdict, "Right" and 0-9 let the person say what the digit is: :func:`label_digit`
 counts it in their session's tally and, when the app runs with ``--collect DIR``, saves the
 input and the 28x28 image with the label (digitpad.collect). ``/label_sketch`` and
 ``/label_image`` do the same for scripts: ``client.predict(source, "7", api_name="/label_image")``.
 
-How the sketchpad is set up, and the Gradio 6.31 quirks it works around:
-
-- Speed. For each stroke, Gradio's frontend renders the background, the layer and the composite
-  to PNG and uploads them three times (a realtime upload for ``change`` listeners, the event's
-  input, the event's arguments), and again on each loading-status change (its state sync reads
-  every input's value); it also keeps the canvas rendering at 60 fps for 500 ms after every
-  pointer event. In headless Chromium without a GPU all of that is software WebGL with a
-  read-back per frame, far more work than the model (a few ms). So the canvas is small
-  (``CANVAS_SIZE``) and shown zoomed, with one layer and no crop/resize tools; below ~200 px
-  the rest is a floor that canvas size does not move. ``scripts/benchmark_browser.py`` measures
-  stroke-to-label time.
-- No tool is active on load ("select the draw tool to start"); ``SELECT_BRUSH_JS`` clicks the
-  brush as soon as a sketchpad shows that prompt.
-- A separate clear button (or an event returning None) clears the sketchpad only the first
-  time and can lose the next stroke, so there is none: the sketchpad's own trash button clears.
-- In a ``gr.Row``, on a slow first load, the canvas can keep the full page width and draw its
-  square off-centre; the sketchpad's column has a fixed width (``PAD_WIDTH``), so it cannot.
-- The change event fires once per stroke, on release; ``trigger_mode="always_last"`` makes a
-  burst of strokes end with a prediction on the latest drawing. The composite's alpha is 255
-  everywhere; :func:`digitpad.preprocessing.to_mnist` reads the ink from ``layers[0]``'s alpha.
+The drawing pad is digitpad.pad's own canvas, not ``gr.Sketchpad``: it sends strokes instead of
+uploading PNGs, which took stroke-to-label from 823 ms to about a tenth of that (digitpad/pad.py
+says why). Its ``change`` event fires on every pen lift, undo and clear;
+``trigger_mode="always_last"`` makes a burst of strokes end with a prediction on the latest
+drawing.
 """
 
 from __future__ import annotations
@@ -53,7 +38,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections import OrderedDict
 from functools import partial
 from pathlib import Path
 
@@ -63,7 +47,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 
-from digitpad import ASSETS_DIR, collect  # noqa: E402
+from digitpad import ASSETS_DIR, collect, pad  # noqa: E402
 from digitpad.predictor import Predictor, Recognition  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -71,50 +55,18 @@ log = logging.getLogger(__name__)
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
-# The canvas the browser renders and exports to PNG (several times) on every stroke: small,
-# because that is most of the latency, and because without a GPU the brush also redraws the
-# stroke at this resolution on every pointer move. Stroke-to-label medians measured here
-# (scripts/benchmark_browser.py, headless Chromium, 2 CPUs shared with training runs, load 2-8):
-# 280 px 1.6-1.8 s, 224 px 1.4 s, 196 px 0.9-1.2 s, 168 px 0.85-1.2 s, 140 px 0.8-1.1 s, 112 px
-# 0.8-1.2 s; drawing cost per pointer move 520, 360, 150-270, 120-210, 95-160, 80-160 ms.
-# 196 = 7x MNIST's 28, shown zoomed about 1.5x: smooth strokes, within ~10% of the floor.
-CANVAS_SIZE = 196  # px, square
-PAD_WIDTH = 360  # px, the sketchpad's column; the canvas is shown zoomed to fill it
-# MNIST's strokes are about 0.125 of the digit's long side (digitpad.preprocessing.MNIST_STROKE).
-# A digit drawn over ~3/4 of the canvas then wants a stroke of 0.094 canvas: a brush of radius
-# 0.047 canvas (Gradio's brush size is a radius). The conversion also evens out strokes that are
-# much too thick or thin, so this is a comfortable default, not a requirement.
-BRUSH_RADIUS = round(0.047 * CANVAS_SIZE)
-INK = "#000000"
+PAD_WIDTH = pad.PAD_SIZE  # px, the drawing column
 SEEN_SCALE = 8  # the 28x28 image the model received, shown at 224x224, nearest neighbour
 
 NO_SKETCH = "draw a digit"
 NO_PHOTO = "upload, snap or paste a photo of a digit"
 
-# Gradio 6.31's sketchpad starts with no tool selected and says "select the draw tool to start".
-# There is no option for a starting tool, so click the brush as soon as that prompt shows (it
-# comes back when the sketchpad is re-created, e.g. after switching tabs).
-SELECT_BRUSH_JS = """
-() => {
-  const pick = () => {
-    for (const pad of document.querySelectorAll("#sketchpad")) {
-      const brush = pad.querySelector('button[aria-label="Brush"]');
-      const prompt = pad.querySelector(".empty.wrap");
-      if (brush && prompt && prompt.offsetParent !== null) brush.click();
-    }
-  };
-  new MutationObserver(pick).observe(document.body, {childList: true, subtree: true});
-  pick();
-}
-"""
-
-CSS = f"""
-#sketchpad {{ max-width: {PAD_WIDTH}px; }}
-#verdict .md p {{ font-size: 1.5rem; font-weight: 600; margin: 0.2rem 0; }}
-#seen img {{ image-rendering: pixelated; }}
-#answers button {{ min-width: 2.2rem; padding-left: 0; padding-right: 0; }}
-#labelling .md p {{ margin: 0.2rem 0; }}
-#collect-note {{ font-size: 0.85rem; opacity: 0.8; }}
+CSS = """
+#verdict .md p { font-size: 1.5rem; font-weight: 600; margin: 0.2rem 0; }
+#seen img { image-rendering: pixelated; }
+#answers button { min-width: 2.2rem; padding-left: 0; padding-right: 0; }
+#labelling .md p { margin: 0.2rem 0; }
+#collect-note { font-size: 0.85rem; opacity: 0.8; }
 """
 
 Outputs = tuple[dict[str, float] | None, str, np.ndarray | None]
@@ -123,11 +75,21 @@ Outputs = tuple[dict[str, float] | None, str, np.ndarray | None]
 # --- event handlers: pure functions of the input ------------------------------------------------
 
 
-def predict_sketch(predictor: Predictor, sketch: dict | None) -> Outputs:
-    """The sketchpad's value ({background, layers, composite}; None when cleared) -> outputs."""
-    if sketch is None:
-        return None, NO_SKETCH, None
-    return recognise(predictor, sketch)
+def predict_sketch(predictor: Predictor, value: str | None) -> Outputs:
+    """The drawing pad's value (its strokes as JSON text; "" or None when empty) -> outputs."""
+    drawing, problem = read_drawing(value)
+    if drawing is None:
+        return None, problem or NO_SKETCH, None
+    return recognise(predictor, drawing)
+
+
+def read_drawing(value) -> tuple[np.ndarray | None, str | None]:
+    """(the image the pad shows, None); (None, None) for an empty pad; (None, why) for a value
+    that is not a drawing (it comes from the client: anything can arrive)."""
+    try:
+        return pad.drawing_of(value), None
+    except ValueError as error:
+        return None, f"Can't read that drawing: {error}."
 
 
 def predict_image(predictor: Predictor, path: str | None) -> Outputs:
@@ -185,7 +147,7 @@ Labelled = tuple[dict, str, str]  # (the session's tally, its text, what was don
 def label_digit(
     predictor: Predictor, folder: Path | None, source, answer: str, tally: dict | None
 ) -> Labelled:
-    """The person says the digit in ``source`` (a sketchpad value or an upload's path) is
+    """The person says the digit in ``source`` (the pad's drawing, or an upload's path) is
     ``answer`` ("0"-"9", or ``RIGHT``).
 
     The input is read again (a few ms), so what is saved and counted is exactly what the model
@@ -228,16 +190,28 @@ def label_digit(
     return tally, collect.format_tally(tally), f"{done}: a {label} ({said})."
 
 
-def label_input(predictor: Predictor, folder: Path | None, answer: str, tab: str, sketch,
-                photo: str | None, tally: dict | None) -> Labelled:
+def label_sketch(predictor: Predictor, folder: Path | None, value: str | None, answer: str,
+                 tally: dict | None) -> Labelled:
+    """:func:`label_digit` for the drawing pad's value."""
+    drawing, problem = read_drawing(value)
+    if problem:
+        tally = tally or collect.new_tally()
+        return tally, collect.format_tally(tally), problem
+    return label_digit(predictor, folder, drawing, answer, tally)
+
+
+def label_input(predictor: Predictor, folder: Path | None, answer: str, tab: str,
+                sketch: str | None, photo: str | None, tally: dict | None) -> Labelled:
     """A button's answer about the input in the tab in view (``DRAW`` or ``PHOTO``)."""
-    return label_digit(predictor, folder, photo if tab == PHOTO else sketch, answer, tally)
+    if tab == PHOTO:
+        return label_digit(predictor, folder, photo, answer, tally)
+    return label_sketch(predictor, folder, sketch, answer, tally)
 
 
 def collect_note(folder: Path | None) -> str:
     """What the page says about saving, plainly, above the buttons."""
     if folder is None:
-        return ("Your answers only count in your tally below: **nothing is saved**.")
+        return "Your answers count only in your tally: **nothing is saved**."
     return ("**Saving is on.** Each digit you label here is saved, your drawing or photo with "
             "its label, on the computer that runs this app, to teach the model your handwriting.")
 
@@ -291,48 +265,6 @@ instead of guessing.
 # --- the app -------------------------------------------------------------------------------------
 
 
-class RecentBlobs(OrderedDict):
-    """A dict that keeps only its ``limit`` most recently set items.
-
-    Gradio 6.31's sketchpad uploads its layers after every stroke (for ``change`` listeners) and
-    the server keeps them until an event consumes them by id, which here almost never happens
-    (the browser uploads the images again as files with the event): without a bound, every
-    stroke of every visitor would stay in memory for the life of the server.
-    """
-
-    def __init__(self, limit: int = 512) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def __setitem__(self, key, value) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.limit:
-            self.popitem(last=False)
-
-
-def sketchpad(**options):
-    """The square sketchpad: small canvas, one layer, a dark brush sized for MNIST's strokes."""
-    pad = gr.Sketchpad(**{
-        "label": "Draw a digit",
-        "canvas_size": (CANVAS_SIZE, CANVAS_SIZE),
-        "fixed_canvas": True,
-        "type": "numpy",
-        "image_mode": "RGBA",
-        "layers": False,
-        "transforms": (),
-        "brush": gr.Brush(default_size=BRUSH_RADIUS, colors=[INK], default_color=INK,
-                          color_mode="fixed"),
-        "buttons": [],
-        "width": PAD_WIDTH,
-        "height": PAD_WIDTH + 40,
-        "elem_id": "sketchpad",
-        **options,
-    })
-    pad.blob_storage = RecentBlobs()
-    return pad
-
-
 def photo_input(**options):
     """Upload, webcam or paste: the file path goes to the handler, whatever the file holds.
 
@@ -368,19 +300,20 @@ def build_app(
     examples: list[Path] | None = None,
     collect_dir: Path | None = None,
 ):
-    """The Blocks: sketchpad and photo tabs, the three outputs, the answer buttons and the tally,
+    """The Blocks: drawing and photo tabs, the three outputs, the answer buttons and the tally,
     examples and the note. With ``collect_dir``, labelled digits are saved there."""
     examples = find_examples() if examples is None else examples
     with gr.Blocks(title="digitpad", analytics_enabled=False) as app:
         gr.Markdown(
             "# digitpad\nDraw a digit from 0 to 9: the model reads it each time you lift the "
-            "pen. The trash can clears the pad. Or show it a photo of a digit on paper."
+            "pen. Undo takes back the last stroke, Clear empties the pad. Or show it a photo of "
+            "a digit on paper."
         )
         with gr.Row(equal_height=False):
             with gr.Column(scale=0, min_width=PAD_WIDTH):
                 with gr.Tabs():
                     with gr.Tab("Draw", id="draw") as draw_tab:
-                        sketch = sketchpad()
+                        sketch = pad.drawing_pad()
                     with gr.Tab("Photo", id="photo") as photo_tab:
                         photo = photo_input()
                         if examples:
@@ -453,8 +386,9 @@ def build_app(
         # The same for scripts: /label_sketch and /label_image take the input and the answer.
         # (The hidden textbox is only a place for the answer; nothing on the page changes it.)
         answer_box = gr.Textbox(visible=False, label="answer: 0-9 or right")
-        for source, api_name in ((sketch, "label_sketch"), (photo, "label_image")):
-            answer_box.change(partial(label_digit, predictor, collect_dir),
+        for label_fn, source, api_name in ((label_sketch, sketch, "label_sketch"),
+                                           (label_digit, photo, "label_image")):
+            answer_box.change(partial(label_fn, predictor, collect_dir),
                               inputs=[source, answer_box, tally], outputs=labelling,
                               api_name=api_name, show_progress="hidden")
     return app
@@ -513,7 +447,6 @@ def launch(
         run_history=False,  # no run records in the browser (and no extra upload per stroke)
         max_file_size="20mb",
         css=CSS,
-        js=SELECT_BRUSH_JS,
         **guard.launch_options(auth=auth),  # request limits, closed routes, login
     )
     print(f"* digitpad is running on {app.local_url}", flush=True)

@@ -2,8 +2,8 @@
 
 A collection is a plain folder. Each saved digit is three files sharing one random id:
 
-    <id>.original.png   what the person gave: the sketchpad's composite, an array, or an image
-                        file; a PNG, JPEG, WebP or GIF file is kept byte for byte (.jpg etc.)
+    <id>.original.png   what the person gave: the drawing, an array, a sketchpad's composite or
+                        an image file; PNG, JPEG, WebP and GIF files are kept byte for byte
     <id>.28x28.png      the 28x28 image the model saw (white ink on black, 255 = ink)
     <id>.json           the record: label, the model's guess and confidence, time, file names
 

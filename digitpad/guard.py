@@ -10,29 +10,47 @@ Gradio's own CORS middleware, before any route). Per request it:
 - refuses a body over ``max_body`` bytes with 413: at once from ``Content-Length``, and by
   counting the bytes of a body streamed without one;
 - closes routes the app does not use with 404: the usage dashboard (``/monitoring``), the
-  vibe editor, the run history, MCP and FastAPI's docs;
+  vibe editor, the run history, MCP, FastAPI's docs, and the components' server route
+  (``/gradio_api/component_server``);
 - refuses a state-changing request (POST, PUT, PATCH, DELETE) whose ``Origin`` is not the host
   it was sent to with 403. Gradio 6.31 only leaves the CORS headers out for a foreign origin
   (and only when served on localhost): the request itself still runs, so a page elsewhere could
   make a visitor's browser call the app. Clients that send no ``Origin`` (gradio_client, curl)
   are not browsers on someone else's page, and pass;
-- bounds the sketchpad's blob route (``POST /gradio_api/component_server``, ``accept_blobs``):
-  Gradio 6.31's ``ImageEditor.accept_blobs`` pads ``layers`` with ``None`` up to any
-  client-given ``index``, so one small request with ``index=10**8`` allocates ~800 MB. An index
-  above ``MAX_LAYER_INDEX`` is refused with 400. (The number of blob sets kept is bounded by
-  ``digitpad.app.RecentBlobs``; the size of each by ``max_body``.)
+
+The components' server route is where Gradio 6.31's sketchpad (``gr.ImageEditor``) uploads its
+layers: ``accept_blobs`` pads ``layers`` with ``None`` up to any client-given ``index``, so one
+small request with ``index=10**8`` allocates ~800 MB, and it keeps every blob until an event
+uses it. The app draws with digitpad.pad instead, which sends strokes with the event, and no
+component of the app serves anything there: the route is closed, and with it that hole.
+
+Memory per request (issue 6: RSS grew ~42 KB a request, 743 -> 948 MB over 5,000). Gradio 6.31
+builds a ``SessionState`` for every session hash it sees, a copy of every block's config (~55 KB
+for this app), and keeps up to 10,000 of them (``state_session_capacity``) whether or not the
+session is still there. A raw API call (``POST /gradio_api/call/<api>`` with no session hash, as
+in ``scripts/load_test.py`` or curl) gets a new session named after its event id, used once. So:
+
+- :class:`OneShotSessions`, an ASGI middleware, forgets such a session (its state, its message
+  queue and its entry in the queue's pending ids) once ``GET /gradio_api/call/<api>/<event_id>``
+  has streamed the result: API traffic no longer pushes visitors' sessions (and their
+  ``gr.State``) out, nor grows memory;
+- ``state_session_capacity=SESSIONS`` bounds what is left (browser tabs, gradio_client, an API
+  client that never reads its result): at most ``SESSIONS`` times ~55 KB;
+- :func:`harden` stops the queue's event analytics, kept for the monitoring dashboard (off here):
+  up to 10,000 records (~0.7 KB each), and a pandas summary of all of them rebuilt after every
+  event.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD = "20mb"  # gr.Blocks.launch(max_file_size=...): a phone photo is a few MB
 MAX_BODY_BYTES = 21 * 2**20  # one upload of MAX_UPLOAD plus the multipart envelope
-MAX_LAYER_INDEX = 3  # the sketchpad has one layer (index 0); a little room for Gradio's own use
 # The app's work is a few ms of CPU per prediction on 2 cores: a few workers keep both busy while
 # one waits on I/O; more only adds memory. Beyond QUEUE_SIZE waiting events, Gradio answers
 # "queue full" at once instead of letting the wait (and memory) grow without end.
@@ -40,13 +58,20 @@ CONCURRENCY = 4
 QUEUE_SIZE = 64
 # Uploads and outputs in Gradio's cache folder: every 10 minutes, delete those over an hour old.
 DELETE_CACHE = (600, 3600)  # (frequency, age) in seconds
+# Sessions whose state Gradio keeps, least recently used dropped first (Gradio's default: 10,000).
+# Each is ~55 KB here, so at most ~27 MB. A visitor's gr.State goes when SESSIONS other sessions
+# have been used since theirs: one-shot API calls do not count (OneShotSessions forgets them).
+SESSIONS = 500
+ANALYTICS_EVENTS = 1  # the queue's per-event records for the (disabled) monitoring dashboard
 
 CLOSED = re.compile(
-    r"^(/gradio_api)?/(monitoring|vibe-edit|undo-vibe-edit|runs|mcp|docs|redoc|openapi\.json)(/|$)",
+    r"^(/gradio_api)?/(monitoring|vibe-edit|undo-vibe-edit|runs|mcp|docs|redoc|openapi\.json"
+    r"|component_server)(/|$)",
     re.IGNORECASE,
 )
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-BLOB_ROUTE = re.compile(r"^(/gradio_api)?/component_server/?$")
+# GET /gradio_api/call/<api>/<event_id>: the result of a raw API call, as server-sent events
+CALL_RESULT = re.compile(r"^(/gradio_api)?/call/(v2/)?[^/]+/(?P<event_id>[0-9a-f]{32})/?$")
 
 
 class BodyTooLarge(Exception):
@@ -54,13 +79,12 @@ class BodyTooLarge(Exception):
 
 
 class Guard:
-    """ASGI middleware: body size, closed routes, foreign origins, the blob route's index."""
+    """ASGI middleware: body size, closed routes, foreign origins."""
 
-    def __init__(self, app, max_body: int = MAX_BODY_BYTES, max_layer_index: int = MAX_LAYER_INDEX,
+    def __init__(self, app, max_body: int = MAX_BODY_BYTES,
                  allowed_origins: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_body = max_body
-        self.max_layer_index = max_layer_index
         self.allowed_origins = {o.rstrip("/").lower() for o in allowed_origins}
 
     async def __call__(self, scope, receive, send) -> None:
@@ -84,9 +108,6 @@ class Guard:
             if int(length) > self.max_body:
                 await respond(send, 413, f"Request body over {self.max_body:,} bytes")
                 return
-        if method == "POST" and BLOB_ROUTE.match(path):
-            await self.check_blob_request(scope, receive, send)
-            return
         await self.call_counted(scope, receive, send)
 
     def origin_ok(self, headers: dict[str, str]) -> bool:
@@ -126,68 +147,6 @@ class Guard:
             if not started:
                 await respond(send, 413, f"Request body over {self.max_body:,} bytes")
 
-    async def check_blob_request(self, scope, receive, send) -> None:
-        """Read the (bounded) body, refuse a layer index over the maximum, then replay it."""
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                await respond(send, 413, f"Request body over {self.max_body:,} bytes")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        indices = await form_values(scope, body, "index")
-        if indices is None:
-            await respond(send, 400, "Malformed form")
-            return
-        for value in indices:
-            value = value.strip()
-            if value in ("", "null"):
-                continue
-            if not re.fullmatch(r"\d{1,6}", value) or int(value) > self.max_layer_index:
-                await respond(send, 400, f"Layer index must be 0..{self.max_layer_index}")
-                return
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-async def form_values(scope, body: bytes, name: str) -> list[str] | None:
-    """Every value of the form field ``name`` in a (multipart or urlencoded) body; [] when the
-    body is not a form; None when it is a form that cannot be parsed."""
-    from starlette.requests import Request
-
-    content_type = next((v.decode("latin-1") for k, v in scope["headers"]
-                         if k.lower() == b"content-type"), "")
-    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        return []
-
-    async def once():
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    try:
-        form = await Request(scope, once).form(max_files=16, max_fields=64)
-    except Exception:  # noqa: BLE001 - any parse error of a hostile body
-        return None
-    try:
-        # a file sent as "index" is no number: "x" makes the caller refuse it
-        return [v if isinstance(v, str) else "x" for v in form.getlist(name)]
-    finally:
-        await form.close()
-
 
 async def respond(send, status: int, text: str) -> None:
     body = text.encode()
@@ -197,13 +156,63 @@ async def respond(send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class OneShotSessions:
+    """ASGI middleware: forgets the session of a raw API call once its result has been sent.
+
+    ``POST /gradio_api/call/<api>`` without a ``session_hash`` runs in a session named after its
+    event id, which nothing can use again. Gradio 6.31 keeps it all the same: a ``SessionState``
+    (a copy of every block's config) until ``state_session_capacity`` newer sessions push it out,
+    an empty message queue and an empty set of pending ids (the latter for ever). After
+    ``GET /gradio_api/call/<api>/<event_id>`` ends, with the result delivered, this drops all
+    three. A session the client named itself is not named after the event id, and stays.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        match = None
+        if scope["type"] == "http" and scope.get("method") == "GET":
+            match = CALL_RESULT.match(scope.get("path", ""))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if match is not None:
+                forget_session(scope.get("app"), match["event_id"])
+
+
+def forget_session(server, session_hash: str) -> None:
+    """Drop the session ``session_hash`` from the Gradio app ``server`` unless one of its events
+    is still waiting to be delivered."""
+    holder = getattr(server, "state_holder", None)
+    queue = getattr(getattr(server, "blocks", None), "_queue", None)
+    if holder is None or queue is None:
+        return
+    if queue.pending_event_ids_session.get(session_hash):
+        return  # a result not yet sent (the client went away early): Gradio's to clean up
+    with holder.lock:
+        holder.session_data.pop(session_hash, None)
+        holder.time_last_used.pop(session_hash, None)
+    queue.pending_event_ids_session.pop(session_hash, None)
+    messages = queue.pending_messages_per_session.get(session_hash)
+    if messages is not None and messages.empty():
+        del queue.pending_messages_per_session[session_hash]
+
+
 def harden(blocks) -> None:
-    """Queue limits (and no queue-bypassing REST routes) and upload cleanup on a ``gr.Blocks``,
-    before it is launched."""
+    """Queue limits (and no queue-bypassing REST routes), upload cleanup and no event analytics
+    on a ``gr.Blocks``, before it is launched."""
     # api_open=False: /gradio_api/run/... and /api/... refuse queued events, so nothing skips the
     # queue's limits; the browser and gradio_client both use the queue.
     blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, api_open=False)
     blocks.delete_cache = DELETE_CACHE
+    # Gradio 6.31 records every event (up to 10,000) for its monitoring dashboard, and after each
+    # event rebuilds a pandas summary of all the records (~8 ms at 5,000, in a thread holding
+    # the GIL). The dashboard is off (launch_options) and its routes closed (Guard): keep one
+    # record, and never summarise (``ANAYLTICS`` is Gradio's spelling).
+    queue = blocks._queue
+    queue.ANALYTICS_MAX_EVENTS = ANALYTICS_EVENTS
+    queue.ANAYLTICS_CACHE_FREQUENCY = sys.maxsize
 
 
 def launch_options(auth: tuple[str, str] | None = None,
@@ -212,8 +221,10 @@ def launch_options(auth: tuple[str, str] | None = None,
     from starlette.middleware import Middleware
 
     return {
-        "app_kwargs": {"middleware": [Middleware(Guard, allowed_origins=allowed_origins)],
+        "app_kwargs": {"middleware": [Middleware(Guard, allowed_origins=allowed_origins),
+                                      Middleware(OneShotSessions)],
                        "docs_url": None, "redoc_url": None, "openapi_url": None},
+        "state_session_capacity": SESSIONS,
         "enable_monitoring": False,
         "show_error": False,  # an exception in a handler: "Error", never its text or traceback
         "allowed_paths": [],

@@ -5,13 +5,13 @@
 
 Starts ``demo.py`` on 127.0.0.1 on a free port and times it from process start to its first
 answer (a photo through the API). Then opens the app in headless Chromium (Debian's
-/usr/bin/chromium, driven by Playwright) and, for each of N strokes: clears the sketchpad with its
-trash button, draws a one-stroke digit with the mouse, and measures inside the page from the
+/usr/bin/chromium, driven by Playwright) and, for each of N strokes: clears the drawing pad with
+its Clear button, draws a one-stroke digit with the mouse, and measures inside the page from the
 ``pointerup`` that ends the stroke to the moment the verdict line changes (the label and the
 28x28 image are updated in the same render). Prints a table (p50/p95) and writes JSON.
 
-The browser renders and uploads the canvas layers before each request, in software on a machine
-without a GPU, so the numbers depend on how busy the CPUs are: the load average is recorded.
+The browser draws in software on a machine without a GPU and shares the CPUs with the server,
+so the numbers depend on how busy the CPUs are: the load average is recorded.
 The page-driving helpers here (``open_chromium``, ``AppPage``, ``draw_digit``) are also used by
 tests/test_browser.py.
 """
@@ -58,7 +58,7 @@ STROKES: dict[int, list[list[tuple[float, float]]]] = {
     7: [[(0.05, 0.05), (0.5, 0.0), (0.95, 0.03), (0.6, 0.5), (0.4, 1.0)]],
 }
 ONE_STROKE_DIGITS = [d for d, strokes in STROKES.items() if len(strokes) == 1]
-DIGIT_BOX = (0.62, 0.75)  # a digit's width and height, as fractions of the canvas
+DIGIT_BOX = (0.62, 0.75)  # a digit's width and height, as fractions of the pad
 POINT_SPACING = 24  # screen px between mouse moves: a brisk stroke (each move costs a frame)
 
 # Installed in every page: timestamps of the pointerups, and every change of the verdict line.
@@ -167,9 +167,6 @@ class AppPage:
         self.page.goto(url)
         self.page.wait_for_selector("#sketchpad canvas")
         self.page.wait_for_selector(VERDICT)
-        # the brush is selected by the app's on-load script: the "select the draw tool" prompt goes
-        self.page.wait_for_function(
-            "() => !document.querySelector('#sketchpad .empty.wrap')", timeout=15_000)
         self.page.wait_for_function("() => window.__digitpad.verdicts !== undefined")
 
     def _note_request(self, request) -> None:
@@ -202,23 +199,14 @@ class AppPage:
     def timings(self) -> dict:
         return self.page.evaluate("() => window.__digitpad")
 
-    # the sketchpad
-    def canvas_size(self) -> int:
-        """The sketchpad's canvas size in px, as the served app configured it."""
-        return self.page.evaluate(
-            "() => window.gradio_config.components"
-            ".find(c => c.props && c.props.elem_id === 'sketchpad').props.canvas_size[0]")
-
+    # the drawing pad
     def square(self) -> tuple[float, float, float]:
-        """Centre x, centre y and side, in page px, of the drawing square on the sketchpad (drawn
-        centred in the canvas element, at the zoom the toolbar shows)."""
+        """Centre x, centre y and side, in page px, of the drawing pad's canvas."""
         box = self.page.locator("#sketchpad canvas").first.bounding_box()
-        zoom = self.page.locator("#sketchpad").get_by_text("%", exact=False).first.inner_text()
-        side = self.canvas_size() * float(zoom.strip().rstrip("%")) / 100
-        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, side
+        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"]
 
     def draw(self, strokes: list[list[tuple[float, float]]]) -> None:
-        """Mouse strokes given in a unit box, drawn centred on the sketchpad at DIGIT_BOX size."""
+        """Mouse strokes given in a unit box, drawn centred on the pad at DIGIT_BOX size."""
         cx, cy, side = self.square()
         width, height = DIGIT_BOX[0] * side, DIGIT_BOX[1] * side
         for stroke in strokes:
@@ -234,7 +222,7 @@ class AppPage:
         self.draw(STROKES[digit])
 
     def clear(self) -> str:
-        """Clear with the sketchpad's own trash button; wait for the empty state."""
+        """Clear with the pad's Clear button; wait for the empty state."""
         from digitpad.app import NO_SKETCH
 
         self.page.click('#sketchpad button[aria-label="Clear canvas"]')
@@ -317,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     from digitpad import app as digitpad_app
+    from digitpad import pad
 
     load_before = os.getloadavg()
     server = start_server(args.model)
@@ -356,8 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         "summary": summary,
         "samples": samples,
-        "app": {"canvas_size": digitpad_app.CANVAS_SIZE, "brush_radius": digitpad_app.BRUSH_RADIUS,
-                "pad_width": digitpad_app.PAD_WIDTH},
+        "app": {"pad": "digitpad.pad (strokes)", "pad_width_px": digitpad_app.PAD_WIDTH,
+                "pen_radius": pad.PEN_RADIUS},
         "machine": {"cpus": os.cpu_count(), "load_average_before": load_before,
                     "load_average_after": load_after, "platform": platform.platform(),
                     "chromium": chromium_version, "python": platform.python_version()},
@@ -369,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\nstroke end -> updated label, headless Chromium {chromium_version}, "
           f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} -> {load_after[0]:.1f}")
-    print(f"canvas {digitpad_app.CANVAS_SIZE}x{digitpad_app.CANVAS_SIZE} px, "
+    print(f"drawing pad {digitpad_app.PAD_WIDTH} px wide, "
           f"{len(samples)} strokes after {args.warmup} untimed\n")
     print(f"  {'p50':>8} {'p95':>8} {'mean':>8} {'min':>8} {'max':>8}   target p50")
     print(f"  {summary['p50_ms']:>6.0f}ms {summary['p95_ms']:>6.0f}ms {summary['mean_ms']:>6.0f}ms "

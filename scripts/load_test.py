@@ -23,8 +23,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
-import os
-import statistics
 import sys
 import tempfile
 import time

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
-from digitpad import app
+from digitpad import app, pad
 from conftest import free_port
 
-SKETCH_7 = Path(__file__).resolve().parent / "data" / "sketchpad" / "light_7"
 needs_model = pytest.mark.skipif(
     not DEFAULT_MODEL_PATH.is_file(),
     reason=f"no shipped model at {DEFAULT_MODEL_PATH}; create it with `python train_model.py`",
@@ -68,29 +67,15 @@ def test_every_endpoint_is_named(client):
 
 
 def test_predict_sketch(client):
-    from gradio_client import handle_file
-
-    value = {"background": handle_file(str(SKETCH_7 / "background.png")),
-             "layers": [handle_file(str(SKETCH_7 / "layer_0.png"))],
-             "composite": handle_file(str(SKETCH_7 / "composite.png"))}
-    label, verdict, seen = client.predict(value, api_name="/predict_sketch")
+    """A script draws with strokes, as the page sends them (a 7: a bar and a slanted stem)."""
+    seven = pad.value_of([[(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)]])
+    label, verdict, seen = client.predict(seven, api_name="/predict_sketch")
     assert label["label"] == "7" and verdict.startswith("7")
     assert Path(seen).is_file()
 
 
-def test_predict_sketch_composite_only(client):
-    """The form the docstring gives for scripts: just an image as the composite."""
-    from gradio_client import handle_file
-
-    value = {"background": None, "layers": [],
-             "composite": handle_file(str(SKETCH_7 / "composite.png"))}
-    label, verdict, _ = client.predict(value, api_name="/predict_sketch")
-    assert label["label"] == "7", verdict
-
-
 def test_predict_empty_sketch(client):
-    label, verdict, seen = client.predict(
-        {"background": None, "layers": [], "composite": None}, api_name="/predict_sketch")
+    label, verdict, seen = client.predict('{"strokes": []}', api_name="/predict_sketch")
     assert verdict == app.NO_SKETCH and seen is None
     assert not label or not label.get("confidences")
 
@@ -173,7 +158,7 @@ def test_saves_through_the_app_reload_with_their_labels(collecting):
     client = Client(server.url, verbose=False)
     before = len(collect.load_records(folder))
     photo = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
-    sketch = {"background": None, "layers": [], "composite": handle_file(str(SKETCH_7 / "composite.png"))}
+    sketch = pad.value_of([[(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)]])
     answers = [(handle_file(str(photo)), "right", "/label_image", 5),
                (handle_file(str(photo)), "3", "/label_image", 3),
                (sketch, "7", "/label_sketch", 7),

@@ -1,28 +1,25 @@
-"""digitpad.app's handlers on real sketchpad values, uploads and bad input; the page content.
+"""digitpad.app's handlers on drawings, uploads and bad input; labelling; the page content.
 
-The sketchpad values in tests/data/sketchpad/ were recorded from the app in headless Chromium
-(mouse strokes; light and dark theme): the PNGs the browser uploaded for the background, the
-brush layer and the composite. They are turned into the handler's input by Gradio's own
-``Sketchpad.preprocess``, configured as the app configures it, so the handler sees exactly what
-it sees when serving.
+Drawings are the drawing pad's value: the digits tests/test_browser.py draws with the mouse
+(scripts/benchmark_browser.py's ``STROKES``, in the same box on the pad), as the page sends them.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from digitpad import ASSETS_DIR, DEFAULT_METRICS_PATH, DEFAULT_MODEL_PATH
-from digitpad import app
+from digitpad import ASSETS_DIR, DEFAULT_METRICS_PATH, DEFAULT_MODEL_PATH, REPO_DIR
+from digitpad import app, pad
 
-SKETCHES = Path(__file__).resolve().parent / "data" / "sketchpad"
+sys.path.insert(0, str(REPO_DIR / "scripts"))
+from benchmark_browser import DIGIT_BOX, STROKES, densify  # noqa: E402
+
 EXAMPLES = sorted((ASSETS_DIR / "examples").glob("*_[0-9].*"))
 needs_model = pytest.mark.skipif(
     not DEFAULT_MODEL_PATH.is_file(),
@@ -31,21 +28,15 @@ needs_model = pytest.mark.skipif(
 
 
 def expected_digit(path: Path) -> int:
-    return int(path.name.rsplit("_", 1)[1].split(".")[0])  # "light_7" -> 7, "photo_5.jpg" -> 5
+    return int(path.name.rsplit("_", 1)[1].split(".")[0])  # "photo_5.jpg" -> 5
 
 
-def sketch_value(folder: Path | None) -> dict:
-    """A recorded sketchpad value as the handler receives it (None: a cleared sketchpad)."""
-    from gradio.data_classes import FileData
-    from gradio.components.image_editor import EditorData
-
-    def file(name):
-        return FileData(path=str(folder / name)) if folder else None
-
-    layers = [file("layer_0.png")] if folder else []
-    payload = EditorData(background=file("background.png"), layers=layers,
-                         composite=file("composite.png"))
-    return app.sketchpad(render=False).preprocess(payload)
+def drawn(digit: int) -> str:
+    """The pad's value after drawing ``digit`` as the browser tests do, mouse points included."""
+    width, height = DIGIT_BOX
+    strokes = [[(0.5 + (x - 0.5) * width, 0.5 + (y - 0.5) * height)
+                for x, y in densify(stroke, pad.MIN_STEP * 4)] for stroke in STROKES[digit]]
+    return pad.value_of(strokes)
 
 
 def assert_outputs(outputs, digit: int | None) -> None:
@@ -62,71 +53,19 @@ def assert_outputs(outputs, digit: int | None) -> None:
     assert seen.max() == 255 and seen.mean() < 100  # white ink on black, as MNIST
 
 
-# --- the sketchpad ------------------------------------------------------------------------------
-
-
-def test_recorded_values_look_like_gradio_gives_them():
-    value = sketch_value(SKETCHES / "light_7")
-    assert set(value) == {"background", "layers", "composite"}
-    assert value["composite"].shape == (app.CANVAS_SIZE, app.CANVAS_SIZE, 4)
-    # the quirk the conversion relies on: the composite is opaque everywhere, the ink is in the
-    # composite's RGB and in the layer's alpha
-    assert value["composite"][..., 3].min() == 255
-    assert value["layers"][0][..., 3].max() == 255 and value["layers"][0][..., 3].min() == 0
+# --- the drawing pad ----------------------------------------------------------------------------
 
 
 @needs_model
-@pytest.mark.parametrize("folder", sorted(SKETCHES.iterdir()), ids=lambda p: p.name)
-def test_sketches_are_read(predictor, folder):
-    assert_outputs(app.predict_sketch(predictor, sketch_value(folder)), expected_digit(folder))
+@pytest.mark.parametrize("digit", sorted(STROKES))
+def test_drawings_are_read(predictor, digit):
+    assert_outputs(app.predict_sketch(predictor, drawn(digit)), digit)
 
 
-@needs_model
-def test_composite_alone_is_read(predictor):
-    """A sketchpad value with no layers (e.g. from the API) is read from its composite."""
-    value = sketch_value(SKETCHES / "light_7")
-    assert_outputs(app.predict_sketch(predictor, {**value, "layers": []}), 7)
-
-
-@needs_model
-def test_dark_canvas_is_read(predictor):
-    """Light ink on a dark background, both in the layer and in the composite."""
-    value = sketch_value(SKETCHES / "light_7")
-    ink = value["layers"][0][..., 3:4].astype(np.float32) / 255
-    rgb = np.rint(20 * (1 - ink) + 235 * ink).astype(np.uint8)
-    opaque = np.full(ink.shape, 255, np.uint8)
-    layer = np.concatenate([np.full_like(rgb, 235), value["layers"][0][..., 3:4]], axis=-1)
-    dark = {"background": np.concatenate([np.full_like(rgb, 20), opaque], axis=-1),
-            "layers": [layer], "composite": np.concatenate([rgb, opaque], axis=-1)}
-    assert_outputs(app.predict_sketch(predictor, dark), 7)
-
-
-def test_cleared_sketchpad_says_draw_a_digit(predictor):
-    """What the trash button sends (no images), and an exported blank canvas."""
-    assert app.predict_sketch(predictor, sketch_value(None)) == (None, app.NO_SKETCH, None)
-    value = sketch_value(SKETCHES / "light_7")
-    blank = {"background": value["background"], "layers": [np.zeros_like(value["layers"][0])],
-             "composite": value["background"]}
-    assert app.predict_sketch(predictor, blank) == (None, "draw a digit", None)
-
-
-def test_no_sketchpad_value(predictor):
-    assert app.predict_sketch(predictor, None) == (None, app.NO_SKETCH, None)
-
-
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(alpha=arrays(np.uint8, (56, 56), elements=st.sampled_from([0, 0, 0, 255, 128])),
-       white=st.booleans())
-def test_any_canvas_gives_outputs_never_an_exception(predictor, alpha, white):
-    layer = np.zeros((56, 56, 4), np.uint8)
-    layer[..., 3] = alpha
-    grey = 255 - alpha[..., None] if white else alpha[..., None]
-    composite = np.concatenate([np.repeat(grey, 3, axis=-1), np.full_like(grey, 255)], axis=-1)
-    label, verdict, seen = app.predict_sketch(
-        predictor, {"background": None, "layers": [layer], "composite": composite})
-    assert isinstance(verdict, str) and verdict
-    assert (label is None) == (seen is None)
+@pytest.mark.parametrize("value", [None, "", "  ", '{"strokes": []}'])
+def test_empty_pad_says_draw_a_digit(predictor, value):
+    """On load, after Clear, after undoing every stroke."""
+    assert app.predict_sketch(predictor, value) == (None, app.NO_SKETCH, None)
 
 
 # --- uploads ------------------------------------------------------------------------------------
@@ -199,24 +138,13 @@ def test_build_app_launches_nothing(predictor):
     assert {"predict_sketch", "predict_image", "label_sketch", "label_image"} <= api_names
 
 
-def test_sketchpad_keeps_only_recent_stroke_uploads():
-    from gradio.components.image_editor import AcceptBlobs
-
-    pad = app.sketchpad(render=False)
-    pad.blob_storage.limit = 5
-    for i in range(20):
-        pad.accept_blobs(AcceptBlobs(data={"type": "composite", "index": None, "file": b"",
-                                           "id": f"stroke-{i}"}, files=[("file", b"png")]))
-    assert list(pad.blob_storage) == [f"stroke-{i}" for i in range(15, 20)]
-
-
-def test_brush_draws_mnist_like_strokes():
-    """A digit drawn over 3/4 of the canvas with the default brush has MNIST's stroke/height
-    ratio, within the range the conversion leaves alone (measured on the recorded 7)."""
+def test_pen_draws_mnist_like_strokes():
+    """A digit drawn over 3/4 of the pad with the pen has MNIST's stroke/height ratio, within the
+    range the conversion leaves alone."""
     from digitpad.preprocessing import MNIST_STROKE, THICK_STROKE, THIN_STROKE, stroke_width
 
-    assert abs(2 * app.BRUSH_RADIUS / (0.75 * app.CANVAS_SIZE) - MNIST_STROKE) < 0.01
-    ink = sketch_value(SKETCHES / "light_7")["layers"][0][..., 3] > 127
+    assert abs(2 * pad.PEN_RADIUS / 0.75 - MNIST_STROKE) < 0.01
+    ink = pad.drawing_of(drawn(7)) < 128
     rows = np.flatnonzero(ink.any(axis=1))
     assert THIN_STROKE < stroke_width(ink) / (rows[-1] - rows[0] + 1) < THICK_STROKE
 
@@ -239,10 +167,9 @@ class Unsure:
 @needs_model
 def test_labels_count_in_the_tally_and_are_not_saved_by_default(predictor, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    sketch = sketch_value(SKETCHES / "light_7")
-    tally, text, done = app.label_digit(predictor, None, sketch, app.RIGHT, None)
+    tally, text, done = app.label_sketch(predictor, None, drawn(7), app.RIGHT, None)
     assert done == "Counted: a 7 (the model said so too)."
-    tally, text, done = app.label_digit(predictor, None, sketch, "1", tally)
+    tally, text, done = app.label_sketch(predictor, None, drawn(7), "1", tally)
     assert done == "Counted: a 1 (the model said 7)."
     assert tally == {"labelled": 2, "right": 1, "mistakes": [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]}
     assert text == "**2** digits labelled; the model got **1** right (50%). Mistakes per digit: 1: 1."
@@ -253,27 +180,27 @@ def test_labels_count_in_the_tally_and_are_not_saved_by_default(predictor, tmp_p
 def test_labels_are_saved_with_both_images(predictor, tmp_path):
     from digitpad import collect
 
-    sketch = sketch_value(SKETCHES / "light_7")
     photo = next(p for p in EXAMPLES if p.name.startswith("photo_"))
-    tally, _, done = app.label_digit(predictor, tmp_path, sketch, "1", None)
+    tally, _, done = app.label_sketch(predictor, tmp_path, drawn(7), "1", None)
     assert done == "Saved: a 1 (the model said 7)."
     tally, text, done = app.label_digit(predictor, tmp_path, str(photo), app.RIGHT, tally)
     assert done == f"Saved: a {expected_digit(photo)} (the model said so too)."
-    drawn, snapped = collect.load_records(tmp_path)
-    assert (drawn.label, drawn.predicted, snapped.label) == (1, 7, expected_digit(photo))
+    sketched, snapped = collect.load_records(tmp_path)
+    assert (sketched.label, sketched.predicted, snapped.label) == (1, 7, expected_digit(photo))
     # the drawing as the person saw it; the photo byte for byte
-    with Image.open(drawn.original) as original:
-        np.testing.assert_array_equal(np.asarray(original), sketch["composite"])
+    drawing = pad.drawing_of(drawn(7))
+    with Image.open(sketched.original) as original:
+        np.testing.assert_array_equal(np.asarray(original), drawing)
     assert snapped.original.read_bytes() == photo.read_bytes()
     # the 28x28 image is the one the model saw
-    seen = predictor.recognise(sketch).image
-    np.testing.assert_allclose(collect.read_image28(drawn.image28) / 255, seen, atol=1 / 255)
+    seen = predictor.recognise(drawing).image
+    np.testing.assert_allclose(collect.read_image28(sketched.image28) / 255, seen, atol=1 / 255)
     assert tally["labelled"] == 2 and "**2** digits labelled" in text
 
 
 @needs_model
 def test_the_buttons_label_the_input_in_view(predictor, tmp_path):
-    sketch = sketch_value(SKETCHES / "light_7")
+    sketch = drawn(7)
     photo = next(p for p in EXAMPLES if p.name.startswith("photo_"))
     _, _, done = app.label_input(predictor, None, app.RIGHT, app.DRAW, sketch, str(photo), None)
     assert done.startswith("Counted: a 7")
@@ -284,14 +211,16 @@ def test_the_buttons_label_the_input_in_view(predictor, tmp_path):
 @pytest.mark.parametrize("answer", ["x", "10", "", None])
 def test_an_answer_that_is_no_digit_changes_nothing(predictor, tmp_path, answer):
     tally = {"labelled": 1, "right": 1, "mistakes": [0] * 10}
-    result = app.label_digit(predictor, tmp_path, sketch_value(SKETCHES / "light_7"), answer, tally)
+    result = app.label_sketch(predictor, tmp_path, drawn(7), answer, tally)
     assert result[0] == tally and result[2].startswith("Not a digit")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_nothing_to_label(predictor, tmp_path):
-    for source, why in ((None, "Nothing to label yet"), (sketch_value(None), "Nothing to label: draw a digit")):
-        tally, text, done = app.label_digit(predictor, tmp_path, source, "3", None)
+    for value, why in ((None, "Nothing to label yet"), ('{"strokes": []}', "Nothing to label yet"),
+                       (pad.value_of([[(0.5, 0.5)]]), "Nothing to label: no digit found: only a dot"),
+                       ("{broken", "Can't read that drawing: ")):
+        tally, text, done = app.label_sketch(predictor, tmp_path, value, "3", None)
         assert done.startswith(why) and tally["labelled"] == 0 and text == "No digits labelled yet."
     assert list(tmp_path.iterdir()) == []
 
@@ -317,7 +246,7 @@ def test_right_needs_a_sure_answer(tmp_path):
 def test_a_failed_save_is_not_counted_and_says_so(predictor, tmp_path, caplog):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the collection should be")
-    tally, text, done = app.label_digit(predictor, blocked, sketch_value(SKETCHES / "light_7"), "7", None)
+    tally, text, done = app.label_sketch(predictor, blocked, drawn(7), "7", None)
     assert done.startswith("Could not save it (") and "not counted" in done
     assert tally["labelled"] == 0 and blocked.read_text() == "a file where the collection should be"
 

@@ -1,10 +1,11 @@
 """The app in a real browser: Playwright driving Debian's /usr/bin/chromium (headless).
 
 ``python demo.py`` is started on 127.0.0.1 on a free port with the shipped model. In one page:
-digits are drawn with mouse strokes and read, the sketchpad is cleared with its own trash button
+digits are drawn with mouse strokes and read, a stray stroke is undone, the pad is cleared
 (several times, each followed at once by a stroke that must not be lost), a photo is uploaded and
-an example clicked. Also checked: the brush is selected on load, one request per stroke, a slow
-first load keeps the canvas inside its column, and the page makes no request off this machine.
+an example clicked. Also checked: one request per stroke, the server renders exactly what the
+page drew, a slow first load keeps the canvas inside its column, finger drawing on a phone,
+labelling with ``--collect``, and the page makes no request off this machine.
 
 Screenshots go to tests/_artifacts/. With ``DIGITPAD_UPDATE_SCREENSHOT=1`` the final one (a digit
 drawn and read by the shipped model) is also copied to assets/screenshot.png for the README.
@@ -12,6 +13,7 @@ drawn and read by the shipped model) is also copied to assets/screenshot.png for
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -69,8 +71,7 @@ def page(browser, server):
 
 
 def test_draw_read_clear_upload(page, artifacts_dir):
-    # On load: the brush is already selected (no "select the draw tool" prompt), nothing read yet.
-    assert page.page.locator("#sketchpad .empty.wrap").count() == 0
+    # On load: nothing read yet, and the page says nothing is kept.
     assert page.verdict() == digitpad_app.NO_SKETCH
     assert "nothing is saved" in page.page.inner_text("#collect-note")
     page.screenshot(artifacts_dir / "browser_0_loaded.png")
@@ -95,7 +96,17 @@ def test_draw_read_clear_upload(page, artifacts_dir):
     page.wait_for_verdict(verdict_says(4))
     assert page.top_label() == "4"
 
-    # Trash, then draw at once, without waiting: the stroke is not lost, and trash keeps working.
+    # A stray stroke, then Undo: the drawing sent is the 4 again, and it is read as a 4.
+    strokes = lambda request: json.loads(json.loads(request.post_data)["data"][0])["strokes"]
+    with page.page.expect_request("**/queue/join*") as with_stray:
+        page.draw([[(0.0, 1.0), (1.0, 0.0)]])
+    with page.page.expect_request("**/queue/join*") as undone:
+        page.page.click('#sketchpad button[aria-label="Undo"]')
+    assert strokes(undone.value) == strokes(with_stray.value)[:-1]
+    page.wait_for_verdict(verdict_says(4))
+    assert page.top_label() == "4"
+
+    # Clear, then draw at once, without waiting: the stroke is not lost, and Clear keeps working.
     for digit in (7, 1, 7):
         page.page.click('#sketchpad button[aria-label="Clear canvas"]')
         page.draw_digit(digit)
@@ -119,6 +130,29 @@ def test_draw_read_clear_upload(page, artifacts_dir):
     assert page.top_label() == "7"
 
     assert page.external_requests == [], "the page must not call anything off this machine"
+
+
+def test_the_server_renders_what_the_page_drew(page):
+    """The strokes the page sends, rendered by digitpad.pad.render, match the canvas's pixels."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from digitpad import pad
+
+    sent = []
+    page.page.on("request", lambda r: sent.append(r.post_data) if "/queue/join" in r.url else None)
+    page.draw_digit(2)
+    page.wait_for_verdict(verdict_says(2))
+    value = json.loads(sent[-1])["data"][0]
+    url = page.page.evaluate("() => document.querySelector('#sketchpad canvas').toDataURL()")
+    shown = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
+    ink_shown = np.asarray(shown.resize((pad.RENDER_SIZE,) * 2, Image.BILINEAR))[..., 3] > 127
+    ink_rendered = pad.drawing_of(value) < 128
+    overlap = (ink_shown & ink_rendered).sum() / (ink_shown | ink_rendered).sum()
+    assert overlap > 0.95, f"canvas and render agree on {overlap:.0%} of the ink"
 
 
 def test_screenshot_for_the_readme(page, artifacts_dir):

@@ -1,4 +1,5 @@
-"""A short load on the real app: 16 clients at once, a few hundred predictions, no error, no crash.
+"""A short load on the real app: 16 clients at once, a few hundred predictions, no error, no crash;
+and what the server keeps per request stays bounded (issue 6).
 
 The figures (throughput, latency percentiles, memory over 5,000 requests) come from
 ``scripts/load_test.py``; this only checks that the app holds up under concurrent clients.
@@ -8,10 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
+import httpx
 import pytest
 
-from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
+from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, app, guard
+from conftest import free_port
 
 pytestmark = pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(),
                                 reason=f"no shipped model at {DEFAULT_MODEL_PATH}")
@@ -28,3 +32,46 @@ def test_sixteen_clients_get_answers_and_the_server_survives(tmp_path):
     (step,) = report["steps"]
     assert step["errors"] == {} and step["ok"] == step["requests"] == 320
     assert report["rss_after_mb"] - report["rss_before_mb"] < 100
+
+
+def call(url: str, payload: dict, session_hash: str | None = None) -> str:
+    """One raw API call, as scripts/load_test.py makes it: POST, then the result's event stream;
+    the last event's name ("complete" or "error")."""
+    body = {"data": payload["data"]} | ({"session_hash": session_hash} if session_hash else {})
+    response = httpx.post(f"{url}/gradio_api/call/predict_image", json=body, timeout=30)
+    response.raise_for_status()
+    event_id = response.json()["event_id"]
+    event = None
+    result = f"{url}/gradio_api/call/predict_image/{event_id}"
+    with httpx.stream("GET", result, timeout=30) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+    return event
+
+
+def test_raw_api_calls_leave_no_session_state_behind(predictor):
+    """Gradio 6.31 keeps a SessionState (~55 KB: a copy of every block's config) for each session
+    hash, up to 10,000, and each raw API call is a new session: 42-70 KB of RSS per request
+    before digitpad.guard.OneShotSessions forgot them. A session the client named stays."""
+    sys.path.insert(0, str(REPO_DIR / "scripts"))
+    import load_test
+
+    demo = app.build_app(predictor)
+    url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True).rstrip("/")
+    try:
+        server, queue = demo.server_app, demo._queue
+        payload = {"data": [load_test.upload(url + "/", load_test.EXAMPLE)]}
+        assert call(url, payload, session_hash="visitor") == "complete"
+        events = [call(url, payload) for _ in range(150)]
+        assert events == ["complete"] * 150
+        deadline = time.monotonic() + 5  # the last stream's session is dropped as it closes
+        while len(server.state_holder.session_data) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(server.state_holder.session_data) == ["visitor"]  # Gradio alone: all 151
+        assert set(queue.pending_event_ids_session) <= {"visitor"}
+        assert set(queue.pending_messages_per_session) <= {"visitor"}
+        assert server.state_holder.capacity == guard.SESSIONS  # what is left is bounded
+        assert len(queue.event_analytics) <= guard.ANALYTICS_EVENTS  # Gradio's own: 10,000
+    finally:
+        demo.close()

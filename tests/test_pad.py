@@ -1,0 +1,93 @@
+"""digitpad.pad: the drawing pad's value (strokes) is read within bounds and rendered as drawn.
+
+tests/test_browser.py checks that the page's canvas and :func:`digitpad.pad.render` draw the same
+thing; tests/test_bad_input.py sends hostile values through the handler and the server.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from digitpad import pad
+
+
+def test_value_round_trips():
+    strokes = [[(0.1, 0.2), (0.3, 0.4)], [(0.5, 0.5)]]
+    read = pad.read_strokes(pad.value_of(strokes))
+    assert [s.tolist() for s in read] == [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.5]]]
+    assert all(s.dtype == np.float64 and s.shape[1] == 2 for s in read)
+    # the parsed dict works too (what a script may hand the handler directly)
+    assert [s.tolist() for s in pad.read_strokes({"strokes": strokes})] == [s.tolist() for s in read]
+
+
+@pytest.mark.parametrize("value", [None, "", "   ", '{"strokes": []}', {"strokes": []}])
+def test_empty_pad(value):
+    assert pad.read_strokes(value) == []
+    assert pad.drawing_of(value) is None
+
+
+def test_points_off_the_pad_are_clipped():
+    (stroke,) = pad.read_strokes('{"strokes": [[[-0.5, 0.5], [1.5, 2], [0.25, 0.75]]]}')
+    assert stroke.tolist() == [[0.0, 0.5], [1.0, 1.0], [0.25, 0.75]]
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("{nope", "not JSON"),
+    ("[" * 50_000, "not JSON"),
+    ("[]", '{"strokes"'),
+    ('{"strokes": {}}', '{"strokes"'),
+    ('{"strokes": [[]]}', "non-empty list"),
+    ('{"strokes": [7]}', "non-empty list"),
+    ('{"strokes": [[[1]]]}', "two numbers"),
+    ('{"strokes": [[[1, 2, 3]]]}', "two numbers"),
+    ('{"strokes": [[["1", 2]]]}', "two numbers"),
+    ('{"strokes": [[[true, 0]]]}', "two numbers"),
+    ('{"strokes": [[[NaN, 0]]]}', "finite"),
+    ('{"strokes": [[[0, -Infinity]]]}', "finite"),
+    ('{"strokes": [[[1e400, 0]]]}', "finite"),
+    (pad.value_of([[(0, 0)]] * (pad.MAX_STROKES + 1)), f"at most {pad.MAX_STROKES}"),
+    (pad.value_of([[(0, 0)] * (pad.MAX_POINTS + 1)]), f"over {pad.MAX_POINTS:,} points"),
+    ('{"strokes": []' + " " * pad.MAX_VALUE_CHARS + "}", "characters"),
+    (12, '{"strokes"'),
+])
+def test_what_is_not_a_drawing_is_refused_with_a_reason(value, reason):
+    with pytest.raises(ValueError, match="^the drawing") as error:
+        pad.read_strokes(value)
+    assert reason in str(error.value)
+
+
+def test_render_draws_black_ink_with_the_pen_on_white_paper():
+    size = pad.RENDER_SIZE
+    image = pad.render(pad.read_strokes(pad.value_of([[(0.5, 0.5)]])))
+    assert image.shape == (size, size) and image.dtype == np.uint8
+    assert image[0, 0] == pad.PAPER and image[size // 2, size // 2] == pad.INK
+    # a dot is a disc of the pen's radius
+    area = (image < 128).sum()
+    assert area == pytest.approx(np.pi * (pad.PEN_RADIUS * size) ** 2, rel=0.1)
+
+
+def test_render_a_line_with_round_caps():
+    size = pad.RENDER_SIZE
+    image = pad.render([np.array([[0.2, 0.5], [0.8, 0.5]])]) < 128
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    radius = pad.PEN_RADIUS * size
+    assert rows[-1] - rows[0] + 1 == pytest.approx(2 * radius, abs=2)  # the pen's width
+    assert cols[0] == pytest.approx(0.2 * size - radius, abs=2)  # caps reach past the ends
+    assert cols[-1] == pytest.approx(0.8 * size + radius, abs=2)
+    assert image[size // 2 - int(radius) + 1:size // 2 + int(radius) - 1, cols[0]:cols[-1] + 1].mean() > 0.9
+
+
+def test_the_page_draws_with_the_same_pen():
+    pad_html = pad.drawing_pad(render=False)
+    js = pad_html.js_on_load
+    assert f"RADIUS = {pad.PEN_RADIUS!r}" in js and f"MIN_STEP = {pad.MIN_STEP!r}" in js
+    assert "__" not in js.replace("__digitpad", "")  # every placeholder filled in
+    assert pad_html.elem_id == "sketchpad"
+
+
+def test_value_of_is_what_the_page_sends():
+    value = pad.value_of([[(0.123456, 0.5)]])
+    assert json.loads(value) == {"strokes": [[[0.1235, 0.5]]]}  # 4 decimals, as the page rounds
