@@ -248,6 +248,16 @@ def densify(points: list[tuple[float, float]], step: float) -> list[tuple[float,
     return dense
 
 
+def pad_value(digit: int) -> str:
+    """The drawing pad's value after ``digit`` is drawn as :meth:`AppPage.draw_digit` draws it
+    (same box, points about as far apart as the page keeps them), without a browser."""
+    from digitpad import pad
+
+    width, height = DIGIT_BOX
+    return pad.value_of([[(0.5 + (x - 0.5) * width, 0.5 + (y - 0.5) * height)
+                          for x, y in densify(stroke, 4 * pad.MIN_STEP)] for stroke in STROKES[digit]])
+
+
 def stroke_latency(app: AppPage, digit: int) -> tuple[float, str]:
     """Clear, draw a one-stroke digit: ms from its pointerup to the verdict change, and the
     verdict."""

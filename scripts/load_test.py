@@ -1,12 +1,15 @@
 """Load generator: many clients at once against the real app, through Gradio's queue API.
 
     python scripts/load_test.py                          # starts demo.py on 127.0.0.1, 5,000 requests
+    python scripts/load_test.py --input photo            # uploads instead of drawings
     python scripts/load_test.py --requests 700 --clients 16 --out load.json
     python scripts/load_test.py --url http://127.0.0.1:7860/ --pid 1234
 
-Each request is what gradio_client does, in raw HTTP: ``POST /gradio_api/call/<endpoint>`` with a
-file uploaded once beforehand (assets/examples/canvas_7.png), then ``GET`` the event's
-server-sent events until ``complete`` or ``error``. The clients run in several processes, each an
+Each request is what gradio_client does, in raw HTTP: ``POST /gradio_api/call/<endpoint>``, then
+``GET`` the event's server-sent events until ``complete`` or ``error``. With ``--input drawing``
+(the default, what a visitor drawing on the pad sends) the request carries the pad's strokes of a
+7 to ``/predict_sketch``; with ``--input photo``, a file uploaded once beforehand
+(assets/examples/canvas_7.png) to ``/predict_image``. The clients run in several processes, each an
 asyncio loop of httpx requests, so the generator is not the bottleneck (one Python process tops
 out at a few hundred requests per second; the server here at far fewer).
 
@@ -159,8 +162,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="concurrent clients per step (default: %(default)s)")
     parser.add_argument("--processes", type=int, default=4,
                         help="client processes (default: %(default)s)")
-    parser.add_argument("--endpoint", default="predict_image", help="(default: %(default)s)")
-    parser.add_argument("--image", type=Path, default=EXAMPLE, help="(default: %(default)s)")
+    parser.add_argument("--input", choices=["drawing", "photo"], default="drawing",
+                        help="drawing: the pad's strokes to /predict_sketch; photo: --image, "
+                             "uploaded once, to /predict_image (default: %(default)s)")
+    parser.add_argument("--image", type=Path, default=EXAMPLE,
+                        help="the photo for --input photo (default: %(default)s)")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     return parser.parse_args(argv)
 
@@ -177,19 +183,25 @@ def main(argv=None) -> int:
         url, pid = server.url, server.process.pid
     url = url if url.endswith("/") else url + "/"
     try:
-        payload = {"data": [upload(url, args.image)]}
+        if args.input == "drawing":
+            from benchmark_browser import pad_value
+
+            endpoint, payload = "predict_sketch", {"data": [pad_value(7)]}
+        else:
+            endpoint, payload = "predict_image", {"data": [upload(url, args.image)]}
         per_step = max(1, args.requests // len(args.clients))
         mp_context = mp.get_context("spawn")  # no inherited threads or sockets
         with mp_context.Pool(args.processes) as pool:
-            run_step(pool, url, args.endpoint, payload, 2, 20, args.processes)  # warm up
+            run_step(pool, url, endpoint, payload, 2, 20, args.processes)  # warm up
             rss_before, cache_before = rss_mb(pid), folder_mb(cache)
             print(f"server {url} pid {pid}: RSS {fmt(rss_before)} MB, cache {fmt(cache_before)} MB; "
-                  f"{per_step} requests per step, {args.processes} client processes", flush=True)
+                  f"/{endpoint}, {per_step} requests per step, {args.processes} client processes",
+                  flush=True)
             print(f"{'clients':>7} {'ok':>6} {'pred/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
                   f"{'p99 ms':>7}  errors", flush=True)
             steps = []
             for clients in args.clients:
-                step = run_step(pool, url, args.endpoint, payload, clients, per_step, args.processes)
+                step = run_step(pool, url, endpoint, payload, clients, per_step, args.processes)
                 step["rss_mb"] = rss_mb(pid)
                 steps.append(step)
                 print(f"{clients:>7} {step['ok']:>6} {step['rate']:>7.1f} {step['p50'] * 1e3:>7.0f} "
@@ -199,7 +211,8 @@ def main(argv=None) -> int:
         total = sum(s["requests"] for s in steps)
         print(f"after {total} requests: server RSS {fmt(rss_before)} -> {fmt(rss_after)} MB, "
               f"cache folder {fmt(cache_before)} -> {fmt(cache_after)} MB", flush=True)
-        report = {"url": url, "requests": total, "steps": steps, "rss_before_mb": rss_before,
+        report = {"url": url, "input": args.input, "endpoint": endpoint, "requests": total,
+                  "steps": steps, "rss_before_mb": rss_before,
                   "rss_after_mb": rss_after, "cache_before_mb": cache_before,
                   "cache_after_mb": cache_after, "targets": targets(steps, rss_before, rss_after)}
         for line in report["targets"]:

@@ -18,7 +18,7 @@ from digitpad import ASSETS_DIR, DEFAULT_METRICS_PATH, DEFAULT_MODEL_PATH, REPO_
 from digitpad import app, pad
 
 sys.path.insert(0, str(REPO_DIR / "scripts"))
-from benchmark_browser import DIGIT_BOX, STROKES, densify  # noqa: E402
+from benchmark_browser import STROKES, pad_value  # noqa: E402
 
 EXAMPLES = sorted((ASSETS_DIR / "examples").glob("*_[0-9].*"))
 needs_model = pytest.mark.skipif(
@@ -32,11 +32,8 @@ def expected_digit(path: Path) -> int:
 
 
 def drawn(digit: int) -> str:
-    """The pad's value after drawing ``digit`` as the browser tests do, mouse points included."""
-    width, height = DIGIT_BOX
-    strokes = [[(0.5 + (x - 0.5) * width, 0.5 + (y - 0.5) * height)
-                for x, y in densify(stroke, pad.MIN_STEP * 4)] for stroke in STROKES[digit]]
-    return pad.value_of(strokes)
+    """The pad's value after drawing ``digit`` as the browser tests do."""
+    return pad_value(digit)
 
 
 def assert_outputs(outputs, digit: int | None) -> None:

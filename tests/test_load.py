@@ -21,16 +21,17 @@ pytestmark = pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(),
                                 reason=f"no shipped model at {DEFAULT_MODEL_PATH}")
 
 
-def test_sixteen_clients_get_answers_and_the_server_survives(tmp_path):
+@pytest.mark.parametrize("kind, requests", [("drawing", 320), ("photo", 160)])
+def test_sixteen_clients_get_answers_and_the_server_survives(tmp_path, kind, requests):
     sys.path.insert(0, str(REPO_DIR / "scripts"))
     import load_test
 
     out = tmp_path / "load.json"
-    assert load_test.main(["--requests", "320", "--clients", "16", "--processes", "2",
-                           "--out", str(out)]) == 0  # 1: the server died
+    assert load_test.main(["--requests", str(requests), "--clients", "16", "--processes", "2",
+                           "--input", kind, "--out", str(out)]) == 0  # 1: the server died
     report = json.loads(out.read_text())
     (step,) = report["steps"]
-    assert step["errors"] == {} and step["ok"] == step["requests"] == 320
+    assert step["errors"] == {} and step["ok"] == step["requests"] == requests
     assert report["rss_after_mb"] - report["rss_before_mb"] < 100
 
 
