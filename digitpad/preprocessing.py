@@ -67,6 +67,7 @@ MIN_WORK_STROKE = 2.0
 INK_LEVEL = 0.35
 MAX_FINE = 4
 INK_LENGTH = 2.2
+EIGHT_CONNECTED = np.ones((3, 3), bool)  # ndimage.label's structure: diagonal neighbours touch
 
 # MNIST's stroke width relative to the digit's long side, measured with stroke_width() on
 # 10,000 training digits upsampled 4x and thresholded at 0.5 as the render stage sees a digit
@@ -215,7 +216,7 @@ def stroke_width(mask: np.ndarray) -> float:
     """Typical stroke width, in pixels, of a (H, W) bool image of strokes; 0 when empty."""
     if not mask.any():
         return 0.0
-    return _width_from_distance(ndimage.distance_transform_edt(np.pad(mask, 1)), mask)
+    return _width_from_distance(ndimage.distance_transform_edt(_pad(mask)), mask)
 
 
 def _width_from_distance(distance: np.ndarray, mask: np.ndarray) -> float:
@@ -369,26 +370,39 @@ def _planes(image: Image.Image) -> _Planes | None:
     # A brush layer has one colour under all its opaque pixels: then alpha alone is the ink, and
     # the colour under transparent pixels (often black, whatever the brush) cannot leak in.
     # Checked on a nearest-neighbour sample, which costs next to nothing.
-    sample = image.resize(small_alpha.size, Image.Resampling.NEAREST)
-    opaque = np.asarray(sample.convert("L"))[np.asarray(sample.getchannel("A")) >= 230]
+    sample = np.asarray(image.resize(small_alpha.size, Image.Resampling.NEAREST).convert("LA"))
+    opaque = sample[..., 0][sample[..., 1] >= 230]  # (n,) uint8 grey levels
     if opaque.size and int(opaque.max()) - int(opaque.min()) <= 24:
-        colour = float(np.median(opaque)) / 255
+        colour = _median_level(opaque) / 255
         return _Planes(None, alpha, colour, factor, None, small_alpha)
     luminance = image.convert("L") if image.mode == "RGBA" else image.getchannel("L")
     premultiplied = ImageChops.multiply(luminance, alpha)
     return _Planes(premultiplied, alpha, None, factor, premultiplied.reduce(factor), small_alpha)
 
 
+def _median_level(levels: np.ndarray) -> float:
+    """``np.median`` of uint8 values, exactly, from their counts (no sort: 9 vs 14 us)."""
+    cumulative = np.cumsum(np.bincount(levels, minlength=256))
+    middle = (levels.size - 1) / 2  # the mean of the values at these two ranks (one when odd)
+    low = int(np.searchsorted(cumulative, math.floor(middle), side="right"))
+    high = int(np.searchsorted(cumulative, math.ceil(middle), side="right"))
+    return (low + high) / 2
+
+
 def _grey(
     luminance: Image.Image | None, alpha: Image.Image | None, colour: float | None, backdrop: float
 ) -> np.ndarray:
     """Grey planes -> (H, W) float32 grey in [0, 1], transparency composited onto backdrop."""
+    # uint8 * float32 scalar: converted and scaled in one pass (the same values as converting
+    # to float32 first)
     if alpha is None:
-        return np.asarray(luminance, dtype=np.float32) * np.float32(1 / 255)
-    coverage = np.asarray(alpha, dtype=np.float32) * np.float32(1 / 255)
+        return np.asarray(luminance) * np.float32(1 / 255)
+    coverage = np.asarray(alpha) * np.float32(1 / 255)
     if colour is not None:
-        return np.float32(backdrop) + coverage * np.float32(colour - backdrop)
-    premultiplied = np.asarray(luminance, dtype=np.float32) * np.float32(1 / 255)
+        grey = coverage * np.float32(colour - backdrop)
+        grey += np.float32(backdrop)
+        return grey
+    premultiplied = np.asarray(luminance) * np.float32(1 / 255)
     return premultiplied + (1.0 - coverage) * np.float32(backdrop)
 
 
@@ -439,23 +453,18 @@ def _locate(planes: _Planes) -> _Located | str:
     flip, background = _polarity_and_background(grey, flat)
     if flip:
         grey = 1.0 - grey
-    contrast = np.clip((background - grey) / np.maximum(background, 0.05), 0, 1)  # ink > 0
+    contrast = _contrast(background, grey)  # (h, w), ink > 0
     if contrast.max() < MIN_CONTRAST:
         return FAINT
     threshold, peak = _half_peak(contrast)
-    keep = _keep_components(contrast, max(threshold, THRESHOLD_FLOOR), peak)
-    if keep is None:
+    kept = _keep_components(contrast, max(threshold, THRESHOLD_FLOOR), peak)
+    if kept is None:
         return FAINT
 
-    rows, cols = np.nonzero(keep)
+    keep, (top, bottom, left, right) = kept  # reduced px
     factor = planes.factor
     width, height = planes.size
-    box = (
-        int(cols.min()) * factor,
-        int(rows.min()) * factor,
-        min((int(cols.max()) + 1) * factor, width),
-        min((int(rows.max()) + 1) * factor, height),
-    )
+    box = (left * factor, top * factor, min(right * factor, width), min(bottom * factor, height))
     ink_area = float(contrast[keep].sum()) / peak * factor**2  # full-resolution px
     stroke = ink_area / (INK_LENGTH * max(box[2] - box[0], box[3] - box[1]))
     keep = _grow(keep)  # a pixel of slack
@@ -474,9 +483,28 @@ def _grow(mask: np.ndarray) -> np.ndarray:
     return grown
 
 
+def _contrast(background: np.ndarray | float, grey: np.ndarray) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: how much darker than its background each pixel of ``grey`` is,
+    as a fraction of the background (a floor of 0.05 keeps a black background finite).
+
+    Kept in float32: a canvas's background is one Python float, and dividing by
+    ``np.maximum(background, 0.05)``, a float64 scalar, would turn the whole map into float64
+    (twice the memory traffic, for precision far below the 1/255 the thresholds work at)."""
+    if isinstance(background, np.ndarray):  # a photo's (H, W) float32 map
+        floor = np.maximum(background, np.float32(0.05))
+    else:
+        background = np.float32(background)
+        floor = max(background, np.float32(0.05))
+    contrast = background - grey
+    contrast /= floor
+    return np.clip(contrast, 0, 1, out=contrast)
+
+
 def _levels(grey: np.ndarray) -> np.ndarray:
     """[0, 1] floats -> 0..255 uint8."""
-    return (grey * 255 + 0.5).astype(np.uint8)
+    levels = grey * 255
+    levels += 0.5  # in place: one temporary fewer
+    return levels.astype(np.uint8)
 
 
 def _flat_level(histogram: np.ndarray) -> float | None:
@@ -501,8 +529,9 @@ def _polarity_and_background(
     (a local maximum, then a local minimum, over a window wider than a stroke) removes the ink
     and keeps the shading: smoothed, that is the background."""
     if flat is not None:
-        darker = float(np.clip(flat - grey - 0.05, 0, None).sum())
-        lighter = float(np.clip(grey - flat - 0.05, 0, None).sum())
+        difference = grey - flat  # (h, w) float32, > 0 where lighter than the background
+        darker = float(np.clip(-0.05 - difference, 0, None).sum())
+        lighter = float(np.clip(difference - 0.05, 0, None).sum())
         return lighter > darker, (1.0 - flat if lighter > darker else flat)
     coarse = Image.fromarray(grey).reduce(4)
     size = max(3, round(BACKGROUND_WINDOW * max(coarse.size)) | 1)
@@ -541,19 +570,24 @@ def _quantile(counts: np.ndarray, q: float) -> float:
     return float(np.searchsorted(cumulative, q * cumulative[-1])) / 255
 
 
-def _keep_components(contrast: np.ndarray, threshold: float, peak: float) -> np.ndarray | None:
-    """The digit's pixels: 8-connected components of the thresholded contrast, grown by
-    hysteresis (down to half the threshold) so a thin stroke is not cut into pieces.
+def _keep_components(
+    contrast: np.ndarray, threshold: float, peak: float
+) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """The digit's pixels, (h, w) bool, and their bounding box (top, bottom, left, right; stops
+    exclusive): 8-connected components of the thresholded contrast, grown by hysteresis (down to
+    half the threshold) so a thin stroke is not cut into pieces.
 
     The largest component is the digit. Another is kept when it holds a good share of the
     digit's ink (a separate stroke: the bar of a 4, the top of a 5), or a smaller share but lies
     near the digit, unless it is a dot: round and no wider than a couple of strokes (a stray tap
     of the pen, a speck of dust)."""
-    labels, count = ndimage.label(contrast > threshold / 2, structure=np.ones((3, 3), bool))
+    labels, count = ndimage.label(contrast > threshold / 2, structure=EIGHT_CONNECTED)
     if count == 0:
         return None
-    above = np.where(contrast > threshold, contrast, 0).ravel()
-    mass = np.bincount(labels.ravel(), weights=above, minlength=count + 1)[1:]  # (count,)
+    # Each component's ink: its contrast summed over the pixels above the threshold (only those,
+    # a tenth of the image: the same sums, in the same order, as over all pixels with zeros).
+    above = contrast > threshold
+    mass = np.bincount(labels[above], weights=contrast[above], minlength=count + 1)[1:]  # (count,)
     order = [int(i) for i in np.argsort(mass)[::-1] if mass[i] > 0]
     if not order:
         return None
@@ -583,9 +617,11 @@ def _keep_components(contrast: np.ndarray, threshold: float, peak: float) -> np.
                 top, bottom = min(top, rows.start), max(bottom, rows.stop)
                 left, right = min(left, cols.start), max(right, cols.stop)
                 changed = True
+    if len(kept) == count:  # all of them (a clean canvas): skip the lookup
+        return labels > 0, (top, bottom, left, right)
     lookup = np.zeros(count + 1, bool)
     lookup[np.fromiter(kept, int) + 1] = True
-    return lookup[labels]
+    return lookup[labels], (top, bottom, left, right)  # the box: the kept boxes' union
 
 
 def _render(planes: _Planes, located: _Located) -> Conversion:
@@ -613,14 +649,18 @@ def _render(planes: _Planes, located: _Located) -> Conversion:
     background = located.background
     if isinstance(background, np.ndarray):
         background = _resize_map(background, planes.factor, crop, size, Image.Resampling.BILINEAR)
-    contrast = np.clip((background - grey) / np.maximum(background, 0.05), 0, 1)
+    contrast = _contrast(background, grey)
 
     keep = located.keep.view(np.uint8)
     near = _resize_map(keep, planes.factor, crop, size, Image.Resampling.NEAREST) > 0
     # INK_LEVEL of the way from the paper to the ink's peak: about the edge of an anti-aliased
-    # stroke, and for strokes thinner than a working pixel, still their path.
-    paper = _quantile(_histogram(contrast[~near]), 0.5) if not near.all() else 0.0
-    peak = _quantile(_histogram(contrast[near]), 0.98) if near.any() else 0.0
+    # stroke, and for strokes thinner than a working pixel, still their path. The paper's
+    # histogram is all pixels' minus the ink's (exact counts; one boolean gather fewer).
+    levels = _levels(contrast)
+    ink_counts = np.bincount(levels[near], minlength=256)
+    paper_counts = np.bincount(levels.ravel(), minlength=256) - ink_counts
+    paper = _quantile(paper_counts, 0.5) if paper_counts.any() else 0.0
+    peak = _quantile(ink_counts, 0.98) if ink_counts.any() else 0.0
     threshold = max(paper + INK_LEVEL * (peak - paper), THRESHOLD_FLOOR)
     ink = _components_touching(contrast > threshold, near)  # not the specks dropped when locating
     if ink is None:
@@ -628,7 +668,7 @@ def _render(planes: _Planes, located: _Located) -> Conversion:
     if fine > 1:  # back to the working resolution, keeping every pixel a thin line touches
         ink = np.asarray(Image.fromarray(ink.view(np.uint8) * 255).reduce(fine)) > 0
     ink = _crop_to_ink(ink)
-    distance = ndimage.distance_transform_edt(np.pad(ink, 1))  # to the background, padded
+    distance = ndimage.distance_transform_edt(_pad(ink))  # to the background, padded
     width_px = _width_from_distance(distance, ink)
     if max(ink.shape) < DOT_RATIO * width_px:
         return Conversion(image=None, reason=DOT)
@@ -643,18 +683,29 @@ def _resize_map(values: np.ndarray, factor: int, crop: tuple, size: tuple, filte
     return np.asarray(image.resize(size, filter_, box=tuple(c / factor for c in crop)))
 
 
+def _pad(mask: np.ndarray) -> np.ndarray:
+    """``np.pad(mask, 1)`` for a 2-D array, without its generic machinery (a tenth of its time):
+    (H, W) -> (H + 2, W + 2) with a border of zeros."""
+    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), mask.dtype)
+    padded[1:-1, 1:-1] = mask
+    return padded
+
+
 def _components_touching(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray | None:
     """The 8-connected components of ``mask`` that overlap ``seeds``; None if there are none."""
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    labels, count = ndimage.label(mask, structure=EIGHT_CONNECTED)
     touched = np.zeros(count + 1, bool)
-    touched[np.unique(labels[seeds & mask])] = True
+    touched[labels[seeds & mask]] = True  # repeated labels just set True again: no np.unique
     touched[0] = False
+    if count and touched[1:].all():  # every component (the usual case): the mask itself
+        return mask
     return touched[labels] if touched.any() else None
 
 
 def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
-    rows, cols = np.nonzero(ink)
-    return ink[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    rows = np.flatnonzero(ink.any(axis=1))  # two reductions: a third of np.nonzero's time
+    cols = np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
 
 
 def _normalise_stroke(ink: np.ndarray, distance: np.ndarray, width_px: float) -> np.ndarray:
@@ -675,7 +726,7 @@ def _normalise_stroke(ink: np.ndarray, distance: np.ndarray, width_px: float) ->
         erode = (width_px - target) / 4  # each side loses a quarter of the excess
         core = distance > erode
         thick_parts = ndimage.distance_transform_edt(~core) <= erode  # the core, grown back
-        return _crop_to_ink(core | (np.pad(ink, 1) & ~thick_parts))
+        return _crop_to_ink(core | (_pad(ink) & ~thick_parts))
     return ink
 
 
@@ -684,7 +735,7 @@ def _place(ink: np.ndarray) -> np.ndarray:
     height, width = ink.shape
     scale = BOX_SIZE / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    image = Image.fromarray(ink.astype(np.uint8) * 255)
+    image = Image.fromarray(ink.view(np.uint8) * 255)  # bool -> 0/255 in one pass
     box = np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.float32) / 255  # (h, w)
     total = box.sum()
     rows = np.arange(box.shape[0], dtype=np.float32)

@@ -54,6 +54,17 @@ def test_batch_gives_probabilities(predictor):
 
 
 @needs_model
+@pytest.mark.parametrize("count", [1, 5])
+def test_batch_is_what_the_keras_model_says(predictor, count):
+    images = np.random.default_rng(count).random((count, 28, 28), dtype=np.float32)
+    expected = predictor.model(images, training=False).numpy()
+    np.testing.assert_allclose(predictor.predict_batch(images), expected, atol=1e-6)
+    # other dtypes and a list are converted to float32 first
+    np.testing.assert_allclose(predictor.predict_batch(images.astype(np.float64).tolist()),
+                               expected, atol=1e-6)
+
+
+@needs_model
 def test_nothing_drawn_is_not_guessed(predictor):
     recognition = predictor.recognise(np.full((400, 400), 255, np.uint8))
     assert recognition.prediction is None and recognition.image is None

@@ -377,6 +377,74 @@ def test_huge_array_is_refused_before_conversion():
         to_mnist(huge)
 
 
+# --- shortcuts give exactly what the general code gives -----------------------------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.uint8, st.integers(1, 400), elements=st.integers(0, 255)))
+def test_median_level_is_numpys_median(levels):
+    assert preprocessing._median_level(levels) == float(np.median(levels))
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(bool, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=30)))
+def test_crop_and_pad_are_numpys(mask):
+    np.testing.assert_array_equal(preprocessing._pad(mask), np.pad(mask, 1))
+    if mask.any():
+        rows, cols = np.nonzero(mask)
+        expected = mask[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+        np.testing.assert_array_equal(preprocessing._crop_to_ink(mask), expected)
+
+
+def _blobs() -> np.ndarray:
+    """(60, 60) contrast: a digit-sized blob, a separate stroke beside it, a speck far away."""
+    contrast = np.zeros((60, 60), np.float32)
+    contrast[10:40, 10:30] = 0.9  # the digit
+    contrast[10:14, 33:45] = 0.8  # a separate stroke, near: kept
+    contrast[55:57, 55:57] = 0.9  # a speck, far: dropped
+    return contrast
+
+
+def test_kept_components_and_their_box():
+    contrast = _blobs()
+    keep, box = preprocessing._keep_components(contrast, 0.4, 0.9)
+    expected = np.zeros_like(keep)
+    expected[10:40, 10:30] = expected[10:14, 33:45] = True
+    np.testing.assert_array_equal(keep, expected)
+    rows, cols = np.nonzero(keep)
+    assert box == (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
+    # all components kept (the shortcut): the thresholded mask itself
+    contrast[55:57, 55:57] = 0
+    keep, box = preprocessing._keep_components(contrast, 0.4, 0.9)
+    np.testing.assert_array_equal(keep, contrast > 0.2)
+    assert box == (10, 40, 10, 45)
+
+
+def test_components_touching_the_seeds():
+    mask = _blobs() > 0.5
+    seeds = np.zeros_like(mask)
+    seeds[20, 20] = True  # on the digit only
+    touching = preprocessing._components_touching(mask, seeds)
+    np.testing.assert_array_equal(touching, mask & (np.arange(60) < 40)[:, None]
+                                  & (np.arange(60) < 30)[None, :])
+    seeds[12, 40] = seeds[56, 56] = True  # on every component (the shortcut): the mask itself
+    np.testing.assert_array_equal(preprocessing._components_touching(mask, seeds), mask)
+    assert preprocessing._components_touching(mask, ~mask) is None  # on none
+    assert preprocessing._components_touching(np.zeros_like(mask), seeds) is None  # no ink
+
+
+@pytest.mark.parametrize("background", [1.0, 0.02, "map"])
+def test_contrast_is_float32_and_as_computed_in_float64(background):
+    rng = np.random.default_rng(0)
+    grey = rng.random((50, 40), dtype=np.float32)
+    if background == "map":  # a photo's background
+        background = rng.uniform(0.0, 1.0, (50, 40)).astype(np.float32)
+    contrast = preprocessing._contrast(background, grey)
+    as_float64 = np.clip((np.float64(background) - grey) / np.maximum(background, 0.05), 0, 1)
+    assert contrast.dtype == np.float32 and contrast.shape == grey.shape
+    np.testing.assert_allclose(contrast, as_float64, atol=1e-6)
+
+
 # --- property-based: odd arrays never crash ---------------------------------------------------
 
 DTYPES = st.sampled_from(
