@@ -56,7 +56,9 @@ EXAMPLES_DIR = ASSETS_DIR / "examples"
 EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 PAD_WIDTH = pad.PAD_SIZE  # px, the drawing column
-SEEN_SCALE = 8  # the 28x28 image the model received, shown at 224x224, nearest neighbour
+# The 28x28 image the model received is sent as it is (a 28x28 PNG, a few hundred bytes: the
+# server encodes and caches one per request) and shown 8x larger, pixelated, by the browser.
+SEEN_SCALE = 8
 
 NO_SKETCH = "draw a digit"
 NO_PHOTO = "upload, snap or paste a photo of a digit"
@@ -100,7 +102,7 @@ def predict_image(predictor: Predictor, path: str | None) -> Outputs:
 
 
 def recognise(predictor: Predictor, source) -> Outputs:
-    """Any input -> (probabilities for gr.Label, verdict line, enlarged 28x28 image).
+    """Any input -> (probabilities for gr.Label, verdict line, the 28x28 image the model saw).
 
     An unreadable input gives no probabilities and a verdict that says why, never an exception.
     """
@@ -126,15 +128,14 @@ def read_safely(predictor: Predictor, source):
 
 def outputs_of(recognition: Recognition) -> Outputs:
     label = recognition.prediction.as_label() if recognition.prediction is not None else None
-    seen = enlarge(recognition.image) if recognition.image is not None else None
+    seen = as_pixels(recognition.image) if recognition.image is not None else None
     return label, recognition.message, seen
 
 
-def enlarge(image: np.ndarray, scale: int = SEEN_SCALE) -> np.ndarray:
-    """(28, 28) float in [0, 1] -> (28*scale, 28*scale) uint8, nearest neighbour, white on black
-    as MNIST and the model see it."""
-    pixels = np.rint(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
-    return np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
+def as_pixels(image: np.ndarray) -> np.ndarray:
+    """(28, 28) float in [0, 1] -> (28, 28) uint8, white ink on black as MNIST and the model see
+    it."""
+    return np.rint(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
 
 
 # --- labelling: the person says what the digit is -------------------------------------------

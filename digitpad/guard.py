@@ -51,10 +51,12 @@ log = logging.getLogger(__name__)
 
 MAX_UPLOAD = "20mb"  # gr.Blocks.launch(max_file_size=...): a phone photo is a few MB
 MAX_BODY_BYTES = 21 * 2**20  # one upload of MAX_UPLOAD plus the multipart envelope
-# The app's work is a few ms of CPU per prediction on 2 cores: a few workers keep both busy while
-# one waits on I/O; more only adds memory. Beyond QUEUE_SIZE waiting events, Gradio answers
-# "queue full" at once instead of letting the wait (and memory) grow without end.
-CONCURRENCY = 4
+# The app's work is a few ms of CPU per prediction, holding the GIL most of it: one worker per
+# core. scripts/load_test.py on the 2-core machine, drawings, 8-32 clients: 35-42 predictions/s
+# with 2 workers against 38-40 with 4 (noisy; 4 also meant more threads contending for the GIL
+# with Gradio's event loop). Beyond QUEUE_SIZE waiting events, Gradio answers "queue full" at
+# once instead of letting the wait (and memory) grow without end.
+CONCURRENCY = 2
 QUEUE_SIZE = 64
 # Uploads and outputs in Gradio's cache folder: every 10 minutes, delete those over an hour old.
 DELETE_CACHE = (600, 3600)  # (frequency, age) in seconds

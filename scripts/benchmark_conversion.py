@@ -11,8 +11,9 @@ With the shipped model (``assets/digitpad.keras``, through ``Predictor``) it rep
    for the naive way (alpha flattened on white, grey, the whole image resized to 28x28,
    inverted when light: what tutorials do). "No digit" counts as wrong;
 2. latency, p50 and p95, of ``Predictor.recognise`` on an 800x800 sketchpad value and on a
-   12-megapixel JPEG photo, next to ``model.predict`` and the predictor's direct call on one
-   28x28 image;
+   12-megapixel JPEG photo, of what the app does with a drawing from its pad (parse the
+   strokes, render, recognise), next to ``model.predict`` and the predictor's direct call on
+   one 28x28 image;
 3. coverage and accuracy of "sure" answers over a grid of (SURE_PROBABILITY, SURE_MARGIN), to
    choose the constants in ``digitpad/predictor.py``;
 4. MNIST's stroke width relative to the digit's box, on the training digits the model learned
@@ -206,8 +207,15 @@ def latency_table(predictor, mnist, args) -> dict:
     photo.save(buffer, "JPEG", quality=90, exif=options["exif"])
     photo_bytes = buffer.getvalue()
 
+    from benchmark_browser import pad_value
+
+    from digitpad import pad
+
+    drawing = pad_value(7)  # what the page sends for a 7 drawn on the pad
     x = mnist.x_test[:1] / np.float32(255)
     rows = {
+        "app: drawing pad value (parse, render, recognise)":
+            lambda: predictor.recognise(pad.drawing_of(drawing)),
         "recognise(800x800 sketchpad value)": lambda: predictor.recognise(sketch),
         "to_mnist(800x800 sketchpad value)": lambda: to_mnist_only(sketch),
         "recognise(12 MP JPEG photo, bytes)": lambda: predictor.recognise(photo_bytes),
@@ -216,12 +224,12 @@ def latency_table(predictor, mnist, args) -> dict:
         "model.predict(1 image)": lambda: predictor.model.predict(x, verbose=0),
     }
     table = {}
-    print(f"{'call':40s} {'p50':>8s} {'p95':>8s} {'min':>8s} {'cpu p50':>8s}")
+    print(f"{'call':50s} {'p50':>8s} {'p95':>8s} {'min':>8s} {'cpu p50':>8s}")
     for name, call in rows.items():
         repeats = args.repeats if "model.predict" not in name else max(5, args.repeats // 4)
         table[name] = time_call(call, repeats)
         row = table[name]
-        print(f"{name:40s} {row['p50']:8.2f} {row['p95']:8.2f} {row['min']:8.2f} "
+        print(f"{name:50s} {row['p50']:8.2f} {row['p95']:8.2f} {row['min']:8.2f} "
               f"{row['cpu_p50']:8.2f}")
     table["photo_jpeg_bytes"] = len(photo_bytes)
     table["load_average"] = os.getloadavg()[0]  # other work on the machine inflates these

@@ -9,7 +9,10 @@ Each request is what gradio_client does, in raw HTTP: ``POST /gradio_api/call/<e
 ``GET`` the event's server-sent events until ``complete`` or ``error``. With ``--input drawing``
 (the default, what a visitor drawing on the pad sends) the request carries the pad's strokes of a
 7 to ``/predict_sketch``; with ``--input photo``, a file uploaded once beforehand
-(assets/examples/canvas_7.png) to ``/predict_image``. The clients run in several processes, each an
+(assets/examples/canvas_7.png) to ``/predict_image``. Each client keeps one session for all its
+requests, as a browser tab or a gradio_client ``Client`` does (``--sessions client``); with
+``--sessions request`` every request is a new session, as separate curl calls are (Gradio then
+builds a ~55 KB copy of the page's config for each: a few ms more per request). The clients run in several processes, each an
 asyncio loop of httpx requests, so the generator is not the bottleneck (one Python process tops
 out at a few hundred requests per second; the server here at far fewer).
 
@@ -29,6 +32,7 @@ import multiprocessing as mp
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -74,7 +78,8 @@ def kind_of(text: str, status: int) -> str:
     return f"HTTP {status}: {text[:80]}" if status != 200 else f"error: {text[:80]}"
 
 
-async def run_clients(url: str, endpoint: str, payload: dict, clients: int, count: int) -> list:
+async def run_clients(url: str, endpoint: str, payload: dict, clients: int, count: int,
+                      sessions: str) -> list:
     import httpx
 
     results: list[tuple[float, str | None]] = []
@@ -83,9 +88,11 @@ async def run_clients(url: str, endpoint: str, payload: dict, clients: int, coun
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         async def loop():
             nonlocal remaining
+            # like a browser tab or a gradio_client Client: one session for all of its requests
+            mine = payload | {"session_hash": uuid.uuid4().hex[:11]} if sessions == "client" else payload
             while remaining > 0:
                 remaining -= 1
-                results.append(await one_request(client, url, endpoint, payload))
+                results.append(await one_request(client, url, endpoint, mine))
 
         await asyncio.gather(*(loop() for _ in range(clients)))
     return results
@@ -134,12 +141,12 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def run_step(pool, url: str, endpoint: str, payload: dict, clients: int, count: int,
+def run_step(pool, url: str, endpoint: str, payload: dict, sessions: str, clients: int, count: int,
              processes: int) -> dict:
     n = min(processes, clients)
     shares = [(clients // n + (i < clients % n), count // n + (i < count % n)) for i in range(n)]
     started = time.perf_counter()
-    parts = pool.map(worker, [(url, endpoint, payload, c, k) for c, k in shares if c and k])
+    parts = pool.map(worker, [(url, endpoint, payload, c, k, sessions) for c, k in shares if c and k])
     wall = time.perf_counter() - started
     results = [r for part in parts for r in part]
     ok = [latency for latency, error in results if error is None]
@@ -165,6 +172,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--input", choices=["drawing", "photo"], default="drawing",
                         help="drawing: the pad's strokes to /predict_sketch; photo: --image, "
                              "uploaded once, to /predict_image (default: %(default)s)")
+    parser.add_argument("--sessions", choices=["client", "request"], default="client",
+                        help="client: each client keeps one session, as a browser tab or "
+                             "gradio_client does; request: a new one per request, as curl "
+                             "(default: %(default)s)")
     parser.add_argument("--image", type=Path, default=EXAMPLE,
                         help="the photo for --input photo (default: %(default)s)")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
@@ -192,16 +203,18 @@ def main(argv=None) -> int:
         per_step = max(1, args.requests // len(args.clients))
         mp_context = mp.get_context("spawn")  # no inherited threads or sockets
         with mp_context.Pool(args.processes) as pool:
-            run_step(pool, url, endpoint, payload, 2, 20, args.processes)  # warm up
+            run_step(pool, url, endpoint, payload, args.sessions, 2, 20, args.processes)  # warm up
             rss_before, cache_before = rss_mb(pid), folder_mb(cache)
             print(f"server {url} pid {pid}: RSS {fmt(rss_before)} MB, cache {fmt(cache_before)} MB; "
-                  f"/{endpoint}, {per_step} requests per step, {args.processes} client processes",
+                  f"/{endpoint}, sessions per {args.sessions}, {per_step} requests per step, "
+                  f"{args.processes} client processes",
                   flush=True)
             print(f"{'clients':>7} {'ok':>6} {'pred/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
                   f"{'p99 ms':>7}  errors", flush=True)
             steps = []
             for clients in args.clients:
-                step = run_step(pool, url, endpoint, payload, clients, per_step, args.processes)
+                step = run_step(pool, url, endpoint, payload, args.sessions, clients, per_step,
+                                args.processes)
                 step["rss_mb"] = rss_mb(pid)
                 steps.append(step)
                 print(f"{clients:>7} {step['ok']:>6} {step['rate']:>7.1f} {step['p50'] * 1e3:>7.0f} "
@@ -211,7 +224,8 @@ def main(argv=None) -> int:
         total = sum(s["requests"] for s in steps)
         print(f"after {total} requests: server RSS {fmt(rss_before)} -> {fmt(rss_after)} MB, "
               f"cache folder {fmt(cache_before)} -> {fmt(cache_after)} MB", flush=True)
-        report = {"url": url, "input": args.input, "endpoint": endpoint, "requests": total,
+        report = {"url": url, "input": args.input, "endpoint": endpoint, "sessions": args.sessions,
+                  "requests": total,
                   "steps": steps, "rss_before_mb": rss_before,
                   "rss_after_mb": rss_after, "cache_before_mb": cache_before,
                   "cache_after_mb": cache_after, "targets": targets(steps, rss_before, rss_after)}

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
 from digitpad import app, pad
@@ -58,7 +59,8 @@ def test_the_readme_snippet_works(server, monkeypatch, capsys):
     assert printed[0].startswith("5, ") and printed[0].endswith("% sure")
     assert printed[1] == "5"
     assert len(namespace["label"]["confidences"]) == 10
-    assert Path(namespace["seen"]).is_file()  # the 28x28 image the model saw, enlarged
+    with Image.open(namespace["seen"]) as seen:  # the 28x28 image the model saw
+        assert seen.size == (28, 28)
 
 
 def test_every_endpoint_is_named(client):

@@ -45,8 +45,7 @@ def assert_outputs(outputs, digit: int | None) -> None:
     assert sum(label.values()) == pytest.approx(1.0, abs=1e-4)
     assert max(label, key=label.get) == str(digit), verdict
     assert str(digit) in verdict
-    size = 28 * app.SEEN_SCALE
-    assert seen.shape == (size, size) and seen.dtype == np.uint8
+    assert seen.shape == (28, 28) and seen.dtype == np.uint8
     assert seen.max() == 255 and seen.mean() < 100  # white ink on black, as MNIST
 
 
@@ -98,14 +97,15 @@ def test_photo_removed(predictor):
 # --- page content -------------------------------------------------------------------------------
 
 
-def test_enlarge_is_nearest_neighbour():
+def test_the_model_input_is_shown_as_it_is():
     image = np.zeros((28, 28), np.float32)
     image[3, 5] = 1.0
     image[10, 11] = 0.5
-    big = app.enlarge(image, scale=4)
-    assert big.shape == (112, 112) and big.dtype == np.uint8
-    assert (big[12:16, 20:24] == 255).all() and (big[40:44, 44:48] == 128).all()
-    assert big.sum() == 16 * 255 + 16 * 128
+    image[0, 0] = 1.7  # out of range: clipped
+    pixels = app.as_pixels(image)
+    assert pixels.shape == (28, 28) and pixels.dtype == np.uint8
+    assert (pixels[3, 5], pixels[10, 11], pixels[0, 0]) == (255, 128, 255)
+    assert pixels.sum() == 2 * 255 + 128
 
 
 def test_how_it_works_quotes_the_measured_accuracy(tmp_path):

@@ -35,15 +35,16 @@ def test_sixteen_clients_get_answers_and_the_server_survives(tmp_path, kind, req
     assert report["rss_after_mb"] - report["rss_before_mb"] < 100
 
 
-def call(url: str, payload: dict, session_hash: str | None = None) -> str:
+def call(url: str, payload: dict, session_hash: str | None = None,
+         endpoint: str = "predict_image") -> str:
     """One raw API call, as scripts/load_test.py makes it: POST, then the result's event stream;
     the last event's name ("complete" or "error")."""
     body = {"data": payload["data"]} | ({"session_hash": session_hash} if session_hash else {})
-    response = httpx.post(f"{url}/gradio_api/call/predict_image", json=body, timeout=30)
+    response = httpx.post(f"{url}/gradio_api/call/{endpoint}", json=body, timeout=30)
     response.raise_for_status()
     event_id = response.json()["event_id"]
     event = None
-    result = f"{url}/gradio_api/call/predict_image/{event_id}"
+    result = f"{url}/gradio_api/call/{endpoint}/{event_id}"
     with httpx.stream("GET", result, timeout=30) as stream:
         for line in stream.iter_lines():
             if line.startswith("event:"):
@@ -74,5 +75,31 @@ def test_raw_api_calls_leave_no_session_state_behind(predictor):
         assert set(queue.pending_messages_per_session) <= {"visitor"}
         assert server.state_holder.capacity == guard.SESSIONS  # what is left is bounded
         assert len(queue.event_analytics) <= guard.ANALYTICS_EVENTS  # Gradio's own: 10,000
+    finally:
+        demo.close()
+
+
+def test_beyond_the_queue_clients_are_told_it_is_full(predictor, monkeypatch):
+    """More requests at once than the queue holds: the extra ones get Gradio's "queue full"
+    answer at once, every other one its prediction, and the server goes on serving. (With a
+    queue of 3 and one worker, so that a few dozen requests are enough.)"""
+    import asyncio
+
+    sys.path.insert(0, str(REPO_DIR / "scripts"))
+    import load_test
+    from benchmark_browser import pad_value
+
+    monkeypatch.setattr(guard, "QUEUE_SIZE", 3)
+    monkeypatch.setattr(guard, "CONCURRENCY", 1)
+    demo = app.build_app(predictor)
+    url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
+    try:
+        payload = {"data": [pad_value(7)]}
+        results = asyncio.run(load_test.run_clients(url, "predict_sketch", payload, 40, 40, "client"))
+        kinds = [kind for _, kind in results]
+        assert len(kinds) == 40
+        assert set(kinds) == {None, "queue full"}, set(kinds)  # answers and refusals, nothing else
+        assert kinds.count(None) >= 4  # the queue and its worker were served
+        assert call(url.rstrip("/"), payload, endpoint="predict_sketch") == "complete"
     finally:
         demo.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -121,3 +122,30 @@ def test_model_that_is_not_the_recorded_one(tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps(record))
     with pytest.raises(ModelError, match="does not match"):
         load_keras_model(path)
+
+
+SKETCHPAD_VALUES = sorted((Path(__file__).resolve().parent / "data" / "sketchpad").iterdir())
+
+
+def recorded_sketchpad_value(folder: Path) -> dict:
+    """A gr.Sketchpad value recorded in headless Chromium (Gradio 6.31, light and dark theme):
+    the PNGs the browser uploaded, as the component hands them over with type="numpy"."""
+    def read(name):
+        with Image.open(folder / name) as image:
+            return np.asarray(image.convert("RGBA"))
+
+    return {"background": read("background.png"), "layers": [read("layer_0.png")],
+            "composite": read("composite.png")}
+
+
+@needs_model
+@pytest.mark.parametrize("folder", SKETCHPAD_VALUES, ids=lambda p: p.name)
+def test_real_gradio_sketchpad_values_are_read(predictor, folder):
+    """The app draws on its own pad (digitpad.pad), but the conversion still reads Gradio's
+    sketchpad as it really sends it, for scripts and other apps built on digitpad."""
+    value = recorded_sketchpad_value(folder)
+    digit = int(folder.name.rsplit("_", 1)[1])
+    assert value["composite"][..., 3].min() == 255  # the quirk: the composite is opaque
+    for form in (value, {**value, "layers": []}, {**value, "composite": None}):
+        recognition = predictor.recognise(form)
+        assert recognition.digit == digit, (folder.name, recognition.message)
