@@ -65,7 +65,8 @@ NO_PHOTO = "upload, snap or paste a photo of a digit"
 
 CSS = """
 #verdict .md p { font-size: 1.5rem; font-weight: 600; margin: 0.2rem 0; }
-#seen img { image-rendering: pixelated; }
+#seen img { width: 224px; height: 224px; max-width: 100%; object-fit: contain;
+             image-rendering: pixelated; }
 #answers button { min-width: 2.2rem; padding-left: 0; padding-right: 0; }
 #labelling .md p { margin: 0.2rem 0; }
 #collect-note { font-size: 0.85rem; opacity: 0.8; }

@@ -87,6 +87,8 @@ def test_draw_read_clear_upload(page, artifacts_dir):
         assert page.verdict() == verdict
         assert page.top_label() == str(digit), f"drew {digit}, the app says {verdict!r}"
         assert page.seen_image_shown()
+        shown = page.page.locator("#seen img").bounding_box()  # the 28x28 image, enlarged
+        assert shown["width"] >= 200 and shown["height"] >= 200
         assert len(joins) == 1, "one request per stroke"
         page.screenshot(artifacts_dir / f"browser_1_digit_{digit}.png")
 
