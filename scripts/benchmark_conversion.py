@@ -17,7 +17,9 @@ With the shipped model (``assets/digitpad.keras``, through ``Predictor``) it rep
 3. coverage and accuracy of "sure" answers over a grid of (SURE_PROBABILITY, SURE_MARGIN), to
    choose the constants in ``digitpad/predictor.py``;
 4. MNIST's stroke width relative to the digit's box, on the training digits the model learned
-   from (the constants in preprocessing.py).
+   from (the constants in preprocessing.py);
+5. how often random scribbles, drawn on the pad and no digit at all, get a "sure" answer
+   (``--scribbles-only`` for this alone).
 
 ``--dry-run`` runs everything on a few images (a smoke test).
 """
@@ -62,6 +64,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="timed calls per latency measurement (default: %(default)s)")
     parser.add_argument("--dry-run", action="store_true", help="a few images, a few repeats")
     parser.add_argument("--latency-only", action="store_true", help="only the latency table")
+    parser.add_argument("--scribbles-only", action="store_true",
+                        help="only the random-scribble count (5)")
     return parser.parse_args(argv)
 
 
@@ -77,6 +81,10 @@ def main(argv=None) -> None:
     mnist = load_mnist(args.data)
     results = {"model": str(args.model), "eval_data": str(args.eval_data), "limit": args.limit}
 
+    if args.scribbles_only:
+        results["scribbles"] = scribbles(predictor)
+        write(results, args.out)
+        return
     if not args.latency_only:
         print("\n== Accuracy (no digit counts as wrong) ==")
         results["accuracy"] = accuracy_table(predictor, mnist, args)
@@ -97,6 +105,7 @@ def main(argv=None) -> None:
     sample = rng.choice(len(mnist.x_train), args.limit or 10_000, replace=False)
     print(f"\n== MNIST stroke width / digit's long side ({len(sample):,} training digits) ==")
     results["mnist_stroke"] = mnist_stroke(mnist.x_train[sample])
+    results["scribbles"] = scribbles(predictor)
 
     write(results, args.out)
 
@@ -188,6 +197,25 @@ def score(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 
 
 # --- latency ----------------------------------------------------------------------------------
+
+
+def scribbles(predictor, count: int = 200) -> dict:
+    """Random zigzags on the drawing pad (3-14 strokes of 2-5 points, seeded): no digit. How many
+    the model answers "sure" about: the "sure" rule cannot catch inputs unlike any digit."""
+    from digitpad import pad
+
+    sure = no_digit = 0
+    for seed in range(count):
+        rng = np.random.default_rng(seed)
+        strokes = [rng.uniform(0.05, 0.95, size=(rng.integers(2, 6), 2))
+                   for _ in range(rng.integers(3, 15))]
+        prediction = predictor.recognise(pad.render(strokes)).prediction
+        no_digit += prediction is None
+        sure += prediction is not None and prediction.sure
+    print(f"\n== Random scribbles on the pad ({count}, seeded) ==")
+    print(f"answered 'sure': {sure} ({sure / count:.0%}); 'no digit': {no_digit}; "
+          f"'not sure': {count - sure - no_digit}")
+    return {"count": count, "sure": sure, "no_digit": no_digit}
 
 
 def latency_table(predictor, mnist, args) -> dict:
