@@ -27,7 +27,7 @@ input and the 28x28 image with the label (digitpad.collect). ``/label_sketch`` a
 ``/label_image`` do the same for scripts: ``client.predict(source, "7", api_name="/label_image")``.
 
 The drawing pad is digitpad.pad's own canvas, not ``gr.Sketchpad``: it sends strokes instead of
-uploading PNGs, which took stroke-to-label from 823 ms to about a tenth of that (digitpad/pad.py
+uploading PNGs, which took stroke-to-label from 823 ms to 56 ms, p50 (digitpad/pad.py
 says why). Its ``change`` event fires on every pen lift, undo and clear;
 ``trigger_mode="always_last"`` makes a burst of strokes end with a prediction on the latest
 drawing.
