@@ -130,7 +130,7 @@ TEMPLATE = """
 <div class="digitpad-pad">
   <canvas aria-label="Drawing pad: draw a digit"></canvas>
   <div class="digitpad-tools">
-    <button type="button" class="digitpad-undo" aria-label="Undo">&#x21B6; Undo</button>
+    <button type="button" class="digitpad-undo" aria-label="Undo" title="Undo (Ctrl+Z)">&#x21B6; Undo</button>
     <button type="button" class="digitpad-clear" aria-label="Clear canvas">Clear</button>
   </div>
 </div>
@@ -201,9 +201,20 @@ canvas.addEventListener("pointermove", (e) => {
 const lift = () => { if (current) { dot(current[current.length - 1]); current = null; send(); } };
 canvas.addEventListener("pointerup", lift);
 canvas.addEventListener("pointercancel", lift);
-element.querySelector(".digitpad-undo").addEventListener("click", () => {
-  if (strokes.length) { strokes.pop(); redraw(); send(); }
-});
+const undo = () => { if (strokes.length) { strokes.pop(); redraw(); send(); } };
+element.querySelector(".digitpad-undo").addEventListener("click", undo);
+// Ctrl+Z (Cmd+Z) undoes too, unless the person is typing somewhere. One listener for the page;
+// it calls the pad mounted last (a pad re-mounted by a tab switch replaces the old one).
+window.__digitpadUndo = () => { if (canvas.isConnected) undo(); };
+if (!window.__digitpadKeys) {
+  window.__digitpadKeys = true;
+  document.addEventListener("keydown", (e) => {
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test((document.activeElement || {}).tagName || "");
+    if ((e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === "z" && !typing) {
+      e.preventDefault(); window.__digitpadUndo();
+    }
+  });
+}
 element.querySelector(".digitpad-clear").addEventListener("click", () => {
   if (!strokes.length) return;  // already empty: nothing changes, nothing to ask
   strokes = []; current = null; redraw(); send();

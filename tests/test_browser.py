@@ -107,6 +107,12 @@ def test_draw_read_clear_upload(page, artifacts_dir):
     assert strokes(undone.value) == strokes(with_stray.value)[:-1]
     page.wait_for_verdict(verdict_says(4))
     assert page.top_label() == "4"
+    with page.page.expect_request("**/queue/join*") as with_stray:  # and with the keyboard
+        page.draw([[(0.0, 1.0), (1.0, 0.0)]])
+    with page.page.expect_request("**/queue/join*") as undone:
+        page.page.keyboard.press("Control+z")
+    assert strokes(undone.value) == strokes(with_stray.value)[:-1]
+    page.wait_for_verdict(verdict_says(4))
 
     # Clear, then draw at once, without waiting: the stroke is not lost, and Clear keeps working.
     for digit in (7, 1, 7):
@@ -155,6 +161,21 @@ def test_the_server_renders_what_the_page_drew(page):
     ink_rendered = pad.drawing_of(value) < 128
     overlap = (ink_shown & ink_rendered).sum() / (ink_shown | ink_rendered).sum()
     assert overlap > 0.95, f"canvas and render agree on {overlap:.0%} of the ink"
+
+
+def test_the_drawing_survives_a_trip_to_the_photo_tab(page):
+    ink = ("() => { const c = document.querySelector('#sketchpad canvas');"
+           " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+           " let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 127; return n; }")
+    page.draw_digit(3)
+    page.wait_for_verdict(verdict_says(3))
+    before = page.page.evaluate(ink)
+    page.page.get_by_role("tab", name="Photo").click()
+    page.wait_for_verdict(f"text === {json.dumps(digitpad_app.NO_PHOTO)}")
+    page.page.get_by_role("tab", name="Draw").click()
+    page.wait_for_verdict(verdict_says(3))  # read again on the way back
+    page.page.wait_for_function(f"() => ({ink})() > 0")
+    assert page.page.evaluate(ink) == pytest.approx(before, rel=0.02)
 
 
 def test_screenshot_for_the_readme(page, artifacts_dir):
