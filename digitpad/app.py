@@ -147,7 +147,8 @@ Labelled = tuple[dict, str, str]  # (the session's tally, its text, what was don
 
 
 def label_digit(
-    predictor: Predictor, folder: Path | None, source, answer: str, tally: dict | None
+    predictor: Predictor, folder: Path | None, source, answer: str, tally: dict | None, *,
+    strokes=None,
 ) -> Labelled:
     """The person says the digit in ``source`` (the pad's drawing, or an upload's path) is
     ``answer`` ("0"-"9", or ``RIGHT``).
@@ -181,7 +182,8 @@ def label_digit(
         return unchanged(f"Not a digit: {answer!r}; the answer is 0-9 or {RIGHT!r}.")
     if folder is not None:
         try:
-            collect.save_digit(folder, source, recognition.image, label, recognition)
+            collect.save_digit(folder, source, recognition.image, label, recognition,
+                               strokes=strokes)
         except (OSError, ValueError) as error:
             log.exception("could not save a digit in %s", folder)
             return unchanged(f"Could not save it ({type(error).__name__}), so it was not counted; "
@@ -199,7 +201,8 @@ def label_sketch(predictor: Predictor, folder: Path | None, value: str | None, a
     if problem:
         tally = tally or collect.new_tally()
         return tally, collect.format_tally(tally), problem
-    return label_digit(predictor, folder, drawing, answer, tally)
+    strokes = pad.read_strokes(value) if drawing is not None else None  # kept with the drawing
+    return label_digit(predictor, folder, drawing, answer, tally, strokes=strokes)
 
 
 def label_input(predictor: Predictor, folder: Path | None, answer: str, tab: str,

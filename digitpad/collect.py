@@ -6,6 +6,7 @@ A collection is a plain folder. Each saved digit is three files sharing one rand
                         an image file; PNG, JPEG, WebP and GIF files are kept byte for byte
     <id>.28x28.png      the 28x28 image the model saw (white ink on black, 255 = ink)
     <id>.json           the record: label, the model's guess and confidence, time, file names
+                        (and, for a drawing from the app's pad, its strokes)
 
 Every file is written to a hidden temporary file in the same folder, flushed to disk (fsync)
 and renamed into place (``os.replace``, atomic on one file system). The record is written last,
@@ -68,7 +69,8 @@ class DigitRecord:
 # --- saving -----------------------------------------------------------------------------------
 
 
-def save_digit(folder: str | Path, original, image28, label: int, prediction=None) -> Path:
+def save_digit(folder: str | Path, original, image28, label: int, prediction=None, *,
+               strokes=None) -> Path:
     """Save one labelled digit into ``folder`` (created if needed); return its JSON record's path.
 
     ``original``: whatever the person gave: a Gradio ImageEditor value (a dict; its
@@ -80,6 +82,8 @@ def save_digit(folder: str | Path, original, image28, label: int, prediction=Non
     ``label``: the true digit, 0-9, as the person says.
     ``prediction``: the model's answer, a :class:`digitpad.predictor.Prediction` or
     ``Recognition`` (digit, confidence and probabilities are kept), a plain int, or None.
+    ``strokes``: for a drawing from the app's pad, its strokes (digitpad.pad.read_strokes), kept in
+    the record so the drawing can be drawn again at any size or with another pen.
 
     Raises ValueError for a label outside 0-9 or an image that cannot be read, before anything
     is written.
@@ -105,6 +109,8 @@ def save_digit(folder: str | Path, original, image28, label: int, prediction=Non
         "saved": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         "files": files,
     }
+    if strokes is not None:
+        record["strokes"] = [np.round(np.asarray(s, dtype=float), 4).tolist() for s in strokes]
     record_path = folder / (digit_id + RECORD_SUFFIX)
     _write_atomic(record_path, (json.dumps(record, indent=1) + "\n").encode())  # last: commits
     _fsync_dir(folder)

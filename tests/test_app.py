@@ -184,6 +184,9 @@ def test_labels_are_saved_with_both_images(predictor, tmp_path):
     assert done == f"Saved: a {expected_digit(photo)} (the model said so too)."
     sketched, snapped = collect.load_records(tmp_path)
     assert (sketched.label, sketched.predicted, snapped.label) == (1, 7, expected_digit(photo))
+    record = json.loads((tmp_path / f"{sketched.id}.json").read_text())
+    assert record["strokes"] == json.loads(drawn(7))["strokes"]  # the drawing, redrawable
+    assert "strokes" not in json.loads((tmp_path / f"{snapped.id}.json").read_text())
     # the drawing as the person saw it; the photo byte for byte
     drawing = pad.drawing_of(drawn(7))
     with Image.open(sketched.original) as original:
