@@ -77,3 +77,14 @@ def test_module_entry_point():
     assert result.returncode == 1
     assert json.loads(result.stdout)["digit"] == expected_digit(EXAMPLES[0])
     assert "missing.png: " in result.stderr
+
+
+def test_drawings_made_in_a_browser(capsys):
+    """The composites Gradio's sketchpad exported in headless Chromium, mouse-drawn digits on a
+    white and on a dark canvas (tests/data/sketchpad/<theme>_<digit>/composite.png), as files."""
+    drawings = sorted((REPO_DIR / "tests" / "data" / "sketchpad").glob("*/composite.png"))
+    assert len(drawings) >= 5
+    assert main(["--json", *map(str, drawings)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    for path, record in zip(drawings, records):
+        assert record["digit"] == int(path.parent.name.rsplit("_", 1)[1]), (path, record)
