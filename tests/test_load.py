@@ -99,7 +99,7 @@ def test_beyond_the_queue_clients_are_told_it_is_full(predictor, monkeypatch):
         kinds = [kind for _, kind in results]
         assert len(kinds) == 40
         assert set(kinds) == {None, "queue full"}, set(kinds)  # answers and refusals, nothing else
-        assert kinds.count(None) >= 4  # the queue and its worker were served
+        assert kinds.count(None) >= 3  # at least what the queue holds was served
         assert call(url.rstrip("/"), payload, endpoint="predict_sketch") == "complete"
     finally:
         demo.close()
