@@ -80,19 +80,19 @@ Outputs = tuple[dict[str, float] | None, str, np.ndarray | None]
 
 def predict_sketch(predictor: Predictor, value: str | None) -> Outputs:
     """The drawing pad's value (its strokes as JSON text; "" or None when empty) -> outputs."""
-    drawing, problem = read_drawing(value)
-    if drawing is None:
+    strokes, problem = read_drawing(value)
+    if not strokes:
         return None, problem or NO_SKETCH, None
-    return recognise(predictor, drawing)
+    return recognise(predictor, pad.render(strokes))
 
 
-def read_drawing(value) -> tuple[np.ndarray | None, str | None]:
-    """(the image the pad shows, None); (None, None) for an empty pad; (None, why) for a value
-    that is not a drawing (it comes from the client: anything can arrive)."""
+def read_drawing(value) -> tuple[list[np.ndarray], str | None]:
+    """(the pad's strokes, None), [] for an empty pad; or ([], why) for a value that is not a
+    drawing (it comes from the client: anything can arrive)."""
     try:
-        return pad.drawing_of(value), None
+        return pad.read_strokes(value), None
     except ValueError as error:
-        return None, f"Can't read that drawing: {error}."
+        return [], f"Can't read that drawing: {error}."
 
 
 def predict_image(predictor: Predictor, path: str | None) -> Outputs:
@@ -197,12 +197,12 @@ def label_digit(
 def label_sketch(predictor: Predictor, folder: Path | None, value: str | None, answer: str,
                  tally: dict | None) -> Labelled:
     """:func:`label_digit` for the drawing pad's value."""
-    drawing, problem = read_drawing(value)
+    strokes, problem = read_drawing(value)
     if problem:
         tally = tally or collect.new_tally()
         return tally, collect.format_tally(tally), problem
-    strokes = pad.read_strokes(value) if drawing is not None else None  # kept with the drawing
-    return label_digit(predictor, folder, drawing, answer, tally, strokes=strokes)
+    drawing = pad.render(strokes) if strokes else None
+    return label_digit(predictor, folder, drawing, answer, tally, strokes=strokes or None)
 
 
 def label_input(predictor: Predictor, folder: Path | None, answer: str, tab: str,
