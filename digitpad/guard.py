@@ -16,7 +16,7 @@ Gradio's own CORS middleware, before any route). Per request it:
   it was sent to with 403. Gradio 6.31 only leaves the CORS headers out for a foreign origin
   (and only when served on localhost): the request itself still runs, so a page elsewhere could
   make a visitor's browser call the app. Clients that send no ``Origin`` (gradio_client, curl)
-  are not browsers on someone else's page, and pass;
+  are not browsers on someone else's page, and pass.
 
 The components' server route is where Gradio 6.31's sketchpad (``gr.ImageEditor``) uploads its
 layers: ``accept_blobs`` pads ``layers`` with ``None`` up to any client-given ``index``, so one
@@ -28,7 +28,8 @@ Memory per request (issue 6: RSS grew ~42 KB a request, 743 -> 948 MB over 5,000
 builds a ``SessionState`` for every session hash it sees, a copy of every block's config (~55 KB
 for this app), and keeps up to 10,000 of them (``state_session_capacity``) whether or not the
 session is still there. A raw API call (``POST /gradio_api/call/<api>`` with no session hash, as
-in ``scripts/load_test.py`` or curl) gets a new session named after its event id, used once. So:
+curl sends it, or ``scripts/load_test.py --sessions request``) gets a new session named after its
+event id, used once. So:
 
 - :class:`OneShotSessions`, an ASGI middleware, forgets such a session (its state, its message
   queue and its entry in the queue's pending ids) once ``GET /gradio_api/call/<api>/<event_id>``
