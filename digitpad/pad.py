@@ -186,19 +186,24 @@ function at(e) {
 }
 function send() { props.value = JSON.stringify({strokes}); }
 
+// One pen at a time: while a stroke is drawn, other pointers (a second finger, a palm) are ignored.
+let pointer = null;
 canvas.addEventListener("pointerdown", (e) => {
-  if (e.pointerType === "mouse" && e.button !== 0) return;
-  e.preventDefault(); canvas.setPointerCapture(e.pointerId);
+  if ((e.pointerType === "mouse" && e.button !== 0) || current) return;
+  e.preventDefault(); canvas.setPointerCapture(e.pointerId); pointer = e.pointerId;
   current = [at(e)]; strokes.push(current); pen(); dot(current[0]);
 });
 canvas.addEventListener("pointermove", (e) => {
-  if (!current) return;
+  if (!current || e.pointerId !== pointer) return;
   e.preventDefault();
   const p = at(e), last = current[current.length - 1];
   if (Math.hypot(p[0] - last[0], p[1] - last[1]) < MIN_STEP) return;
   line(last, p); current.push(p);
 });
-const lift = () => { if (current) { dot(current[current.length - 1]); current = null; send(); } };
+const lift = (e) => {
+  if (!current || e.pointerId !== pointer) return;
+  dot(current[current.length - 1]); current = null; pointer = null; send();
+};
 canvas.addEventListener("pointerup", lift);
 canvas.addEventListener("pointercancel", lift);
 const undo = () => { if (strokes.length) { strokes.pop(); redraw(); send(); } };

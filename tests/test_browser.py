@@ -281,3 +281,31 @@ def test_finger_drawing_on_a_phone(browser, server):
         assert page.evaluate("scrollY") == 0
     finally:
         context.close()
+
+
+def test_a_second_finger_does_not_draw(browser, server):
+    """While one finger draws, a second one on the pad (or a palm) adds nothing to the stroke."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                                  is_mobile=True, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("#sketchpad canvas")
+        box = page.locator("#sketchpad canvas").first.bounding_box()
+        x, y, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"]
+        cdp = context.new_cdp_session(page)
+        pen = [{"x": x, "y": y - 0.35 * side + 0.035 * side * k, "id": 1} for k in range(21)]
+        palm = [{"x": x - 0.4 * side + 0.01 * side * k, "y": y + 0.3 * side, "id": 2} for k in range(21)]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [pen[0]]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [pen[1], palm[0]]})
+        for a, b in zip(pen[2:], palm[1:]):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [a, b]})
+        with page.expect_request("**/queue/join*") as sent:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        (stroke,) = json.loads(json.loads(sent.value.post_data)["data"][0])["strokes"]
+        assert all(abs(px - 0.5) < 0.02 for px, _ in stroke), stroke  # the pen's line only
+        page.wait_for_function(
+            f"() => document.querySelector('{VERDICT}').innerText.trim().startsWith('1')",
+            timeout=20_000)
+    finally:
+        context.close()
