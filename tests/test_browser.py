@@ -257,55 +257,51 @@ def test_slow_first_load_keeps_the_canvas_in_its_column(browser, server):
         context.close()
 
 
-def test_finger_drawing_on_a_phone(browser, server):
+@pytest.fixture()
+def phone(browser, server):
+    """The app on a phone-sized touch screen: (page, CDP session to send touches, pad's box)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                                  is_mobile=True, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("#sketchpad canvas")
+        yield page, context.new_cdp_session(page), page.locator("#sketchpad canvas").first.bounding_box()
+    finally:
+        context.close()
+
+
+def wait_for_a_one(page) -> None:
+    page.wait_for_function(
+        f"() => document.querySelector('{VERDICT}').innerText.trim().startsWith('1')",
+        timeout=20_000)
+
+
+def test_finger_drawing_on_a_phone(phone):
     """Touch events on a phone-sized page draw, do not scroll the page, and get an answer."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
-                                  is_mobile=True, device_scale_factor=2)
-    try:
-        page = context.new_page()
-        page.goto(server.url)
-        page.wait_for_selector("#sketchpad canvas")
-        page.wait_for_function("() => !document.querySelector('#sketchpad .empty.wrap')")
-        box = page.locator("#sketchpad canvas").first.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the pad fits the phone
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        cdp = context.new_cdp_session(page)
-        points = [(x, y - 100 + 10 * k) for k in range(21)]
-        for kind, (px, py) in zip(["touchStart"] + ["touchMove"] * 20, points):
-            cdp.send("Input.dispatchTouchEvent",
-                     {"type": kind, "touchPoints": [{"x": px, "y": py}]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-        page.wait_for_function(
-            f"() => document.querySelector('{VERDICT}').innerText.trim().startsWith('1')",
-            timeout=20_000)
-        assert page.evaluate("scrollY") == 0
-    finally:
-        context.close()
+    page, cdp, box = phone
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the pad fits the phone
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    points = [(x, y - 100 + 10 * k) for k in range(21)]
+    for kind, (px, py) in zip(["touchStart"] + ["touchMove"] * 20, points):
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": px, "y": py}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    wait_for_a_one(page)
+    assert page.evaluate("scrollY") == 0
 
 
-def test_a_second_finger_does_not_draw(browser, server):
+def test_a_second_finger_does_not_draw(phone):
     """While one finger draws, a second one on the pad (or a palm) adds nothing to the stroke."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
-                                  is_mobile=True, device_scale_factor=2)
-    try:
-        page = context.new_page()
-        page.goto(server.url)
-        page.wait_for_selector("#sketchpad canvas")
-        box = page.locator("#sketchpad canvas").first.bounding_box()
-        x, y, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"]
-        cdp = context.new_cdp_session(page)
-        pen = [{"x": x, "y": y - 0.35 * side + 0.035 * side * k, "id": 1} for k in range(21)]
-        palm = [{"x": x - 0.4 * side + 0.01 * side * k, "y": y + 0.3 * side, "id": 2} for k in range(21)]
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [pen[0]]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [pen[1], palm[0]]})
-        for a, b in zip(pen[2:], palm[1:]):
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [a, b]})
-        with page.expect_request("**/queue/join*") as sent:
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-        (stroke,) = json.loads(json.loads(sent.value.post_data)["data"][0])["strokes"]
-        assert all(abs(px - 0.5) < 0.02 for px, _ in stroke), stroke  # the pen's line only
-        page.wait_for_function(
-            f"() => document.querySelector('{VERDICT}').innerText.trim().startsWith('1')",
-            timeout=20_000)
-    finally:
-        context.close()
+    page, cdp, box = phone
+    x, y, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"]
+    pen = [{"x": x, "y": y - 0.35 * side + 0.035 * side * k, "id": 1} for k in range(21)]
+    palm = [{"x": x - 0.4 * side + 0.01 * side * k, "y": y + 0.3 * side, "id": 2} for k in range(21)]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [pen[0]]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [pen[1], palm[0]]})
+    for a, b in zip(pen[2:], palm[1:]):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [a, b]})
+    with page.expect_request("**/queue/join*") as sent:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    (stroke,) = json.loads(json.loads(sent.value.post_data)["data"][0])["strokes"]
+    assert all(abs(px - 0.5) < 0.02 for px, _ in stroke), stroke  # the pen's line only
+    wait_for_a_one(page)
