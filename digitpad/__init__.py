@@ -4,6 +4,7 @@ Modules, in the order data flows through them:
 
 - ``data``           load MNIST (Keras download, ``.npz`` or IDX files), validate, split
 - ``augment``        training-time augmentation built for how people draw
+- ``outliers``       drawings that are no digit, trained on so the model is unsure of them
 - ``model``          the CNN architectures (``default`` and ``tutorial``)
 - ``train``          fit, checkpoint, evaluate once on the test set
 - ``report``         ``metrics.json``, figures and the printed classification report

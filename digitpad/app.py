@@ -263,7 +263,9 @@ is found (specks and uneven lighting are ignored; dark ink on light or light ink
 work), cropped, scaled so that its long side is 20 pixels, a much too thick or thin stroke is
 brought to MNIST's width, and it is centred by its centre of mass. "What the model saw" shows
 the result. When the model's top two answers are close it says **not sure** and names both,
-instead of guessing.
+instead of guessing. It was also shown scribbles, hatching and shapes that are no digit, and
+taught to spread its answer over all ten digits for them: then it says **not sure it is a
+digit**.
 """
 
 

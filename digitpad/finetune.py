@@ -8,7 +8,9 @@
 2. *Before*: the starting model's accuracy on the MNIST test set and on the held-out digits.
 3. A few epochs at a low learning rate on the person's training digits, repeated so that they
    make up ``personal_share`` of every epoch, mixed with a random subset of MNIST's training set
-   so that the model does not forget MNIST; with the usual augmentation. Batch normalisation
+   so that the model does not forget MNIST, and with drawings that are no digit
+   (digitpad.outliers) so that it keeps saying "not sure" about them; with the usual
+   augmentation. Batch normalisation
    stays in inference mode (its statistics are MNIST's; a few dozen digits would skew them).
    The held-out digits are never trained on and never used to choose anything.
 4. *After*: the same two numbers. ``out/`` gets the model (``digitpad.keras``), its report
@@ -63,6 +65,7 @@ class FineTuneConfig:
     holdout_fraction: float = 0.25  # of the person's digits, held out to measure
     mnist_mix: int = 6000  # random MNIST training images mixed into every epoch
     personal_share: float = 0.25  # the person's (repeated) digits' share of every epoch
+    outliers: float = 0.15  # non-digits per image of the mix, so the model keeps saying "not sure"
     augment: bool = True
     dry_run: bool = False  # a few hundred MNIST images and one epoch
 
@@ -115,7 +118,8 @@ def fine_tune(config: FineTuneConfig) -> dict:
     from digitpad.model import compile_model, save_for_serving
     from digitpad.predictor import load_keras_model, sha256_of
     from digitpad.report import evaluate_and_report, predict_probabilities
-    from digitpad.train import DRY_RUN_TEST_IMAGES, DRY_RUN_TRAIN_IMAGES, MODEL_FILENAME, make_dataset, subsample
+    from digitpad.train import (DRY_RUN_NOT_DIGITS, DRY_RUN_TEST_IMAGES, DRY_RUN_TRAIN_IMAGES, MODEL_FILENAME,
+                                add_outliers, make_dataset, subsample)
 
     keras.utils.set_random_seed(config.seed)  # the split above is seeded with it too
     print(f"seed: {config.seed}")
@@ -162,6 +166,9 @@ def fine_tune(config: FineTuneConfig) -> dict:
     y_mix = np.concatenate([mnist.y_train[pick], np.tile(y_own, repeats)])
     print(f"training mix: {n_mnist} MNIST training images + your {len(y_own)} digits x {repeats} "
           f"= {len(y_mix)} per epoch, {epochs} epoch(s), learning rate {config.learning_rate:g}")
+    n_outliers = int(round(config.outliers * len(y_mix)))
+    if n_outliers:  # without them, a fine-tune would unlearn "not sure" for non-digits
+        x_mix, y_mix = add_outliers(x_mix, y_mix, n_outliers, config.seed)
     dataset = make_dataset(x_mix, y_mix, config.batch_size, shuffle=True, augment=config.augment, seed=config.seed)
     total_steps = max(1, epochs * int(np.ceil(len(y_mix) / config.batch_size)))
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total_steps, alpha=0.1)
@@ -199,12 +206,14 @@ def fine_tune(config: FineTuneConfig) -> dict:
         "n_personal_train": int(len(y_own)),
         "n_heldout": int(len(y_held)),
         "personal_repeats": int(repeats),
+        "n_outliers": n_outliers,
         "steps": int(total_steps),
         "fine_tune_history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
         "data_sha256_full": full_checksum,
         "base_model": {"path": str(model_path), "sha256": base_sha256},
     }
-    metrics = evaluate_and_report(tuned, final_path, mnist, out, config=config.to_json(), training=training)
+    metrics = evaluate_and_report(tuned, final_path, mnist, out, config=config.to_json(), training=training,
+                                  not_digits_per_family=DRY_RUN_NOT_DIGITS if config.dry_run else None)
     summary = {
         "before": before,
         "after": after,

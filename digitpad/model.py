@@ -13,11 +13,12 @@ MNIST's mean and standard deviation), so training and serving cannot disagree.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -69,12 +70,61 @@ def _tutorial_body(x):
     return layers.Dropout(0.5)(x)
 
 
-def compile_model(model: keras.Model, learning_rate) -> keras.Model:
-    """Adam, sparse categorical cross-entropy, accuracy."""
+NOT_A_DIGIT = -1  # the training label of a drawing that is no digit (digitpad.outliers)
+
+
+def outlier_exposure_loss(outlier_weight: float = 0.5):
+    """Cross-entropy for digits; for a non-digit (label ``NOT_A_DIGIT``), ``outlier_weight``
+    times the KL divergence from the uniform distribution to the prediction.
+
+    The second term is outlier exposure's (Hendrycks et al., ICLR 2019; their weight is 0.5):
+    it pulls a non-digit's probabilities towards 1/10 each, so the "sure" rule says "not sure".
+    It is zero at the uniform distribution (the cross-entropy to it minus log 10), so the loss
+    reads as plain cross-entropy on digits. With no non-digit in a batch it *is* that.
+    """
+
+    def loss(y_true, y_pred):  # (B,) or (B, 1) int labels, (B, 10) probabilities
+        labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+        is_digit = labels >= 0
+        log_p = ops.log(ops.clip(y_pred, 1e-7, 1.0))
+        digit_term = -ops.take_along_axis(log_p, ops.maximum(labels, 0)[:, None], axis=1)[:, 0]
+        flat_term = -ops.mean(log_p, axis=1) - math.log(NUM_CLASSES)
+        return ops.where(is_digit, digit_term, outlier_weight * flat_term)
+
+    loss.__name__ = "outlier_exposure_loss"
+    return loss
+
+
+class DigitAccuracy(keras.metrics.Metric):
+    """Accuracy over the digits of each batch; non-digits (``NOT_A_DIGIT``) are not counted."""
+
+    def __init__(self, name: str = "accuracy", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        self.right = self.add_variable(shape=(), initializer="zeros", name="right")
+        self.seen = self.add_variable(shape=(), initializer="zeros", name="seen")
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+        is_digit = ops.cast(labels >= 0, "float32")
+        hit = ops.cast(ops.equal(ops.argmax(y_pred, axis=-1), labels), "float32") * is_digit
+        self.right.assign_add(ops.sum(hit))
+        self.seen.assign_add(ops.sum(is_digit))
+
+    def result(self):
+        return self.right / ops.maximum(self.seen, 1.0)
+
+    def reset_state(self) -> None:
+        self.right.assign(0.0)
+        self.seen.assign(0.0)
+
+
+def compile_model(model: keras.Model, learning_rate, outlier_weight: float = 0.5) -> keras.Model:
+    """Adam; cross-entropy on digits plus outlier exposure on non-digits
+    (:func:`outlier_exposure_loss`); accuracy on the digits."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        loss=outlier_exposure_loss(outlier_weight),
+        metrics=[DigitAccuracy()],
     )
     return model
 

@@ -33,6 +33,17 @@ log = logging.getLogger(__name__)
 # runner-up has at most 0.10); it is kept so that a lower probability keeps the second rule.
 SURE_PROBABILITY = 0.90
 SURE_MARGIN = 0.80
+# Below this top probability the model spreads its answer over many digits, as it was trained to
+# for drawings that are no digit (digitpad.outliers); the verdict then asks whether it is one.
+DIGIT_LIKE = 0.5
+
+
+def is_sure(probabilities: np.ndarray) -> np.ndarray:
+    """The "sure" rule, for (..., 10) probabilities: top >= SURE_PROBABILITY and top minus the
+    runner-up >= SURE_MARGIN. A bool array of the leading shape (a 0-d one for one image)."""
+    ordered = np.sort(np.asarray(probabilities), axis=-1)
+    top, second = ordered[..., -1], ordered[..., -2]
+    return (top >= SURE_PROBABILITY) & (top - second >= SURE_MARGIN)
 
 
 def serve_on_one_thread() -> None:
@@ -78,15 +89,16 @@ class Prediction:
 
     @property
     def sure(self) -> bool:
-        top, second = np.sort(self.probabilities)[::-1][:2]
-        return bool(top >= SURE_PROBABILITY and top - second >= SURE_MARGIN)
+        return bool(is_sure(self.probabilities))
 
     @property
     def verdict(self) -> str:
-        """"7, 98% sure" or "not sure: 4 or 9?"."""
+        """"7, 98% sure", "not sure: 4 or 9?", or "not sure it is a digit: 4 or 9?" when no
+        digit has even DIGIT_LIKE of the probability."""
         if self.sure:
             return f"{self.digit}, {self.confidence:.0%} sure"
-        return f"not sure: {self.digit} or {self.runner_up}?"
+        doubt = "not sure" if self.confidence >= DIGIT_LIKE else "not sure it is a digit"
+        return f"{doubt}: {self.digit} or {self.runner_up}?"
 
     def as_label(self) -> dict[str, float]:
         """{"0": p0, ..., "9": p9}, the value gr.Label shows as confidence bars."""

@@ -8,6 +8,12 @@ Written next to the model by ``train_model.py`` (and by ``train_model.py --evalu
 - ``confusion.png``      confusion matrix with counts
 - ``samples.png``        random test digits, predicted vs true
 - ``misclassified.png``  the test digits the model got wrong, with its top-2 guesses
+- ``not_digits.png``     held-out drawings that are no digit (digitpad.outliers), with what the
+                         model says about each
+
+Besides accuracy it measures what the app's "sure" rule (digitpad.predictor.is_sure) makes of
+the test digits (how many are answered "sure", and how many of those are right) and of
+``NOT_DIGITS_PER_FAMILY`` held-out non-digits of each family (how many are wrongly "sure").
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import numpy as np
 from digitpad.data import Mnist
 
 NUM_CLASSES = 10
+NOT_DIGITS_PER_FAMILY = 500
 
 
 def sha256_file(path: Path) -> str:
@@ -91,8 +98,38 @@ def library_versions() -> dict:
             "keras": keras.__version__, "numpy": np.__version__}
 
 
-def evaluate_and_report(model, model_path: Path, mnist: Mnist, out: Path, *, config: dict, training: dict) -> dict:
-    """Evaluate ``model`` once on the test set; write metrics.json and figures into ``out``."""
+def sure_answers(probs: np.ndarray, labels: np.ndarray) -> dict:
+    """How many of these test digits the app answers "sure", and how many of those are right."""
+    from digitpad.predictor import is_sure
+
+    sure = is_sure(probs)
+    right = probs.argmax(axis=1) == labels
+    return {"share": round(float(sure.mean()), 5),
+            "right_when_sure": round(float(right[sure].mean()), 5) if sure.any() else None,
+            "wrong_but_sure": int(np.sum(sure & ~right))}
+
+
+def not_digit_check(model, per_family: int = NOT_DIGITS_PER_FAMILY) -> tuple[dict, dict]:
+    """Held-out drawings of each family of digitpad.outliers -> ({family: counts}, {family: (images,
+    probabilities)}). "sure" is how many the app would wrongly answer with confidence."""
+    from digitpad.outliers import FAMILIES, TRAIN_FAMILIES, make_outliers
+    from digitpad.predictor import is_sure
+
+    counts, seen = {}, {}
+    for family in FAMILIES:
+        images = make_outliers(per_family, 0, (family,), held_out=True)
+        probs = predict_probabilities(model, images)
+        sure = int(is_sure(probs).sum())
+        counts[family] = {"n": per_family, "sure": sure, "sure_share": round(sure / per_family, 5),
+                          "trained_on_family": family in TRAIN_FAMILIES}
+        seen[family] = (images, probs)
+    return counts, seen
+
+
+def evaluate_and_report(model, model_path: Path, mnist: Mnist, out: Path, *, config: dict, training: dict,
+                        not_digits_per_family: int | None = None) -> dict:
+    """Evaluate ``model`` once on the test set and on held-out non-digits; write metrics.json and
+    figures into ``out``."""
     probs = predict_probabilities(model, mnist.x_test)
     y_true = mnist.y_test.astype(np.int64)
     y_pred = probs.argmax(axis=1)
@@ -103,6 +140,13 @@ def evaluate_and_report(model, model_path: Path, mnist: Mnist, out: Path, *, con
     print("\nclassification report (test set):")
     print(format_classification_report(per_class, accuracy, len(y_true)))
     print(f"\ntest loss: {loss:.4f}\ntest accuracy: {accuracy:.4f} ({int((y_pred != y_true).sum())} errors in {len(y_true)})")
+    sure = sure_answers(probs, y_true)
+    print(f"answered 'sure': {sure['share']:.2%} of the test digits" + (
+        f", {sure['right_when_sure']:.2%} of them right" if sure["right_when_sure"] is not None else ""))
+    not_digits, seen = not_digit_check(model, not_digits_per_family or NOT_DIGITS_PER_FAMILY)
+    print("not digits, held out, wrongly answered 'sure': " + ", ".join(
+        f"{family} {row['sure_share']:.1%}" + ("" if row["trained_on_family"] else " (a family never trained on)")
+        for family, row in not_digits.items()))
 
     model_path = Path(model_path)
     metrics = {
@@ -111,6 +155,8 @@ def evaluate_and_report(model, model_path: Path, mnist: Mnist, out: Path, *, con
         "test_errors": int((y_pred != y_true).sum()),
         "n_test": int(len(y_true)),
         "per_class": per_class,
+        "sure": sure,
+        "not_digits": not_digits,
         "confusion_matrix": confusion.tolist(),
         "parameters": int(model.count_params()),
         "model": {"file": model_path.name, "sha256": sha256_file(model_path), "bytes": model_path.stat().st_size},
@@ -124,11 +170,12 @@ def evaluate_and_report(model, model_path: Path, mnist: Mnist, out: Path, *, con
     tmp = out / "metrics.json.tmp"
     tmp.write_text(json.dumps(metrics, indent=2) + "\n")
     os.replace(tmp, out / "metrics.json")
-    write_figures(out, mnist, probs, confusion, training.get("history"))
+    write_figures(out, mnist, probs, confusion, training.get("history"), seen)
     return metrics
 
 
-def write_figures(out: Path, mnist: Mnist, probs: np.ndarray, confusion: np.ndarray, history: dict | None) -> None:
+def write_figures(out: Path, mnist: Mnist, probs: np.ndarray, confusion: np.ndarray, history: dict | None,
+                  not_digits: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no window
@@ -173,6 +220,17 @@ def write_figures(out: Path, mnist: Mnist, probs: np.ndarray, confusion: np.ndar
                  for i in wrong], [True] * len(wrong),
                 f"all {len(np.flatnonzero(y_pred != y_true))} misclassified test digits (top-2 guesses)"
                 if len(wrong) == len(np.flatnonzero(y_pred != y_true)) else f"first {len(wrong)} misclassified test digits")
+
+    from digitpad.predictor import is_sure
+
+    cols = 8  # the first `cols` of each family, one row each; red: wrongly "sure"
+    images = np.concatenate([images[:cols] for images, _ in not_digits.values()])
+    probs = np.concatenate([family_probs[:cols] for _, family_probs in not_digits.values()])
+    sure = is_sure(probs)
+    names = [family for family, (family_images, _) in not_digits.items() for _ in family_images[:cols]]
+    _digit_grid(plt, out / "not_digits.png", images, range(len(images)),
+                [f"{name}: {p.argmax()} {p.max():.0%}" if s else f"{name}: not sure" for name, p, s in zip(names, probs, sure)],
+                sure, "held-out drawings that are no digit (red: answered 'sure')", cols=cols)
 
 
 def _digit_grid(plt, path: Path, images: np.ndarray, indices, titles, red, suptitle: str, cols: int = 8) -> None:

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 MODEL_FILENAME = "digitpad.keras"
 DRY_RUN_TRAIN_IMAGES = 512
 DRY_RUN_TEST_IMAGES = 300
+DRY_RUN_NOT_DIGITS = 40  # per family, in the report's not-a-digit check (500 otherwise)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class TrainConfig:
     patience: int = 5  # early stopping on validation loss
     data: str | None = None  # None: keras.datasets.mnist (download)
     extra_data: str | None = None  # saved digits (folder or .npz) added to the training split
+    outliers: float = 0.15  # non-digits (digitpad.outliers) added, per training digit; 0: none
+    outlier_weight: float = 0.5  # of their loss term (digitpad.model.outlier_exposure_loss)
     out: str = str(ASSETS_DIR)
     dry_run: bool = False
 
@@ -64,6 +67,19 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool
         return (augment_batch(images) if augment else images), labels
 
     return ds.map(to_unit, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def add_outliers(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Append ``count`` drawings that are no digit (digitpad.outliers, seeded), labelled
+    ``NOT_A_DIGIT``; the labels become int32."""
+    from digitpad.model import NOT_A_DIGIT
+    from digitpad.outliers import TRAIN_FAMILIES, make_outliers
+
+    started = time.perf_counter()
+    x_out = make_outliers(count, seed)
+    print(f"not digits: {count} drawings ({', '.join(TRAIN_FAMILIES)}) added to the training split, "
+          f"made in {time.perf_counter() - started:.0f} s")
+    return np.concatenate([x, x_out]), np.concatenate([y.astype(np.int32), np.full(count, NOT_A_DIGIT, np.int32)])
 
 
 def distribution_strategy():
@@ -118,6 +134,9 @@ def train(config: TrainConfig) -> dict:
     if config.extra_data:  # training only: validation and test stay MNIST's
         x_train, y_train = np.concatenate([x_train, x_extra]), np.concatenate([y_train, y_extra])
         print(f"extra data: {len(y_extra)} digits from {config.extra_data} added to the training split")
+    n_outliers = int(round(config.outliers * len(x_train)))
+    if n_outliers:  # after the split: validation and test stay digits only
+        x_train, y_train = add_outliers(x_train, y_train, n_outliers, config.seed)
     print(f"split: {len(x_train)} train / {len(x_val)} validation (stratified, seed {config.seed}); "
           f"{len(mnist.x_test)} test, used once at the end")
 
@@ -135,7 +154,7 @@ def train(config: TrainConfig) -> dict:
     )
 
     with distribution_strategy().scope():
-        model = compile_model(build_model(config.arch), schedule)
+        model = compile_model(build_model(config.arch), schedule, config.outlier_weight)
     model.summary(print_fn=print)
 
     out = Path(config.out)
@@ -157,7 +176,7 @@ def train(config: TrainConfig) -> dict:
     best_epoch = int(np.argmin(history.history["val_loss"])) + 1
 
     final_path = out / MODEL_FILENAME
-    model = save_for_serving(keras.models.load_model(checkpoint, safe_mode=True), final_path)
+    model = save_for_serving(keras.models.load_model(checkpoint, compile=False, safe_mode=True), final_path)
     shutil.rmtree(work, ignore_errors=True)
     print(f"saved {final_path} ({final_path.stat().st_size / 1e6:.2f} MB), best epoch {best_epoch}/{epochs_run}")
 
@@ -166,16 +185,18 @@ def train(config: TrainConfig) -> dict:
         "best_epoch": best_epoch,
         "train_seconds": round(train_seconds, 1),
         "train_images_per_second": round(epochs_run * len(x_train) / train_seconds, 1),
-        "n_train": int(len(x_train)),
+        "n_train": int(len(x_train)),  # images trained on: digits and the n_outliers non-digits
         "n_val": int(len(x_val)),
         "final_val_accuracy": float(history.history["val_accuracy"][best_epoch - 1]),
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
         "data_sha256_full": full_checksum,
         "n_extra": int(len(y_extra)) if config.extra_data else 0,
+        "n_outliers": n_outliers,
     }
     training["inference_images_per_second"] = measure_inference_speed(model, mnist.x_test)
     return evaluate_and_report(
-        model, final_path, mnist, out, config=config.to_json(), training=training
+        model, final_path, mnist, out, config=config.to_json(), training=training,
+        not_digits_per_family=DRY_RUN_NOT_DIGITS if config.dry_run else None,
     )
 
 

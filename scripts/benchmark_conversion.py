@@ -53,7 +53,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH,
                         help="(default: %(default)s)")
     parser.add_argument("--no-verify-model", action="store_true")
-    parser.add_argument("--data", default="/work/shared/data/mnist.npz",
+    parser.add_argument("--data", default=str(REPO_DIR.parent / "shared" / "data" / "mnist.npz"),
                         help="MNIST .npz or IDX folder (default: %(default)s)")
     parser.add_argument("--eval-data", type=Path, default=REPO_DIR / "eval_data",
                         help="made by scripts/make_eval_set.py (default: %(default)s)")
@@ -200,15 +200,14 @@ def score(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def scribbles(predictor, count: int = 200) -> dict:
-    """Random zigzags on the drawing pad (3-14 strokes of 2-5 points, seeded): no digit. How many
-    the model answers "sure" about: the "sure" rule cannot catch inputs unlike any digit."""
-    from digitpad import pad
+    """Random zigzags on the drawing pad (digitpad.outliers.scribble, seeds 0..count-1): no digit.
+    How many the model answers "sure" about. The model is trained on such drawings, from another
+    random stream (digitpad.outliers.make_outliers), to be unsure of them."""
+    from digitpad import outliers, pad
 
     sure = no_digit = 0
     for seed in range(count):
-        rng = np.random.default_rng(seed)
-        strokes = [rng.uniform(0.05, 0.95, size=(rng.integers(2, 6), 2))
-                   for _ in range(rng.integers(3, 15))]
+        strokes = outliers.scribble(np.random.default_rng(seed))
         prediction = predictor.recognise(pad.render(strokes)).prediction
         no_digit += prediction is None
         sure += prediction is not None and prediction.sure

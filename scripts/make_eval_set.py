@@ -51,7 +51,7 @@ STORED_ROTATION = {1: None, 3: Image.Transpose.ROTATE_180, 6: Image.Transpose.RO
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="/work/shared/data/mnist.npz",
+    parser.add_argument("--data", default=str(REPO_DIR.parent / "shared" / "data" / "mnist.npz"),
                         help="MNIST .npz or IDX folder (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=REPO_DIR / "eval_data",
                         help="output folder (default: %(default)s)")

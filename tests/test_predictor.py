@@ -14,11 +14,13 @@ from PIL import Image
 
 from digitpad import DEFAULT_MODEL_PATH
 from digitpad.predictor import (
+    DIGIT_LIKE,
     SURE_MARGIN,
     SURE_PROBABILITY,
     ModelError,
     Prediction,
     Predictor,
+    is_sure,
     load_keras_model,
 )
 from digitpad.preprocessing import EMPTY, ImageError
@@ -100,6 +102,14 @@ def test_sure_needs_a_high_and_clear_top():
     clear_enough = Prediction(np.array([top, 1 - top] + [0] * 8, np.float32))
     assert clear_enough.sure
     assert set(clear.as_label()) == {str(d) for d in range(10)}
+    assert is_sure(np.stack([clear.probabilities, close.probabilities])).tolist() == [True, False]
+
+
+def test_a_spread_answer_asks_whether_it_is_a_digit():
+    spread = Prediction(np.array([0.05] * 5 + [DIGIT_LIKE - 0.01, 0.1, 0.15] + [0.0] * 2, np.float32) /
+                        np.float32(0.05 * 5 + DIGIT_LIKE - 0.01 + 0.25))
+    assert spread.confidence < DIGIT_LIKE
+    assert spread.verdict == "not sure it is a digit: 5 or 7?"
 
 
 def test_missing_model_file(tmp_path):

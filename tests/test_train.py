@@ -12,7 +12,7 @@ import train_model
 from digitpad.data import load_mnist
 
 REPORT_FILES = ["digitpad.keras", "metrics.json", "history.csv", "history.png", "confusion.png",
-                "samples.png", "misclassified.png"]
+                "samples.png", "misclassified.png", "not_digits.png"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -50,6 +50,12 @@ def test_dry_run_metrics_content(dry_run):
     assert len(metrics["data"]["sha256"]) == 64 and len(metrics["model"]["sha256"]) == 64
     assert metrics["model"]["bytes"] == (dry_run / "digitpad.keras").stat().st_size
     assert {"tensorflow", "keras", "numpy", "python"} <= set(metrics["versions"])
+    assert training["n_outliers"] == round(0.15 * (training["n_train"] - training["n_outliers"])) > 0, (
+        "non-digits were trained on")
+    assert 0.0 <= metrics["sure"]["share"] <= 1.0 and metrics["sure"]["wrong_but_sure"] >= 0
+    assert set(metrics["not_digits"]) == {"scribbles", "hatching", "shapes", "letters"}
+    assert [f for f, row in metrics["not_digits"].items() if not row["trained_on_family"]] == ["letters"]
+    assert all(row["n"] == 40 and 0 <= row["sure"] <= 40 for row in metrics["not_digits"].values())
 
 
 def test_dry_run_history_csv(dry_run):
