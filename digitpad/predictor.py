@@ -26,10 +26,10 @@ log = logging.getLogger(__name__)
 
 # A prediction is "sure" when the top probability is at least SURE_PROBABILITY and leads the
 # runner-up by at least SURE_MARGIN. Chosen from the table scripts/benchmark_conversion.py
-# prints for the 2,400 realistic inputs of scripts/make_eval_set.py (98.5% right overall) with
-# the shipped model: at 0.90, 97.4% of the answers are sure and 99.6% of those are right (0.4%
-# of all answers wrong but sure); 1.5% are right but "not sure". At 0.70 / 0.40 it was 98.8%
-# sure, 99.2% of them right (0.75% wrong but sure). At 0.90 the margin is implied (the
+# prints for the 2,400 realistic inputs of scripts/make_eval_set.py (98.4% right overall) with
+# the shipped model: at 0.90, 97.1% of the answers are sure and 99.4% of those are right (0.5%
+# of all answers wrong but sure); 1.8% are right but "not sure". At 0.70 / 0.40 it was 98.8%
+# sure, 99.0% of them right (1.0% wrong but sure). At 0.90 the margin is implied (the
 # runner-up has at most 0.10); it is kept so that a lower probability keeps the second rule.
 SURE_PROBABILITY = 0.90
 SURE_MARGIN = 0.80
