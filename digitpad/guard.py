@@ -59,6 +59,12 @@ MAX_BODY_BYTES = 21 * 2**20  # one upload of MAX_UPLOAD plus the multipart envel
 # once instead of letting the wait (and memory) grow without end.
 CONCURRENCY = 2
 QUEUE_SIZE = 64
+# How often people waiting in the queue are told their place and ETA. Gradio's default ("auto")
+# tells every waiting event each time any event starts: with 30 waiting, 30 messages per
+# prediction, work that grows with the square of the queue. Once a second is plenty for the
+# page's queue display. scripts/load_test.py --requests 800 --clients 32, alternated: 43.8, 40.8
+# and 40.8 predictions/s against 36.0, 37.7 and 39.1 with "auto".
+STATUS_UPDATE_SECONDS = 1.0
 # Uploads and outputs in Gradio's cache folder: every 10 minutes, delete those over an hour old.
 DELETE_CACHE = (600, 3600)  # (frequency, age) in seconds
 # Sessions whose state Gradio keeps, least recently used dropped first (Gradio's default: 10,000).
@@ -207,7 +213,8 @@ def harden(blocks) -> None:
     on a ``gr.Blocks``, before it is launched."""
     # api_open=False: /gradio_api/run/... and /api/... refuse queued events, so nothing skips the
     # queue's limits; the browser and gradio_client both use the queue.
-    blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, api_open=False)
+    blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, api_open=False,
+                 status_update_rate=STATUS_UPDATE_SECONDS)
     blocks.delete_cache = DELETE_CACHE
     # Gradio 6.31 records every event (up to 10,000) for its monitoring dashboard, and after each
     # event rebuilds a pandas summary of all the records (~8 ms at 5,000, in a thread holding

@@ -75,6 +75,8 @@ def test_raw_api_calls_leave_no_session_state_behind(predictor):
         assert set(queue.pending_messages_per_session) <= {"visitor"}
         assert server.state_holder.capacity == guard.SESSIONS  # what is left is bounded
         assert len(queue.event_analytics) <= guard.ANALYTICS_EVENTS  # Gradio's own: 10,000
+        # places in line are sent once a second, not to every waiting event on each start
+        assert not queue.live_updates and queue.update_intervals == guard.STATUS_UPDATE_SECONDS
     finally:
         demo.close()
 
