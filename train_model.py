@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--val-split", type=float, default=DEFAULTS.val_split, help="stratified validation fraction of the training set (default: %(default)s)")
     parser.add_argument("--patience", type=int, default=DEFAULTS.patience, help="early-stopping patience in epochs (default: %(default)s)")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    parser.add_argument("--outliers", type=float, default=DEFAULTS.outliers, metavar="SHARE", help="drawings that are no digit (digitpad/outliers.py) added per training image, so the model learns to be unsure of them; 0 turns it off (default: %(default)s)")
+    parser.add_argument("--outliers", type=float, default=DEFAULTS.outliers, metavar="SHARE", help="drawings that are no digit (digitpad/outliers.py) added per training digit, so the model learns to be unsure of them; 0 turns it off (default: %(default)s)")
     parser.add_argument("--outlier-weight", type=float, default=DEFAULTS.outlier_weight, help="weight of the non-digits' loss term (default: %(default)s)")
     parser.add_argument("--dry-run", action="store_true", help="smoke run: a few hundred images, one epoch")
     parser.add_argument("--evaluate", action="store_true", help="evaluate a saved model instead of training")
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 out=str(args.out or FINE_TUNE.out), epochs=FINE_TUNE.epochs if args.epochs is None else args.epochs,
                 batch_size=args.batch_size, learning_rate=FINE_TUNE.learning_rate if args.learning_rate is None else args.learning_rate,
                 seed=args.seed, holdout_fraction=args.holdout, mnist_mix=args.mnist_mix, outliers=args.outliers,
+                outlier_weight=args.outlier_weight,
                 augment=not args.no_augment, dry_run=args.dry_run,
             ))
             return 0

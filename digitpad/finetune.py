@@ -10,8 +10,8 @@
    make up ``personal_share`` of every epoch, mixed with a random subset of MNIST's training set
    so that the model does not forget MNIST, and with drawings that are no digit
    (digitpad.outliers) so that it keeps saying "not sure" about them; with the usual
-   augmentation. Batch normalisation
-   stays in inference mode (its statistics are MNIST's; a few dozen digits would skew them).
+   augmentation. Batch normalisation stays in inference mode (its statistics are MNIST's; a few
+   dozen digits would skew them).
    The held-out digits are never trained on and never used to choose anything.
 4. *After*: the same two numbers. ``out/`` gets the model (``digitpad.keras``), its report
    (``metrics.json`` and figures, so the app's SHA-256 check accepts it) and ``fine_tune.json``
@@ -37,6 +37,7 @@ import numpy as np
 
 from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
 from digitpad.data import NUM_CLASSES, DataError, describe, load_mnist
+from digitpad.train import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ class FineTuneConfig:
     holdout_fraction: float = 0.25  # of the person's digits, held out to measure
     mnist_mix: int = 6000  # random MNIST training images mixed into every epoch
     personal_share: float = 0.25  # the person's (repeated) digits' share of every epoch
-    outliers: float = 0.15  # non-digits per image of the mix, so the model keeps saying "not sure"
+    outliers: float = TrainConfig.outliers  # non-digits per image of the mix: it stays unsure of them
+    outlier_weight: float = TrainConfig.outlier_weight
     augment: bool = True
     dry_run: bool = False  # a few hundred MNIST images and one epoch
 
@@ -177,7 +179,7 @@ def fine_tune(config: FineTuneConfig) -> dict:
     frozen = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     for layer in frozen:
         layer.trainable = False  # Keras 3: a frozen BatchNormalization runs in inference mode
-    compile_model(model, schedule)
+    compile_model(model, schedule, config.outlier_weight)
     started = time.perf_counter()
     history = model.fit(dataset, epochs=epochs, verbose=1 if sys.stdout.isatty() else 2)
     train_seconds = time.perf_counter() - started

@@ -73,7 +73,7 @@ def _tutorial_body(x):
 NOT_A_DIGIT = -1  # the training label of a drawing that is no digit (digitpad.outliers)
 
 
-def outlier_exposure_loss(outlier_weight: float = 0.5):
+def outlier_exposure_loss(outlier_weight: float):
     """Cross-entropy for digits; for a non-digit (label ``NOT_A_DIGIT``), ``outlier_weight``
     times the KL divergence from the uniform distribution to the prediction.
 
@@ -118,7 +118,7 @@ class DigitAccuracy(keras.metrics.Metric):
         self.seen.assign(0.0)
 
 
-def compile_model(model: keras.Model, learning_rate, outlier_weight: float = 0.5) -> keras.Model:
+def compile_model(model: keras.Model, learning_rate, outlier_weight: float) -> keras.Model:
     """Adam; cross-entropy on digits plus outlier exposure on non-digits
     (:func:`outlier_exposure_loss`); accuracy on the digits."""
     model.compile(

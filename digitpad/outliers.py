@@ -152,4 +152,3 @@ def _wobble(stroke: np.ndarray, rng: np.random.Generator, pieces: int = 6, jitte
     points = [start + t * (end - start) for start, end in zip(stroke[:-1], stroke[1:])]
     points = np.concatenate(points + [stroke[-1:]])
     return points + rng.normal(0, jitter / 3, points.shape)
-

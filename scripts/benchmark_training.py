@@ -41,7 +41,7 @@ def main() -> None:
     x, y = mnist.x_train[: args.images], mnist.y_train[: args.images]
     results = {}
     for arch in ARCHITECTURES:
-        model = compile_model(build_model(arch), config.learning_rate)
+        model = compile_model(build_model(arch), config.learning_rate, config.outlier_weight)
         dataset = make_dataset(x, y, config.batch_size, shuffle=True, augment=True, seed=0)
         model.fit(dataset.take(5), epochs=1, verbose=0)  # build, trace, warm the pipeline
         started = time.perf_counter()
