@@ -236,13 +236,13 @@ def latency_table(predictor, mnist, args) -> dict:
 
     from benchmark_browser import pad_value
 
-    from digitpad import pad
+    from digitpad.app import predict_sketch
 
     drawing = pad_value(7)  # what the page sends for a 7 drawn on the pad
     x = mnist.x_test[:1] / np.float32(255)
-    rows = {
+    rows = {  # the first row times the app's own handler: parse, render, recognise, outputs
         "app: drawing pad value (parse, render, recognise)":
-            lambda: predictor.recognise(pad.drawing_of(drawing)),
+            lambda: predict_sketch(predictor, drawing),
         "recognise(800x800 sketchpad value)": lambda: predictor.recognise(sketch),
         "to_mnist(800x800 sketchpad value)": lambda: to_mnist_only(sketch),
         "recognise(12 MP JPEG photo, bytes)": lambda: predictor.recognise(photo_bytes),
