@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     from digitpad import app, guard
-    from digitpad.predictor import ModelError, Predictor, serve_on_one_thread
+    from digitpad.predictor import ModelError, Predictor
 
     try:
         auth = guard.parse_auth(args.auth)
@@ -78,7 +78,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        serve_on_one_thread()
         predictor = Predictor.load(args.model, verify=not args.no_verify_model)  # loaded and warm
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -38,11 +38,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-    from digitpad.predictor import ModelError, Predictor, serve_on_one_thread
+    from digitpad.predictor import ModelError, Predictor
     from digitpad.preprocessing import ImageError
 
     try:
-        serve_on_one_thread()
         predictor = Predictor.load(args.model, verify=not args.no_verify_model)
     except ModelError as error:
         print(f"digitpad: {error}", file=sys.stderr)

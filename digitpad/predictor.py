@@ -1,11 +1,12 @@
 """Load the model once and predict: probabilities for the ten digits, and an honest verdict.
 
 ``Predictor.load()`` opens the ``.keras`` file in Keras safe mode, checks its SHA-256 against the
-one recorded in the ``metrics.json`` beside it, and traces the model once into a concrete
-TensorFlow function with a fixed input signature. Per request it is a direct call of that function
-on a tensor (under a millisecond on a CPU), never ``model.predict`` (tens of milliseconds of
-set-up per call). TensorFlow functions are safe to call from several threads at once, which is how
-Gradio serves concurrent users.
+one recorded in the ``metrics.json`` beside it, traces the model once into a TensorFlow graph with
+a fixed input signature and converts that graph, in memory, for the LiteRT interpreter (about a
+second, once). Per request it is one interpreter call on one CPU thread: 0.45 ms for one image on
+this CPU, against 1.5 ms for the traced TensorFlow function and tens of milliseconds for
+``model.predict``. The interpreter runs the same float32 weights (outputs agree with the Keras
+model to 1e-6); a lock makes it safe to call from the several threads Gradio serves users on.
 
 ``Predictor.recognise(source)`` is the one path from any input (sketchpad value, upload, file,
 array) to a verdict: :func:`digitpad.preprocessing.to_mnist` then the model.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,8 @@ SURE_MARGIN = 0.80
 # Below this top probability the model spreads its answer over many digits, as it was trained to
 # for drawings that are no digit (digitpad.outliers); the verdict then asks whether it is one.
 DIGIT_LIKE = 0.5
+# Larger batches are run in chunks of this many images (bounded memory for the activations).
+MAX_BATCH = 512
 
 
 def is_sure(probabilities: np.ndarray) -> np.ndarray:
@@ -44,25 +48,6 @@ def is_sure(probabilities: np.ndarray) -> np.ndarray:
     ordered = np.sort(np.asarray(probabilities), axis=-1)
     top, second = ordered[..., -1], ordered[..., -2]
     return (top >= SURE_PROBABILITY) & (top - second >= SURE_MARGIN)
-
-
-def serve_on_one_thread() -> None:
-    """Give each model call one CPU thread (TensorFlow's intra-op pool of one).
-
-    A 28x28 image is too small to split across threads: handing the work out costs more than it
-    saves (``predict_batch`` on one image, p50 3.0 -> 1.8 ms, measured on this 2-core machine
-    under load), and a server answers concurrent users on threads of its own anyway. Global to
-    the process and only possible before TensorFlow runs anything, so the serving entry points
-    (demo.py, ``python -m digitpad.predict``, the latency benchmark) call it first; the trainer
-    does not.
-    """
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-    except RuntimeError:  # TensorFlow is already running: keep its pool
-        log.info("TensorFlow already initialised; intra-op threads left at %d",
-                 tf.config.threading.get_intra_op_parallelism_threads())
 
 
 class ModelError(RuntimeError):
@@ -167,23 +152,22 @@ def load_keras_model(path: str | Path = DEFAULT_MODEL_PATH, *, verify: bool = Tr
 
 
 class Predictor:
-    """The model, loaded once and warmed up; thread-safe."""
+    """The model, loaded once, converted for LiteRT and warmed up; thread-safe."""
 
     def __init__(self, model) -> None:
-        import tensorflow as tf
+        from ai_edge_litert.interpreter import Interpreter
 
-        self.model = model
+        self.model = model  # the Keras model, for training code and comparisons
         self.input_shape = tuple(model.input_shape[1:])  # (28, 28)
-        function = tf.function(
-            lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec(shape=(None, *self.input_shape), dtype=tf.float32)],
-        )
-        # Traced now, not per user. The concrete function, called with a tensor, skips what a
-        # tf.function does on every call before running the graph (bind the arguments, match
-        # them to the signature, convert them): about 1.1 -> 0.8 ms for one image on this CPU.
-        self._forward = function.get_concrete_function()
-        self._to_tensor = tf.constant  # 20 us for one image; tf.convert_to_tensor takes 35
-        self.predict_batch(np.zeros((1, *self.input_shape), np.float32))  # warm up the kernels
+        # One CPU thread: a 28x28 image is too small to split, and the server answers concurrent
+        # users on threads of its own. The interpreter runs in the calling thread, so no thread
+        # pool has to wake up for it (TensorFlow's did: ~0.8 ms per call after other work).
+        self._interpreter = Interpreter(model_content=_litert_model(model), num_threads=1)
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._batch = 0  # the batch size the interpreter's tensors are allocated for
+        self._lock = threading.Lock()  # one interpreter: one call at a time
+        self.predict_batch(np.zeros((1, *self.input_shape), np.float32))  # allocate, warm up
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_MODEL_PATH, *, verify: bool = True) -> "Predictor":
@@ -192,7 +176,19 @@ class Predictor:
     def predict_batch(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] -> (N, 10) probabilities."""
         images = np.asarray(images, dtype=np.float32).reshape((-1, *self.input_shape))
-        return self._forward(self._to_tensor(images)).numpy()
+        chunks = [images[i: i + MAX_BATCH] for i in range(0, len(images), MAX_BATCH)]
+        return np.concatenate([self._invoke(chunk) for chunk in chunks] or [np.zeros((0, 10), np.float32)])
+
+    def _invoke(self, images: np.ndarray) -> np.ndarray:
+        interpreter = self._interpreter
+        with self._lock:
+            if len(images) != self._batch:  # the app's batch of one stays allocated
+                interpreter.resize_tensor_input(self._input, images.shape)
+                interpreter.allocate_tensors()
+                self._batch = len(images)
+            interpreter.set_tensor(self._input, np.ascontiguousarray(images))
+            interpreter.invoke()
+            return interpreter.get_tensor(self._output)  # a copy: the next call cannot change it
 
     def predict(self, image: np.ndarray) -> Prediction:
         """One (28, 28) float32 image in [0, 1] -> :class:`Prediction`."""
@@ -210,3 +206,16 @@ class Predictor:
             return Recognition(image=None, prediction=None, message=conversion.reason)
         prediction = self.predict(conversion.image)
         return Recognition(image=conversion.image, prediction=prediction, message=prediction.verdict)
+
+
+def _litert_model(model) -> bytes:
+    """The Keras model as a LiteRT flatbuffer, float32 weights as they are (no quantisation)."""
+    import tensorflow as tf
+
+    signature = tf.TensorSpec(shape=(None, *model.input_shape[1:]), dtype=tf.float32)
+    forward = tf.function(lambda x: model(x, training=False), input_signature=[signature])
+    variables = tf.Module()  # tracks the weights, so that the converter freezes their values
+    variables.weights = [weight.value for weight in model.weights]
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [forward.get_concrete_function()], variables)
+    return converter.convert()

@@ -74,9 +74,8 @@ def main(argv=None) -> None:
     if args.dry_run:
         args.limit, args.repeats = args.limit or 10, min(args.repeats, 5)
     from digitpad.data import load_mnist
-    from digitpad.predictor import Predictor, serve_on_one_thread
+    from digitpad.predictor import Predictor
 
-    serve_on_one_thread()
     predictor = Predictor.load(args.model, verify=not args.no_verify_model)
     mnist = load_mnist(args.data)
     results = {"model": str(args.model), "eval_data": str(args.eval_data), "limit": args.limit}

@@ -15,6 +15,7 @@ from PIL import Image
 from digitpad import DEFAULT_MODEL_PATH
 from digitpad.predictor import (
     DIGIT_LIKE,
+    MAX_BATCH,
     SURE_MARGIN,
     SURE_PROBABILITY,
     ModelError,
@@ -89,6 +90,28 @@ def test_threads_get_the_same_answers(predictor):
     for i, recognition in enumerate(results):
         np.testing.assert_allclose(recognition.prediction.probabilities,
                                    expected[i % len(sources)], atol=1e-5)
+
+
+@needs_model
+def test_threads_with_different_batch_sizes_do_not_mix(predictor):
+    """The interpreter is re-allocated when the batch size changes: threads that alternate sizes
+    must each get their own images' answers, in the right shape."""
+    rng = np.random.default_rng(0)
+    batches = [rng.random((size, 28, 28), dtype=np.float32) for size in (1, 2, 7, 1, 3, 16)]
+    expected = [predictor.predict_batch(batch) for batch in batches]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(predictor.predict_batch, batches * 40))
+    for i, probabilities in enumerate(results):
+        np.testing.assert_allclose(probabilities, expected[i % len(batches)], atol=1e-6)
+
+
+@needs_model
+def test_a_batch_larger_than_a_chunk_is_whole_and_in_order(predictor):
+    images = np.random.default_rng(1).random((MAX_BATCH + 3, 28, 28), dtype=np.float32)
+    probabilities = predictor.predict_batch(images)
+    assert probabilities.shape == (MAX_BATCH + 3, 10) and probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities[-4:], predictor.model(images[-4:]).numpy(), atol=1e-6)
+    assert predictor.predict_batch(images[:0]).shape == (0, 10)
 
 
 def test_sure_needs_a_high_and_clear_top():
