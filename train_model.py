@@ -45,7 +45,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--val-split", type=float, default=DEFAULTS.val_split, help="stratified validation fraction of the training set (default: %(default)s)")
     parser.add_argument("--patience", type=int, default=DEFAULTS.patience, help="early-stopping patience in epochs (default: %(default)s)")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    parser.add_argument("--traced", type=float, default=DEFAULTS.traced, metavar="SHARE", help="training digits also traced with the drawing pad's pen and converted as the app converts drawings (digitpad/trace.py), per training digit; 0 turns it off (default: %(default)s)")
     parser.add_argument("--outliers", type=float, default=DEFAULTS.outliers, metavar="SHARE", help="drawings that are no digit (digitpad/outliers.py) added per training digit, so the model learns to be unsure of them; 0 turns it off (default: %(default)s)")
     parser.add_argument("--outlier-weight", type=float, default=DEFAULTS.outlier_weight, help="weight of the non-digits' loss term (default: %(default)s)")
     parser.add_argument("--dry-run", action="store_true", help="smoke run: a few hundred images, one epoch")
@@ -62,8 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("choose --fine-tune or --evaluate, not both")
     if not 0.0 < args.holdout < 1.0:
         parser.error(f"--holdout must be between 0 and 1, got {args.holdout}")
-    if args.outliers < 0 or args.outlier_weight < 0 or not 0 <= args.traced <= 1:
-        parser.error("--outliers and --outlier-weight must be 0 or more, --traced from 0 to 1")
+    if args.outliers < 0 or args.outlier_weight < 0:
+        parser.error("--outliers and --outlier-weight must be 0 or more")
     if args.mnist_mix < 0:
         parser.error(f"--mnist-mix must be 0 or more, got {args.mnist_mix}")
     return args
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             arch=args.arch, epochs=DEFAULTS.epochs if args.epochs is None else args.epochs, batch_size=args.batch_size,
             learning_rate=DEFAULTS.learning_rate if args.learning_rate is None else args.learning_rate,
             seed=args.seed, val_split=args.val_split, augment=not args.no_augment, patience=args.patience,
-            data=args.data, extra_data=args.extra_data, traced=args.traced, outliers=args.outliers, outlier_weight=args.outlier_weight,
+            data=args.data, extra_data=args.extra_data, outliers=args.outliers, outlier_weight=args.outlier_weight,
             out=str(args.out or DEFAULTS.out), dry_run=args.dry_run,
         )
         train.train(config)

@@ -42,7 +42,6 @@ class TrainConfig:
     patience: int = 5  # early stopping on validation loss
     data: str | None = None  # None: keras.datasets.mnist (download)
     extra_data: str | None = None  # saved digits (folder or .npz) added to the training split
-    traced: float = 0.25  # training digits traced on the pad (digitpad.trace) added, per digit; 0: none
     outliers: float = 0.15  # non-digits (digitpad.outliers) added, per training digit; 0: none
     outlier_weight: float = 0.5  # of their loss term (digitpad.model.outlier_exposure_loss)
     out: str = str(ASSETS_DIR)
@@ -68,18 +67,6 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool
         return (augment_batch(images) if augment else images), labels
 
     return ds.map(to_unit, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-
-def add_traced(x: np.ndarray, y: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Append tracings on the pad (digitpad.trace) of ``share`` of the digits, picked at random
-    (seeded), with their labels; and how many were added."""
-    from digitpad.trace import make_traced
-
-    started = time.perf_counter()
-    x_traced, y_traced = make_traced(x, y, int(round(share * len(x))), seed)
-    print(f"traced on the pad: {len(y_traced)} training digits added to the training split, "
-          f"made in {time.perf_counter() - started:.0f} s")
-    return np.concatenate([x, x_traced]), np.concatenate([y, y_traced]), len(y_traced)
 
 
 def add_outliers(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -147,12 +134,8 @@ def train(config: TrainConfig) -> dict:
     if config.extra_data:  # training only: validation and test stay MNIST's
         x_train, y_train = np.concatenate([x_train, x_extra]), np.concatenate([y_train, y_extra])
         print(f"extra data: {len(y_extra)} digits from {config.extra_data} added to the training split")
-    # Both after the split, and both counted per training digit: validation and test stay MNIST's.
     n_outliers = int(round(config.outliers * len(x_train)))
-    n_traced = 0
-    if config.traced:
-        x_train, y_train, n_traced = add_traced(x_train, y_train, config.traced, config.seed)
-    if n_outliers:
+    if n_outliers:  # after the split: validation and test stay digits only
         x_train, y_train = add_outliers(x_train, y_train, n_outliers, config.seed)
     print(f"split: {len(x_train)} train / {len(x_val)} validation (stratified, seed {config.seed}); "
           f"{len(mnist.x_test)} test, used once at the end")
@@ -208,7 +191,6 @@ def train(config: TrainConfig) -> dict:
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
         "data_sha256_full": full_checksum,
         "n_extra": int(len(y_extra)) if config.extra_data else 0,
-        "n_traced": n_traced,
         "n_outliers": n_outliers,
     }
     training["inference_images_per_second"] = measure_inference_speed(model, mnist.x_test)

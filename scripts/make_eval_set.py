@@ -42,8 +42,6 @@ from scipy import ndimage
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
 
-from digitpad.trace import BLOB_RADIUS, SHAPE_LEVEL, digit_shape, thin  # noqa: E402
-
 SUBSETS = ("canvas-transparent", "canvas-white", "canvas-dark", "photo")
 EXIF_ORIENTATION = 0x0112
 # Orientation tag -> how the camera stores an upright scene (the inverse of what viewers apply).
@@ -96,7 +94,40 @@ def main(argv=None) -> None:
     print(f"wrote {len(records)} images and manifest.json to {args.out}")
 
 
-# --- the pen (along the digit's skeleton: digitpad.trace.thin) -------------------------------
+# --- the pen --------------------------------------------------------------------------------
+
+
+def thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning: (H, W) bool -> its one-pixel-wide, connected skeleton."""
+    image = np.pad(mask.astype(np.uint8), 1)
+    centre = image[1:-1, 1:-1]  # a view: removals update image
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = image
+            # Neighbours P2..P9, clockwise from north, of every interior pixel.
+            n = [p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:],
+                 p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2]]
+            count = sum(x.astype(np.int8) for x in n)
+            transitions = sum((n[i] < n[(i + 1) % 8]).view(np.int8) for i in range(8))
+            if step == 0:
+                side = (n[0] & n[2] & n[4]) | (n[2] & n[4] & n[6])
+            else:
+                side = (n[0] & n[2] & n[6]) | (n[0] & n[4] & n[6])
+            remove = (centre == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & (side == 0)
+            if remove.any():
+                centre[remove] = 0
+                changed = True
+        if not changed:
+            return centre.astype(bool)
+
+
+def digit_shape(digit: np.ndarray, level: float = 0.4) -> np.ndarray:
+    """A MNIST digit cropped to its ink and upsampled 4x: (H, W) float in [0, 1]."""
+    rows, cols = np.nonzero(digit)
+    crop = digit[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    size = (crop.shape[1] * 4, crop.shape[0] * 4)
+    return np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BICUBIC)) / 255.0
 
 
 def draw_digit(digit, rng, size: tuple[int, int], height: float, pen: float, centre, angle=0.0,
@@ -129,7 +160,7 @@ def draw_digit(digit, rng, size: tuple[int, int], height: float, pen: float, cen
     if marker:  # a filled shape: the smooth digit thresholded
         fill(shape > rng.uniform(0.25, 0.6))
     else:
-        skeleton = thin(shape > SHAPE_LEVEL)  # the pen follows the digit's skeleton
+        skeleton = thin(shape > 0.4)  # the pen follows the digit's skeleton
         rows, cols = np.nonzero(skeleton)
         points = {(r, c) for r, c in zip(rows, cols)}
         draw = ImageDraw.Draw(canvas)
@@ -143,8 +174,8 @@ def draw_digit(digit, rng, size: tuple[int, int], height: float, pen: float, cen
                               width=max(1, round(pen * supersample)))
         # A loop the writer filled in (a blob in the 4x digit, 6 MNIST px across or more) is
         # filled in again: its skeleton alone would be a different digit.
-        reach = np.mgrid[-BLOB_RADIUS: BLOB_RADIUS + 1, -BLOB_RADIUS: BLOB_RADIUS + 1]
-        blobs = ndimage.binary_opening(shape > SHAPE_LEVEL, structure=np.hypot(*reach) <= BLOB_RADIUS)
+        disk = np.hypot(*np.mgrid[-12:13, -12:13]) <= 12
+        blobs = ndimage.binary_opening(shape > 0.4, structure=disk)
         if blobs.any():
             fill(blobs)
     return np.asarray(canvas.reduce(supersample), dtype=np.float32) / 255
