@@ -20,8 +20,9 @@ from pathlib import Path
 import keras
 from keras import layers, ops
 
+from digitpad.data import NUM_CLASSES
+
 IMAGE_SHAPE = (28, 28)
-NUM_CLASSES = 10
 # MNIST training-set pixel statistics on the [0, 1] scale (mean 33.3184 / 255, std 78.5675 / 255).
 MNIST_MEAN = 0.130660
 MNIST_STD = 0.308108

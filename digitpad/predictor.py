@@ -177,12 +177,12 @@ class Predictor:
     def predict_batch(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] -> (N, 10) probabilities."""
         images = np.asarray(images, dtype=np.float32).reshape((-1, *self.input_shape))
-        if 0 < len(images) <= MAX_BATCH:  # one call, as for the app's one image
-            return self._invoke(images)
-        chunks = [images[i: i + MAX_BATCH] for i in range(0, len(images), MAX_BATCH)]
-        if not chunks:
+        if len(images) == 0:
             return np.zeros((0, NUM_CLASSES), np.float32)
-        return np.concatenate([self._invoke(chunk) for chunk in chunks])
+        if len(images) <= MAX_BATCH:  # one call, as for the app's one image
+            return self._invoke(images)
+        return np.concatenate([self._invoke(images[i: i + MAX_BATCH])
+                               for i in range(0, len(images), MAX_BATCH)])
 
     def _invoke(self, images: np.ndarray) -> np.ndarray:
         interpreter = self._interpreter

@@ -28,9 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.data import Mnist
+from digitpad.data import NUM_CLASSES, Mnist
 
-NUM_CLASSES = 10
 NOT_DIGITS_PER_FAMILY = 500
 
 
