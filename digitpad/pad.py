@@ -144,6 +144,7 @@ CSS = f"""
   border-radius: var(--radius-lg, 8px); cursor: crosshair;
   touch-action: none; user-select: none; -webkit-user-select: none;
 }}
+.digitpad-pad canvas:not([data-ready]) {{ cursor: progress; opacity: 0.6; }}
 .digitpad-tools {{ display: flex; gap: 0.5rem; justify-content: flex-end; margin-top: 0.4rem; }}
 .digitpad-tools button {{
   padding: 0.25rem 0.75rem; border-radius: var(--radius-md, 6px); cursor: pointer;
@@ -226,6 +227,7 @@ element.querySelector(".digitpad-clear").addEventListener("click", () => {
 });
 new ResizeObserver(fit).observe(canvas);
 fit(); redraw();
+canvas.dataset.ready = "1";  // drawing works from now on (the CSS shows a busy pointer until then)
 """
 
 

@@ -42,6 +42,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 VIEWPORT = {"width": 1100, "height": 1000}
 TARGET_P50_MS = 400
 VERDICT = "#verdict [data-testid=markdown]"  # the text, not the progress timer beside it
+PAD_READY = "#sketchpad canvas[data-ready]"  # the pad's script has run: strokes are drawn and sent
 
 # Digits as mouse strokes, in a unit box (x right, y down): one list of points per stroke.
 STROKES: dict[int, list[list[tuple[float, float]]]] = {
@@ -155,6 +156,17 @@ def open_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
+def wait_until_drawable(page, timeout: float = 30_000) -> None:
+    """Wait until a stroke on the pad would be drawn and sent: the pad's script has run, and
+    nothing covers the canvas. While the app loads, Gradio lays a translucent status overlay over
+    the whole page, and a stroke that starts on it is lost (seen in CI on a busy machine)."""
+    page.wait_for_function(
+        f"() => {{ const c = document.querySelector('{PAD_READY}'); if (!c) return false;"
+        " const b = c.getBoundingClientRect();"
+        " return document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2) === c; }",
+        timeout=timeout, polling=50)
+
+
 class AppPage:
     """The app open in a browser tab, with the helpers to draw, clear, upload and read."""
 
@@ -165,7 +177,7 @@ class AppPage:
         self.external_requests: list[str] = []
         self.page.on("request", self._note_request)
         self.page.goto(url)
-        self.page.wait_for_selector("#sketchpad canvas")
+        wait_until_drawable(self.page)
         self.page.wait_for_selector(VERDICT)
         self.page.wait_for_function("() => window.__digitpad.verdicts !== undefined")
 
@@ -190,10 +202,16 @@ class AppPage:
 
     def wait_for_verdict(self, predicate: str, timeout: float = 20_000) -> str:
         """Wait until ``predicate`` (a JS expression of ``text``) holds for the verdict line."""
-        self.page.wait_for_function(
-            f"() => {{ const n = document.querySelector('{VERDICT}');"
-            f" const text = n ? n.innerText.trim() : ''; return {predicate}; }}",
-            timeout=timeout, polling=50)
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            self.page.wait_for_function(
+                f"() => {{ const n = document.querySelector('{VERDICT}');"
+                f" const text = n ? n.innerText.trim() : ''; return {predicate}; }}",
+                timeout=timeout, polling=50)
+        except PlaywrightTimeout:
+            raise AssertionError(f"after {timeout / 1000:.0f} s the verdict reads"
+                                 f" {self.verdict()!r}, not ({predicate})") from None
         return self.verdict()
 
     def timings(self) -> dict:

@@ -30,6 +30,7 @@ from benchmark_browser import (  # noqa: E402
     AppPage,
     open_chromium,
     start_server,
+    wait_until_drawable,
 )
 
 pytestmark = [
@@ -265,7 +266,7 @@ def phone(browser, server):
     try:
         page = context.new_page()
         page.goto(server.url)
-        page.wait_for_selector("#sketchpad canvas")
+        wait_until_drawable(page)
         yield page, context.new_cdp_session(page), page.locator("#sketchpad canvas").first.bounding_box()
     finally:
         context.close()
