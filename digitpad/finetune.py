@@ -66,7 +66,7 @@ class FineTuneConfig:
     holdout_fraction: float = 0.25  # of the person's digits, held out to measure
     mnist_mix: int = 6000  # random MNIST training images mixed into every epoch
     personal_share: float = 0.25  # the person's (repeated) digits' share of every epoch
-    outliers: float = TrainConfig.outliers  # non-digits per image of the mix: it stays unsure of them
+    outliers: float = TrainConfig.outliers  # non-digits per image of the mix: it stays unsure
     outlier_weight: float = TrainConfig.outlier_weight
     augment: bool = True
     dry_run: bool = False  # a few hundred MNIST images and one epoch

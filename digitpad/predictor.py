@@ -3,9 +3,9 @@
 ``Predictor.load()`` opens the ``.keras`` file in Keras safe mode, checks its SHA-256 against the
 one recorded in the ``metrics.json`` beside it, traces the model once into a TensorFlow graph with
 a fixed input signature and converts that graph, in memory, for the LiteRT interpreter (about a
-second, once). Per request it is one interpreter call on one CPU thread: 0.45 ms for one image on
-this CPU, against 1.5 ms for the traced TensorFlow function and tens of milliseconds for
-``model.predict``. The interpreter runs the same float32 weights (outputs agree with the Keras
+second, once). Per request it is one interpreter call on one CPU thread: about 0.4 ms for one
+image on this CPU, against 1.4 ms for the traced TensorFlow function and tens of milliseconds for
+``model.predict`` (scripts/benchmark_conversion.py --latency-only). The interpreter runs the same float32 weights (outputs agree with the Keras
 model to 1e-6); a lock makes it safe to call from the several threads Gradio serves users on.
 
 ``Predictor.recognise(source)`` is the one path from any input (sketchpad value, upload, file,

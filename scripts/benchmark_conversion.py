@@ -204,9 +204,10 @@ def wilson_interval(right: int, total: int, z: float = 1.96) -> tuple[float, flo
     of this size can be from the accuracy on all such inputs (600 images: about +-1 point)."""
     if total == 0:
         return 0.0, 1.0
-    share = right / total
-    centre = (share + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(share * (1 - share) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    share, z2 = right / total, z * z
+    denominator = 1 + z2 / total
+    centre = (share + z2 / (2 * total)) / denominator
+    half = z * math.sqrt(share * (1 - share) / total + z2 / (4 * total * total)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
