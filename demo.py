@@ -44,8 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--collect", metavar="DIR", type=Path, default=None,
                         help="save each digit labelled with the app's answer buttons in DIR "
                              "(default: off; on a public link it would keep strangers' drawings on "
-                             "this computer); fine-tune on them with train_model.py --extra-data DIR "
-                             "--fine-tune")
+                             "this computer); fine-tune on them with train_model.py fine-tune DIR")
     parser.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("DIGITPAD_AUTH"),
                         help="ask for this login before showing the app (default: $DIGITPAD_AUTH, "
                              "else none)")
@@ -69,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     from digitpad import app, guard
-    from digitpad.predictor import ModelError, Predictor
+    from digitpad.files import ModelError, read_json
+    from digitpad.predictor import Predictor
 
     try:
         auth = guard.parse_auth(args.auth)
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    metrics = app.read_metrics(args.model.parent / "metrics.json")
+    metrics = read_json(args.model.parent / "metrics.json")
     demo = app.build_app(predictor, metrics=metrics, collect_dir=collect_dir)
     app.launch(demo, host=args.host, port=args.port, share=args.share, prevent_thread_lock=True,
                auth=auth)

@@ -1,102 +1,158 @@
-"""Train digitpad's CNN on MNIST, evaluate it once on the test set, and ship it.
+"""Train digitpad's CNN on MNIST, evaluate it, fine-tune it on your digits, and ship it.
 
-    python train_model.py                              # download MNIST through Keras, train, save to assets/
-    python train_model.py --data ../shared/data/mnist.npz   # offline: a Keras .npz or a folder of IDX files
-    python train_model.py --arch tutorial --out runs/tutorial  # the tutorial CNN, same data and code
-    python train_model.py --dry-run --out /tmp/smoke   # a few hundred images, one epoch
-    python train_model.py --evaluate [--model PATH] [--data PATH] [--out DIR]  # re-evaluate a saved model
-    python train_model.py --extra-data DIR --fine-tune [--model PATH] [--out DIR]  # fine-tune on your digits
-    python train_model.py --extra-data DIR             # full training, your digits added to its training split
+    python train_model.py train --data ../shared/data/mnist.npz      # -> runs/train-<time>/
+    python train_model.py train --arch tutorial --out runs/tutorial  # the tutorial CNN
+    python train_model.py train --dry-run --data tests/data/mnist_sample.npz  # a smoke run
+    python train_model.py evaluate [--model PATH] [--data PATH]      # re-measure a saved model
+    python train_model.py fine-tune my_digits/ --data ../shared/data/mnist.npz  # your handwriting
+    python train_model.py ship runs/NAME                             # replace the shipped model
 
---fine-tune starts from --model (default: the shipped assets/digitpad.keras), holds out part of your
-saved digits (DIR: a folder from `demo.py --collect DIR`, or a .npz from `python -m digitpad.collect
-export`), trains a few epochs at a low learning rate on the rest mixed with MNIST, and reports
-accuracy before and after on the MNIST test set and on the held-out digits. It writes the model,
-metrics.json and fine_tune.json to runs/fine-tune/ unless --out says otherwise: never over the
-shipped model.
+Without --data, MNIST is downloaded through keras.datasets.mnist. Every command writes into a
+new folder under runs/ (or --out): the model, metrics.json, history.csv and the figures. Nothing
+but `ship` writes into assets/, where the shipped model lives, and `ship` takes only a full run
+measured on all of MNIST's test set. `python train_model.py COMMAND --help` lists each command's
+flags.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+import time
 from pathlib import Path
 
-from digitpad import DEFAULT_MODEL_PATH
-from digitpad.data import DataError
-from digitpad.finetune import FineTuneConfig
-from digitpad.model import ARCHITECTURES
-from digitpad.predictor import ModelError
-from digitpad.train import TrainConfig
+from digitpad import DEFAULT_MODEL_PATH, RUNS_DIR
+from digitpad.config import ARCHITECTURES, FineTuneConfig, TrainConfig
 
-DEFAULTS = TrainConfig()
-FINE_TUNE = FineTuneConfig(extra_data="")
+TRAIN, FINE_TUNE = TrainConfig(), FineTuneConfig()
+DATA_HELP = "Keras-layout .npz or folder of IDX files (default: download through keras.datasets.mnist)"
+
+
+def default_out(command: str) -> str:
+    """runs/<command>-<date>-<time>: a new folder for every run."""
+    return str(RUNS_DIR / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def add_train(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("train", help="train a model from scratch and report on it")
+    parser.add_argument("--data", default=None, help=DATA_HELP)
+    parser.add_argument("--out", default=None, help="the run's folder (default: runs/train-<time>)")
+    parser.add_argument("--arch", choices=ARCHITECTURES, default=TRAIN.arch, help="network layout (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=TRAIN.epochs, help="maximum epochs (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=TRAIN.batch_size, help="(default: %(default)s)")
+    parser.add_argument("--learning-rate", type=float, default=TRAIN.learning_rate,
+                        help="peak of the warm-up + cosine schedule (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=TRAIN.seed, help="(default: %(default)s)")
+    parser.add_argument("--val-split", type=float, default=TRAIN.val_split,
+                        help="stratified validation share of the training set (default: %(default)s)")
+    parser.add_argument("--patience", type=int, default=TRAIN.patience,
+                        help="early-stopping patience in epochs (default: %(default)s)")
+    parser.add_argument("--no-augment", dest="augment", action="store_false", help="train without augmentation")
+    add_outlier_flags(parser, TRAIN)
+    parser.add_argument("--extra-data", default=None, metavar="DIGITS",
+                        help="your saved digits (a demo.py --collect folder or an exported .npz), "
+                             "added to the training split")
+    parser.add_argument("--dry-run", action="store_true", help="smoke run: a few hundred images, one epoch")
+
+
+def add_fine_tune(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("fine-tune", help="fine-tune a trained model on your saved digits")
+    parser.add_argument("extra_data", metavar="DIGITS",
+                        help="your saved digits: a demo.py --collect folder or an exported .npz")
+    parser.add_argument("--model", default=FINE_TUNE.model, help="the model to start from (default: the shipped one)")
+    parser.add_argument("--data", default=None, help=DATA_HELP)
+    parser.add_argument("--out", default=None, help="the run's folder (default: runs/fine-tune-<time>)")
+    parser.add_argument("--epochs", type=int, default=FINE_TUNE.epochs, help="(default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=FINE_TUNE.batch_size, help="(default: %(default)s)")
+    parser.add_argument("--learning-rate", type=float, default=FINE_TUNE.learning_rate,
+                        help="start of a cosine decay (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=FINE_TUNE.seed, help="(default: %(default)s)")
+    parser.add_argument("--holdout", dest="holdout_fraction", type=float, default=FINE_TUNE.holdout_fraction,
+                        help="share of your digits held out to measure (default: %(default)s)")
+    parser.add_argument("--mnist-mix", type=int, default=FINE_TUNE.mnist_mix,
+                        help="MNIST training images mixed in, so that it does not forget MNIST (default: %(default)s)")
+    parser.add_argument("--no-augment", dest="augment", action="store_false", help="fine-tune without augmentation")
+    add_outlier_flags(parser, FINE_TUNE)
+    parser.add_argument("--dry-run", action="store_true", help="smoke run: a few hundred images, one epoch")
+
+
+def add_outlier_flags(parser: argparse.ArgumentParser, defaults: TrainConfig | FineTuneConfig) -> None:
+    parser.add_argument("--outliers", type=float, default=defaults.outliers, metavar="SHARE",
+                        help="drawings that are no digit (digitpad/outliers.py) added per training image, "
+                             "so the model learns to be unsure of them; 0 turns it off (default: %(default)s)")
+    parser.add_argument("--outlier-weight", type=float, default=defaults.outlier_weight,
+                        help="weight of the non-digits' loss term (default: %(default)s)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=None, help="Keras-layout .npz or folder of IDX files (default: download through keras.datasets.mnist)")
-    parser.add_argument("--out", type=Path, default=None, help="where the model and report go (default: assets/; runs/evaluate/ with --evaluate; runs/fine-tune/ with --fine-tune)")
-    parser.add_argument("--arch", choices=ARCHITECTURES, default=DEFAULTS.arch, help="network layout (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=None, help=f"maximum epochs (default: {DEFAULTS.epochs}; {FINE_TUNE.epochs} with --fine-tune)")
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="default: %(default)s")
-    parser.add_argument("--learning-rate", type=float, default=None, help=f"peak learning rate of the warm-up + cosine schedule (default: {DEFAULTS.learning_rate}; {FINE_TUNE.learning_rate}, cosine-decayed, with --fine-tune)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="default: %(default)s")
-    parser.add_argument("--val-split", type=float, default=DEFAULTS.val_split, help="stratified validation fraction of the training set (default: %(default)s)")
-    parser.add_argument("--patience", type=int, default=DEFAULTS.patience, help="early-stopping patience in epochs (default: %(default)s)")
-    parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    parser.add_argument("--outliers", type=float, default=DEFAULTS.outliers, metavar="SHARE", help="drawings that are no digit (digitpad/outliers.py) added per training digit, so the model learns to be unsure of them; 0 turns it off (default: %(default)s)")
-    parser.add_argument("--outlier-weight", type=float, default=DEFAULTS.outlier_weight, help="weight of the non-digits' loss term (default: %(default)s)")
-    parser.add_argument("--dry-run", action="store_true", help="smoke run: a few hundred images, one epoch")
-    parser.add_argument("--evaluate", action="store_true", help="evaluate a saved model instead of training")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help="model to evaluate with --evaluate, or to start from with --fine-tune (default: assets/digitpad.keras)")
-    parser.add_argument("--extra-data", default=None, metavar="DIR", help="your saved digits (folder from demo.py --collect, or exported .npz): added to the training split, or fine-tuned on with --fine-tune")
-    parser.add_argument("--fine-tune", action="store_true", help="fine-tune --model on --extra-data and report before/after (output: runs/fine-tune/ unless --out)")
-    parser.add_argument("--holdout", type=float, default=FINE_TUNE.holdout_fraction, help="--fine-tune: share of your digits held out to measure (default: %(default)s)")
-    parser.add_argument("--mnist-mix", type=int, default=FINE_TUNE.mnist_mix, help="--fine-tune: random MNIST training images mixed in so it does not forget MNIST (default: %(default)s)")
+    parser = argparse.ArgumentParser(prog="python train_model.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_train(commands)
+    evaluate = commands.add_parser("evaluate", help="re-measure a saved model on the test set")
+    evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help="(default: the shipped model)")
+    evaluate.add_argument("--data", default=None, help=DATA_HELP)
+    evaluate.add_argument("--out", default=None, help="the report's folder (default: runs/evaluate-<time>)")
+    add_fine_tune(commands)
+    ship = commands.add_parser("ship", help="replace the shipped model in assets/ with a run's")
+    ship.add_argument("run", type=Path, help="the run's folder, e.g. runs/train-20261130-120000")
     args = parser.parse_args(argv)
-    if args.fine_tune and not args.extra_data:
-        parser.error("--fine-tune needs --extra-data DIR (your saved digits)")
-    if args.fine_tune and args.evaluate:
-        parser.error("choose --fine-tune or --evaluate, not both")
-    if not 0.0 < args.holdout < 1.0:
-        parser.error(f"--holdout must be between 0 and 1, got {args.holdout}")
-    if args.outliers < 0 or args.outlier_weight < 0:
-        parser.error("--outliers and --outlier-weight must be 0 or more")
-    if args.mnist_mix < 0:
-        parser.error(f"--mnist-mix must be 0 or more, got {args.mnist_mix}")
+    problem = check(args)
+    if problem:
+        parser.error(problem)
     return args
+
+
+def check(args: argparse.Namespace) -> str | None:
+    """What is wrong with the flags, in one line, or None."""
+    if getattr(args, "outliers", 0) < 0 or getattr(args, "outlier_weight", 0) < 0:
+        return "--outliers and --outlier-weight must be 0 or more"
+    if args.command == "fine-tune" and not 0.0 < args.holdout_fraction < 1.0:
+        return f"--holdout must be between 0 and 1, got {args.holdout_fraction}"
+    if args.command == "fine-tune" and args.mnist_mix < 0:
+        return f"--mnist-mix must be 0 or more, got {args.mnist_mix}"
+    if args.command == "train" and not 0.0 < args.val_split < 1.0:
+        return f"--val-split must be between 0 and 1, got {args.val_split}"
+    return None
+
+
+def config_from(args: argparse.Namespace, defaults: TrainConfig | FineTuneConfig) -> TrainConfig | FineTuneConfig:
+    """``defaults`` with every flag the command has; ``--out`` defaults to a new run folder."""
+    flags = {field.name: getattr(args, field.name) for field in dataclasses.fields(defaults)
+             if hasattr(args, field.name)}
+    flags["out"] = str(args.out or default_out(args.command))
+    return dataclasses.replace(defaults, **flags)
+
+
+def run(args: argparse.Namespace) -> None:
+    if args.command == "train":
+        from digitpad.train import train
+
+        train(config_from(args, TRAIN))
+    elif args.command == "fine-tune":
+        from digitpad.finetune import fine_tune
+
+        fine_tune(config_from(args, FINE_TUNE))
+    elif args.command == "evaluate":
+        from digitpad.train import evaluate
+
+        evaluate(args.model, args.data, Path(args.out or default_out("evaluate")))
+    else:
+        from digitpad.files import ship
+
+        print("\n".join(ship(args.run)))
+        print("the shipped model is now this run's: check with `git status assets/` and commit it")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from digitpad import train
+    from digitpad.data import DataError
+    from digitpad.files import ModelError, OutputError
 
     try:
-        if args.evaluate:
-            train.evaluate(args.model, args.data, args.out or Path("runs/evaluate"))
-            return 0
-        if args.fine_tune:
-            from digitpad.finetune import fine_tune
-
-            fine_tune(FineTuneConfig(
-                extra_data=args.extra_data, model=str(args.model), data=args.data,
-                out=str(args.out or FINE_TUNE.out), epochs=FINE_TUNE.epochs if args.epochs is None else args.epochs,
-                batch_size=args.batch_size, learning_rate=FINE_TUNE.learning_rate if args.learning_rate is None else args.learning_rate,
-                seed=args.seed, holdout_fraction=args.holdout, mnist_mix=args.mnist_mix, outliers=args.outliers,
-                outlier_weight=args.outlier_weight,
-                augment=not args.no_augment, dry_run=args.dry_run,
-            ))
-            return 0
-        config = TrainConfig(
-            arch=args.arch, epochs=DEFAULTS.epochs if args.epochs is None else args.epochs, batch_size=args.batch_size,
-            learning_rate=DEFAULTS.learning_rate if args.learning_rate is None else args.learning_rate,
-            seed=args.seed, val_split=args.val_split, augment=not args.no_augment, patience=args.patience,
-            data=args.data, extra_data=args.extra_data, outliers=args.outliers, outlier_weight=args.outlier_weight,
-            out=str(args.out or DEFAULTS.out), dry_run=args.dry_run,
-        )
-        train.train(config)
-    except (DataError, ModelError) as error:
+        run(args)
+    except (DataError, ModelError, OutputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

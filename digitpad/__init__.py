@@ -27,3 +27,4 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 ASSETS_DIR = REPO_DIR / "assets"
 DEFAULT_MODEL_PATH = ASSETS_DIR / "digitpad.keras"
 DEFAULT_METRICS_PATH = ASSETS_DIR / "metrics.json"
+RUNS_DIR = REPO_DIR / "runs"  # where training, evaluation and fine-tuning write by default

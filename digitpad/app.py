@@ -1,11 +1,11 @@
-"""The Gradio app served by ``demo.py``: draw a digit or show a photo of one; the model reads it.
+"""The Gradio app served by ``demo.py``: the page's layout and its wiring to the handlers.
 
     python demo.py                      # http://127.0.0.1:7860
 
 ``build_app(predictor)`` builds the ``gr.Blocks`` and launches nothing; ``launch(app, ...)`` serves
-it. Each event has one pure handler, :func:`predict_sketch` (the drawing pad) and
-:func:`predict_image` (upload, webcam or paste), and both give the same three outputs: the ten
-probabilities for ``gr.Label``, the verdict line, and the 28x28 image the model received.
+it behind digitpad.guard's limits. What each event does is in digitpad/handlers.py (pure
+functions); this module lays out the page, wires events to them and keeps each visitor's tally
+(digitpad.sessions). The pad's script and styles are files in ``digitpad/web/``.
 
 Scripts can use a running app through its API::
 
@@ -18,199 +18,70 @@ Scripts can use a running app through its API::
     print(verdict)         # 5, 100% sure
     print(label["label"])  # 5
 
-(``/predict_sketch`` takes the drawing pad's value, the strokes as JSON text:
-``'{"strokes": [[[0.5, 0.1], [0.5, 0.9]]]}'`` is a 1; see digitpad/pad.py.)
+``/predict_sketch`` takes the drawing pad's value, the strokes as JSON text
+(``'{"strokes": [[[0.5, 0.1], [0.5, 0.9]]]}'`` is a 1; see digitpad/pad.py). ``/label_sketch``
+and ``/label_image`` take the same input and an answer (``"0"``-``"9"`` or ``"right"``), count it
+in the client's session and, with ``demo.py --collect DIR``, save it; they return plain data.
 
-Under the verdict, "Right" and 0-9 let the person say what the digit is: :func:`label_digit`
-counts it in their session's tally and, when the app runs with ``--collect DIR``, saves the
-input and the 28x28 image with the label (digitpad.collect). ``/label_sketch`` and
-``/label_image`` do the same for scripts: ``client.predict(source, "7", api_name="/label_image")``.
-
-The drawing pad is digitpad.pad's own canvas, not ``gr.Sketchpad``: it sends strokes instead of
-uploading PNGs, which took stroke-to-label from 823 ms to 56 ms, p50 (digitpad/pad.py
-says why). Its ``change`` event fires on every pen lift, undo and clear;
-``trigger_mode="always_last"`` makes a burst of strokes end with a prediction on the latest
-drawing.
+The pad's ``change`` event fires on every pen lift, undo and clear; ``trigger_mode="always_last"``
+makes a burst of strokes end with a prediction on the latest drawing.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 # No outbound calls at run time: Gradio reads this when it is imported (version check, analytics).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
-import numpy as np  # noqa: E402
+from gradio.data_classes import FileData  # noqa: E402
 
-from digitpad import ASSETS_DIR, collect, pad  # noqa: E402
-from digitpad.predictor import Predictor, Recognition  # noqa: E402
-
-log = logging.getLogger(__name__)
+from digitpad import ASSETS_DIR, collect, guard, handlers, pad  # noqa: E402
+from digitpad.data import DIGITS  # noqa: E402
+from digitpad.handlers import NO_SKETCH, RIGHT, LabelResult  # noqa: E402
+from digitpad.predictor import Predictor  # noqa: E402
+from digitpad.sessions import Sessions, Visitor  # noqa: E402
 
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-
+WEB_DIR = Path(__file__).resolve().parent / "web"  # the pad's script and the page's styles
 PAD_WIDTH = pad.PAD_SIZE  # px, the drawing column
-# The 28x28 image the model received is sent as it is (a 28x28 PNG, a few hundred bytes: the
-# server encodes and caches one per request) and shown 8x larger, pixelated, by the browser.
-SEEN_SCALE = 8
-
-NO_SKETCH = "draw a digit"
-NO_PHOTO = "upload, snap or paste a photo of a digit"
-
-CSS = """
-#verdict .md p { font-size: 1.5rem; font-weight: 600; margin: 0.2rem 0; }
-#seen img { width: 224px; height: 224px; max-width: 100%; object-fit: contain;
-             image-rendering: pixelated; }
-#answers button { min-width: 2.2rem; padding-left: 0; padding-right: 0; }
-#labelling .md p { margin: 0.2rem 0; }
-#collect-note { font-size: 0.85rem; opacity: 0.8; }
-"""
-
-Outputs = tuple[dict[str, float] | None, str, np.ndarray | None]
-
-
-# --- event handlers: pure functions of the input ------------------------------------------------
-
-
-def predict_sketch(predictor: Predictor, value: str | None) -> Outputs:
-    """The drawing pad's value (its strokes as JSON text; "" or None when empty) -> outputs."""
-    strokes, problem = read_drawing(value)
-    if not strokes:
-        return None, problem or NO_SKETCH, None
-    return recognise(predictor, pad.render(strokes))
-
-
-def read_drawing(value) -> tuple[list[np.ndarray], str | None]:
-    """(the pad's strokes, None), [] for an empty pad; or ([], why) for a value that is not a
-    drawing (it comes from the client: anything can arrive)."""
-    try:
-        return pad.read_strokes(value), None
-    except ValueError as error:
-        return [], f"Can't read that drawing: {error}."
-
-
-def predict_image(predictor: Predictor, path: str | None) -> Outputs:
-    """An uploaded, snapped or pasted photo (a file path; None when removed) -> outputs."""
-    if path is None:
-        return None, NO_PHOTO, None
-    return recognise(predictor, path)
-
-
-def recognise(predictor: Predictor, source) -> Outputs:
-    """Any input -> (probabilities for gr.Label, verdict line, the 28x28 image the model saw).
-
-    An unreadable input gives no probabilities and a verdict that says why, never an exception.
-    """
-    recognition, problem = read_safely(predictor, source)
-    if recognition is None:
-        return None, problem, None
-    return outputs_of(recognition)
-
-
-def read_safely(predictor: Predictor, source):
-    """(Recognition, None), or (None, "Can't read that image: ...") for an unreadable input; an
-    upload is named by its file name in that message, never by its path on the server."""
-    from digitpad.preprocessing import ImageError
-
-    try:
-        return predictor.recognise(source), None
-    except ImageError as error:
-        message = str(error)
-        if isinstance(source, (str, os.PathLike)):  # never show the server's upload path
-            message = message.replace(str(source), Path(source).name)
-        return None, f"Can't read that image: {message}"
-
-
-def outputs_of(recognition: Recognition) -> Outputs:
-    label = recognition.prediction.as_label() if recognition.prediction is not None else None
-    seen = as_pixels(recognition.image) if recognition.image is not None else None
-    return label, recognition.message, seen
-
-
-def as_pixels(image: np.ndarray) -> np.ndarray:
-    """(28, 28) float in [0, 1] -> (28, 28) uint8, white ink on black as MNIST and the model see
-    it."""
-    return np.rint(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
-
-
-# --- labelling: the person says what the digit is -------------------------------------------
-
-RIGHT = "right"  # the answer of the "Right" button: the model's digit is the true one
+SEEN_SCALE = 8  # the 28x28 image the model received is shown this many times larger, pixelated
 DRAW, PHOTO = "draw", "photo"  # the tabs, and which input a label is about
-Labelled = tuple[dict, str, str]  # (the session's tally, its text, what was done)
 
 
-def label_digit(
-    predictor: Predictor, folder: Path | None, source, answer: str, tally: dict | None, *,
-    strokes=None,
-) -> Labelled:
-    """The person says the digit in ``source`` (the pad's drawing, or an upload's path) is
-    ``answer`` ("0"-"9", or ``RIGHT``).
+@dataclass
+class Page:
+    """The components events read and write."""
 
-    The input is read again (a few ms), so what is saved and counted is exactly what the model
-    sees now, whatever the browser showed. With a ``folder`` (``demo.py --collect DIR``) the
-    original and the 28x28 image are saved there with the label (digitpad.collect.save_digit);
-    without one, the label only counts in the session's tally. Returns the new tally, its text
-    and a line saying what was done, or, when nothing was done, why (the tally is unchanged).
-    """
-    tally = tally or collect.new_tally()
-
-    def unchanged(why: str) -> Labelled:
-        return tally, collect.format_tally(tally), why
-
-    if source is None:
-        return unchanged("Nothing to label yet: draw a digit or show a photo first.")
-    recognition, problem = read_safely(predictor, source)
-    if recognition is None:
-        return unchanged(problem)
-    prediction = recognition.prediction
-    if prediction is None:
-        return unchanged(f"Nothing to label: {recognition.message}.")
-    if answer == RIGHT:
-        if not prediction.sure:
-            return unchanged(f"The model was not sure ({prediction.verdict}): click the digit it is.")
-        label = prediction.digit
-    elif isinstance(answer, str) and answer.strip() in collect.DIGITS:
-        label = int(answer)
-    else:
-        return unchanged(f"Not a digit: {answer!r}; the answer is 0-9 or {RIGHT!r}.")
-    if folder is not None:
-        try:
-            collect.save_digit(folder, source, recognition.image, label, recognition,
-                               strokes=strokes)
-        except (OSError, ValueError) as error:
-            log.exception("could not save a digit in %s", folder)
-            return unchanged(f"Could not save it ({type(error).__name__}), so it was not counted; "
-                             "your drawing is still there to try again.")
-    tally = collect.update_tally(tally, label, prediction.digit)
-    said = "the model said so too" if prediction.digit == label else f"the model said {prediction.digit}"
-    done = "Saved" if folder is not None else "Counted"
-    return tally, collect.format_tally(tally), f"{done}: a {label} ({said})."
+    sketch: Any
+    photo: Any
+    draw_tab: Any
+    photo_tab: Any
+    verdict: Any
+    label: Any
+    seen: Any
+    buttons: list[tuple[Any, str]]  # (button, answer)
+    labelled: Any
+    tally_text: Any
+    tab_in_view: Any  # gr.State: which tab, so which input, the answer buttons label
 
 
-def label_sketch(predictor: Predictor, folder: Path | None, value: str | None, answer: str,
-                 tally: dict | None) -> Labelled:
-    """:func:`label_digit` for the drawing pad's value."""
-    strokes, problem = read_drawing(value)
-    if problem:
-        tally = tally or collect.new_tally()
-        return tally, collect.format_tally(tally), problem
-    drawing = pad.render(strokes) if strokes else None
-    return label_digit(predictor, folder, drawing, answer, tally, strokes=strokes or None)
+# --- page content --------------------------------------------------------------------------------
 
 
-def label_input(predictor: Predictor, folder: Path | None, answer: str, tab: str,
-                sketch: str | None, photo: str | None, tally: dict | None) -> Labelled:
-    """A button's answer about the input in the tab in view (``DRAW`` or ``PHOTO``)."""
-    if tab == PHOTO:
-        return label_digit(predictor, folder, photo, answer, tally)
-    return label_sketch(predictor, folder, sketch, answer, tally)
+def find_examples(folder: Path = EXAMPLES_DIR) -> list[Path]:
+    """The example images shipped in assets/examples/, in name order."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in EXAMPLE_SUFFIXES)
 
 
 def collect_note(folder: Path | None) -> str:
@@ -219,25 +90,6 @@ def collect_note(folder: Path | None) -> str:
         return "Your answers count only in your tally: **nothing is saved**."
     return ("**Saving is on.** Each digit you label here is saved, your drawing or photo with "
             "its label, on the computer that runs this app, to teach the model your handwriting.")
-
-
-# --- page content --------------------------------------------------------------------------------
-
-
-def read_metrics(path: Path) -> dict | None:
-    """The metrics.json written beside the model by the trainer, or None."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError) as error:
-        log.warning("no metrics at %s: %s", path, error)
-        return None
-
-
-def find_examples(folder: Path = EXAMPLES_DIR) -> list[Path]:
-    """The example images shipped in assets/examples/, in name order."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in EXAMPLE_SUFFIXES)
 
 
 def how_it_works(metrics: dict | None) -> str:
@@ -269,142 +121,210 @@ digit**.
 """
 
 
-# --- the app -------------------------------------------------------------------------------------
+def web_file(name: str, **values: object) -> str:
+    """A file of ``digitpad/web/`` with its ``__NAME__`` placeholders filled in."""
+    text = (WEB_DIR / name).read_text()
+    for key, value in values.items():
+        text = text.replace(f"__{key.upper()}__", str(value))
+    return text
 
 
-def photo_input(**options):
+# --- the inputs ----------------------------------------------------------------------------------
+
+
+def drawing_pad() -> gr.HTML:
+    """The pad (digitpad/web/pad.*) as a ``gr.HTML`` component; its ``change`` event fires on
+    every pen lift, undo and clear, with the strokes as its value."""
+    return gr.HTML(
+        value="", label="Draw a digit", elem_id="sketchpad",
+        html_template=web_file("pad.html"),
+        css_template=web_file("pad.css", pad_size=pad.PAD_SIZE),
+        js_on_load=web_file("pad.js", radius=repr(pad.PEN_RADIUS), min_step=repr(pad.MIN_STEP)),
+    )
+
+
+def photo_input() -> gr.Image:
     """Upload, webcam or paste: the file path goes to the handler, whatever the file holds.
 
     ``gr.Image(type="filepath")`` still opens the file, so an upload that is not an image would
     fail inside Gradio with a bare "Error"; :func:`pass_path` hands over the path unopened and
-    :func:`predict_image` says what is wrong. (Not a subclass: Gradio writes a ``.pyi`` stub
-    beside any module that defines a component class.)
+    the handler says what is wrong. (Not a subclass: Gradio writes a ``.pyi`` stub beside any
+    module that defines a component class.)
     """
-    photo = gr.Image(**{
-        "label": "A photo of a digit on paper",
-        "sources": ["upload", "webcam", "clipboard"],
-        "type": "filepath",
-        "height": PAD_WIDTH,
-        "elem_id": "photo",
-        **options,
-    })
+    photo = gr.Image(label="A photo of a digit on paper", sources=["upload", "webcam", "clipboard"],
+                     type="filepath", height=PAD_WIDTH, elem_id="photo")
     photo.preprocess = partial(pass_path, photo.preprocess)
     return photo
 
 
-def pass_path(preprocess, payload):
-    """An uploaded file's path, unopened (reading it is digitpad.preprocessing's job, EXIF
-    orientation included); anything else (None, a data: URL) as ``preprocess`` makes it."""
+def pass_path(preprocess: Any, payload: Any) -> Any:
+    """An uploaded file's path, unopened (reading it is digitpad.images' job, EXIF orientation
+    included); anything else (None, a data: URL) as ``preprocess`` makes it."""
     if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
         return payload.path
     return preprocess(payload)
 
 
-def build_app(
-    predictor: Predictor,
-    *,
-    metrics: dict | None = None,
-    examples: list[Path] | None = None,
-    collect_dir: Path | None = None,
-):
+# --- the layout ----------------------------------------------------------------------------------
+
+
+def input_column(examples: list[Path]) -> tuple[Any, Any, Any, Any]:
+    """The Draw and Photo tabs: (sketch, photo, draw tab, photo tab)."""
+    with gr.Column(scale=0, min_width=PAD_WIDTH):
+        with gr.Tabs():
+            with gr.Tab("Draw", id=DRAW) as draw_tab:
+                sketch = drawing_pad()
+            with gr.Tab("Photo", id=PHOTO) as photo_tab:
+                photo = photo_input()
+                if examples:
+                    gr.Examples(examples=[[str(p)] for p in examples], inputs=[photo],
+                                label="Examples: click one", examples_per_page=len(examples),
+                                elem_id="examples")
+    return sketch, photo, draw_tab, photo_tab
+
+
+def output_column(collect_dir: Path | None) -> dict[str, Any]:
+    """The verdict, the answer buttons and tally, the probabilities and what the model saw."""
+    with gr.Column(scale=1, min_width=280):
+        verdict = gr.Markdown(NO_SKETCH, elem_id="verdict")
+        with gr.Group(elem_id="labelling"):
+            gr.Markdown("Right, or wrong? It's a ...", elem_id="wrong-prompt")
+            with gr.Row(elem_id="answers"):
+                buttons = [(gr.Button("Right", variant="primary", size="sm", min_width=0,
+                                      elem_id="answer-right"), RIGHT)]
+                buttons += [(gr.Button(d, size="sm", min_width=0, elem_id=f"answer-{d}"), d)
+                            for d in DIGITS]
+            labelled = gr.Markdown("", elem_id="labelled")
+            tally_text = gr.Markdown(collect.format_tally(None), elem_id="tally")
+            gr.Markdown(collect_note(collect_dir), elem_id="collect-note")
+        label = gr.Label(num_top_classes=10, label="The model's probabilities", elem_id="label")
+        seen = gr.Image(label="What the model saw (28x28)", interactive=False, format="png",
+                        height=28 * SEEN_SCALE + 40, width=28 * SEEN_SCALE, buttons=[],
+                        elem_id="seen")
+    return {"verdict": verdict, "label": label, "seen": seen, "buttons": buttons,
+            "labelled": labelled, "tally_text": tally_text}
+
+
+def build_app(predictor: Predictor, *, metrics: dict | None = None,
+              examples: list[Path] | None = None, collect_dir: Path | None = None,
+              sessions: Sessions | None = None) -> gr.Blocks:
     """The Blocks: drawing and photo tabs, the three outputs, the answer buttons and the tally,
-    examples and the note. With ``collect_dir``, labelled digits are saved there."""
+    examples and the note. With ``collect_dir``, labelled digits are saved there. Each visitor's
+    tally is kept in ``sessions`` (a new store by default), also reachable as ``app.visitors``."""
     examples = find_examples() if examples is None else examples
+    sessions = sessions or Sessions()
     with gr.Blocks(title="digitpad", analytics_enabled=False) as app:
         gr.Markdown(
             "# digitpad\nDraw a digit from 0 to 9: the model reads it each time you lift the "
             "pen. Undo takes back the last stroke, Clear empties the pad. Or show it a photo of "
-            "a digit on paper."
-        )
+            "a digit on paper.")
         with gr.Row(equal_height=False):
-            with gr.Column(scale=0, min_width=PAD_WIDTH):
-                with gr.Tabs():
-                    with gr.Tab("Draw", id="draw") as draw_tab:
-                        sketch = pad.drawing_pad()
-                    with gr.Tab("Photo", id="photo") as photo_tab:
-                        photo = photo_input()
-                        if examples:
-                            gr.Examples(
-                                examples=[[str(p)] for p in examples],
-                                inputs=[photo],
-                                label="Examples: click one",
-                                examples_per_page=len(examples),
-                                elem_id="examples",
-                            )
-            with gr.Column(scale=1, min_width=280):
-                verdict = gr.Markdown(NO_SKETCH, elem_id="verdict")
-                with gr.Group(elem_id="labelling"):
-                    gr.Markdown("Right, or wrong? It's a ...", elem_id="wrong-prompt")
-                    with gr.Row(elem_id="answers"):
-                        right = gr.Button("Right", variant="primary", size="sm", min_width=0,
-                                          elem_id="answer-right")
-                        digits = [gr.Button(d, size="sm", min_width=0, elem_id=f"answer-{d}")
-                                  for d in collect.DIGITS]
-                    labelled = gr.Markdown("", elem_id="labelled")
-                    tally_text = gr.Markdown(collect.format_tally(None), elem_id="tally")
-                    gr.Markdown(collect_note(collect_dir), elem_id="collect-note")
-                label = gr.Label(num_top_classes=10, label="The model's probabilities",
-                                 elem_id="label")
-                seen = gr.Image(
-                    label="What the model saw (28x28)",
-                    interactive=False,
-                    format="png",
-                    height=28 * SEEN_SCALE + 40,
-                    width=28 * SEEN_SCALE,
-                    buttons=[],
-                    elem_id="seen",
-                )
+            sketch, photo, draw_tab, photo_tab = input_column(examples)
+            outputs = output_column(collect_dir)
         with gr.Accordion("How it works", open=False):
             gr.Markdown(how_it_works(metrics), elem_id="how-it-works")
-
-        outputs = [label, verdict, seen]
-        read_sketch = partial(predict_sketch, predictor)
-        read_photo = partial(predict_image, predictor)
-        tab_in_view = gr.State(DRAW)
-        tally = gr.State(collect.new_tally())  # this visitor's, kept per browser session
-        sketch.change(
-            read_sketch,
-            inputs=sketch,
-            outputs=outputs,
-            api_name="predict_sketch",
-            trigger_mode="always_last",
-            show_progress="hidden",
-        )
-        photo.change(
-            read_photo,
-            inputs=photo,
-            outputs=outputs,
-            api_name="predict_image",
-            trigger_mode="always_last",
-            show_progress="minimal",
-        )
-        # The outputs are about the tab in view: switching tabs reads that tab's input again, and
-        # the answer buttons label that input.
-        for tab, name, read, source in ((draw_tab, DRAW, read_sketch, sketch),
-                                        (photo_tab, PHOTO, read_photo, photo)):
-            tab.select(partial(show_tab, read, name), inputs=source, outputs=[*outputs, tab_in_view],
-                       api_visibility="private", show_progress="hidden")
-
-        labelling = [tally, tally_text, labelled]
-        for button, answer in ((right, RIGHT), *zip(digits, collect.DIGITS)):
-            button.click(partial(label_input, predictor, collect_dir, answer),
-                         inputs=[tab_in_view, sketch, photo, tally], outputs=labelling,
-                         api_visibility="private", show_progress="hidden")
-        # The same for scripts: /label_sketch and /label_image take the input and the answer.
-        # (The hidden textbox is only a place for the answer; nothing on the page changes it.)
-        answer_box = gr.Textbox(visible=False, label="answer: 0-9 or right")
-        for label_fn, source, api_name in ((label_sketch, sketch, "label_sketch"),
-                                           (label_digit, photo, "label_image")):
-            answer_box.change(partial(label_fn, predictor, collect_dir),
-                              inputs=[source, answer_box, tally], outputs=labelling,
-                              api_name=api_name, show_progress="hidden")
+        page = Page(sketch, photo, draw_tab, photo_tab, **outputs, tab_in_view=gr.State(DRAW))
+        wire_predictions(page, predictor)
+        wire_labels(page, predictor, collect_dir, sessions)
+        app.unload(forgetting(sessions))
+    app.visitors = sessions
     return app
 
 
-def show_tab(read, name: str, value):
+# --- the wiring ----------------------------------------------------------------------------------
+
+
+def wire_predictions(page: Page, predictor: Predictor) -> None:
+    """A pen lift, an upload or a tab coming into view reads that input."""
+    outputs = [page.label, page.verdict, page.seen]
+    read_sketch = partial(handlers.predict_sketch, predictor)
+    read_photo = partial(handlers.predict_image, predictor)
+    page.sketch.change(read_sketch, inputs=page.sketch, outputs=outputs, api_name="predict_sketch",
+                       trigger_mode="always_last", show_progress="hidden")
+    page.photo.change(read_photo, inputs=page.photo, outputs=outputs, api_name="predict_image",
+                      trigger_mode="always_last", show_progress="minimal")
+    for tab, name, read, source in ((page.draw_tab, DRAW, read_sketch, page.sketch),
+                                    (page.photo_tab, PHOTO, read_photo, page.photo)):
+        tab.select(partial(show_tab, read, name), inputs=source, outputs=[*outputs, page.tab_in_view],
+                   api_visibility="private", show_progress="hidden")
+
+
+def show_tab(read: Any, name: str, value: Any) -> tuple:
     """A tab came into view: read its input, and remember which tab it is."""
     return (*read(value), name)
 
+
+def wire_labels(page: Page, predictor: Predictor, folder: Path | None, sessions: Sessions) -> None:
+    """The answer buttons label the input in view; ``/label_sketch`` and ``/label_image`` do the
+    same for scripts. Both count in the visitor's own tally (``sessions``)."""
+    def answering(answer: str) -> Callable[..., tuple[str, str]]:
+        def on_answer(tab: str, sketch: str | None, photo: str | None,
+                      request: gr.Request) -> tuple[str, str]:
+            if tab == PHOTO:
+                done = handlers.label(predictor, folder, photo, answer)
+            else:
+                done = handlers.label_sketch(predictor, folder, sketch, answer)
+            return collect.format_tally(count(sessions, request, done).tally), done.message
+        return on_answer
+
+    for button, answer in page.buttons:
+        button.click(answering(answer), inputs=[page.tab_in_view, page.sketch, page.photo],
+                     outputs=[page.tally_text, page.labelled], api_visibility="private",
+                     show_progress="hidden")
+
+    def label_sketch(drawing: str, answer: str, request: gr.Request) -> LabelResult:
+        """Say what digit a drawing is: "0"-"9", or "right" when the model read it right.
+
+        Args:
+            drawing: the pad's strokes as JSON text, {"strokes": [[[x, y], ...], ...]}, x and y in 0..1
+            answer: "0" to "9", or "right"
+        Returns:
+            what was done, and this session's tally
+        """
+        done = handlers.label_sketch(predictor, folder, drawing, answer)
+        return done.as_json(count(sessions, request, done).tally)
+
+    def label_image(image: FileData, answer: str, request: gr.Request) -> LabelResult:
+        """Say what digit a photo or image file is: "0"-"9", or "right" when the model read it right.
+
+        Args:
+            image: an image file (PNG, JPEG, ...) of one handwritten digit
+            answer: "0" to "9", or "right"
+        Returns:
+            what was done, and this session's tally
+        """
+        done = handlers.label(predictor, folder, uploaded_path(image), answer)
+        return done.as_json(count(sessions, request, done).tally)
+
+    gr.api(typed(label_sketch), api_name="label_sketch")
+    gr.api(typed(label_image), api_name="label_image")
+
+
+def typed(fn: Callable) -> Callable:
+    """``fn`` with its annotations evaluated: gr.api documents an endpoint from the types in its
+    signature, which are strings in this module (``from __future__ import annotations``)."""
+    fn.__annotations__ = typing.get_type_hints(fn)
+    return fn
+
+
+def uploaded_path(image: Any) -> str | None:
+    """The server-side path of a file a client uploaded (a FileData dict), or None."""
+    if isinstance(image, dict):
+        image = image.get("path")
+    return image if isinstance(image, str) else None
+
+
+def count(sessions: Sessions, request: gr.Request, done: handlers.Labelled) -> Visitor:
+    """The visitor's record with ``done`` counted in its tally (unchanged when nothing was done)."""
+    return sessions.update(request.session_hash,
+                           lambda visitor: replace(visitor, tally=done.counted_in(visitor.tally)))
+
+
+def forgetting(sessions: Sessions) -> Callable[[gr.Request], None]:
+    """The page's unload event: the visitor closed the tab, and their record goes with it."""
+    def forget(request: gr.Request) -> None:
+        sessions.forget(request.session_hash)
+    return forget
 
 
 # --- serving -------------------------------------------------------------------------------------
@@ -427,34 +347,21 @@ def share_problem(timeout: float = 5.0) -> str | None:
     return None
 
 
-def launch(
-    app,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    share: bool = False,
-    prevent_thread_lock: bool = False,
-    auth: tuple[str, str] | None = None,
-) -> str:
+def launch(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+           prevent_thread_lock: bool = False, auth: tuple[str, str] | None = None) -> str:
     """Serve ``app``; returns the local URL (at once with ``prevent_thread_lock``, else when the
     server stops). With ``share``, a public link too when the share server can be reached; when
     it cannot, one line says so and why, and the app is served locally all the same."""
-    from digitpad import guard
-
     no_share = share_problem() if share else None
     guard.harden(app)  # queue limits, no queue bypass, uploads deleted (digitpad/guard.py)
+    visitors = getattr(app, "visitors", None)
     app.launch(
-        server_name=host,
-        server_port=port,
-        share=share and no_share is None,
-        prevent_thread_lock=True,
-        quiet=True,
-        ssr_mode=False,
+        server_name=host, server_port=port, share=share and no_share is None,
+        prevent_thread_lock=True, quiet=True, ssr_mode=False,
         footer_links=["api", "gradio", "settings"],
         run_history=False,  # no run records in the browser (and no extra upload per stroke)
-        max_file_size="20mb",
-        css=CSS,
-        **guard.launch_options(auth=auth),  # request limits, closed routes, login
+        max_file_size=guard.MAX_UPLOAD, css=web_file("app.css"),
+        **guard.launch_options(auth=auth, forget=visitors.forget if visitors else None),
     )
     print(f"* digitpad is running on {app.local_url}", flush=True)
     if share:

@@ -7,7 +7,8 @@ slant, proportions, position and pen width. Each training batch gets, per image:
 - a random stroke thickness: a blend towards a 3x3 grey dilation (thick marker) or, more
   gently, erosion (thin pen), or neither.
 
-Runs as TensorFlow ops inside the ``tf.data`` pipeline, so it costs little next to the network.
+Runs as TensorFlow ops inside the ``tf.data`` pipeline that :func:`make_dataset` builds (the
+batches the trainer and the fine-tune fit on), so it costs little next to the network.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -86,3 +88,18 @@ def _random_thickness(images: tf.Tensor, config: AugmentConfig) -> tf.Tensor:
     )
     thin = tf.cast(thin_band, tf.float32) * amount * config.max_thinning
     return images + thick * (dilated - images) + thin * (eroded - images)
+
+
+def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool, augment: bool,
+                 seed: int) -> tf.data.Dataset:
+    """uint8 (N, 28, 28) images and (N,) labels -> float32 [0, 1] batches, augmented if asked."""
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+
+    def to_unit(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        images = tf.cast(images, tf.float32) / 255.0
+        return (augment_batch(images) if augment else images), labels
+
+    return ds.map(to_unit, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -8,21 +8,32 @@ Three sources, one result (:class:`Mnist`, uint8 images with 0 = background, 255
 
 Everything loaded is validated; anything wrong raises :class:`DataError` with a message that
 says what is wrong and what to pass instead.
+
+People's own digits, saved by the app (``demo.py --collect DIR``, digitpad.collect) or exported
+as a ``.npz``, are read here too: :func:`load_digits` is what ``train_model.py --extra-data``
+and the fine-tune read.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
+import io
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from digitpad.files import write_atomic
+
 log = logging.getLogger(__name__)
 
 NUM_CLASSES = 10
+NOT_A_DIGIT = -1  # the training label of a drawing that is no digit (digitpad.outliers)
+DIGITS = tuple(str(d) for d in range(NUM_CLASSES))  # the labels as people type them
 IMAGE_SIZE = 28
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 # Original file names; mirrors also use "train-images.idx3-ubyte", hence the globs.
@@ -214,6 +225,156 @@ def stratified_split(
     return np.sort(np.concatenate(train_idx)), np.sort(np.concatenate(val_idx))
 
 
+def subsample(mnist: Mnist, n_train: int, n_test: int, seed: int) -> Mnist:
+    """A small stratified slice of the data (``n // 10`` of each digit, at least one), for a
+    dry run."""
+    rng = np.random.default_rng(seed)
+
+    def pick(labels: np.ndarray, n: int) -> np.ndarray:
+        per_class = max(1, n // NUM_CLASSES)
+        idx = [rng.permutation(np.flatnonzero(labels == d))[:per_class] for d in range(NUM_CLASSES)]
+        return np.sort(np.concatenate(idx))
+
+    tr, te = pick(mnist.y_train, n_train), pick(mnist.y_test, n_test)
+    return dataclasses.replace(
+        mnist, x_train=mnist.x_train[tr], y_train=mnist.y_train[tr],
+        x_test=mnist.x_test[te], y_test=mnist.y_test[te], source=f"{mnist.source} (dry-run subset)",
+    )
+
+
 def save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write a Keras-layout .npz (compressed)."""
-    np.savez_compressed(Path(path), **{key: arrays[key] for key in NPZ_KEYS})
+    """Write a Keras-layout .npz (compressed), atomically."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{key: arrays[key] for key in NPZ_KEYS})
+    write_atomic(path, buffer.getvalue())
+
+
+# --- people's saved digits: a collection folder (digitpad.collect writes it) -----------------
+
+RECORD_FORMAT = "digitpad-digit/1"
+ORIGINAL_STEM = ".original"  # then .png, .jpg, ...
+IMAGE28_SUFFIX = ".28x28.png"
+RECORD_SUFFIX = ".json"
+
+
+@dataclass(frozen=True)
+class DigitRecord:
+    """One saved digit, as read back from its JSON record."""
+
+    id: str
+    label: int
+    predicted: int | None  # the model's digit when the person labelled it; None if unknown
+    confidence: float | None
+    saved: str  # ISO 8601, UTC
+    image28: Path
+    original: Path
+
+    @property
+    def correct(self) -> bool:
+        return self.predicted == self.label
+
+
+def check_label(label: object) -> int:
+    """An int 0-9 (ints, integral floats, numpy integers and "7"-style strings are accepted)."""
+    if isinstance(label, str) and label.strip() in DIGITS:
+        label = int(label)
+    try:
+        value = int(label)
+        ok = value == label and not isinstance(label, (bool, np.bool_, str))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or not 0 <= value < NUM_CLASSES:
+        raise ValueError(f"label must be a digit 0-9, got {label!r}")
+    return value
+
+
+def load_records(folder: str | Path) -> list[DigitRecord]:
+    """Every complete record in ``folder``, oldest first; broken ones are logged and skipped."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder of saved digits (start the app with --collect {folder}).")
+    records = []
+    for path in folder.glob("*" + RECORD_SUFFIX):
+        if path.name.startswith("."):
+            continue
+        try:
+            records.append(_parse_record(path))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("skipping %s: %s", path.name, error)
+    return sorted(records, key=lambda r: (r.saved, r.id))
+
+
+def _parse_record(path: Path) -> DigitRecord:
+    record = json.loads(path.read_text())
+    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
+        raise ValueError(f"not a {RECORD_FORMAT} record")
+    label = check_label(record["label"])
+    predicted = record.get("predicted")
+    predicted = None if predicted is None else check_label(predicted)
+    confidence = record.get("confidence")
+    files = record["files"]
+    image28, original = path.parent / Path(files["image28"]).name, path.parent / Path(files["original"]).name
+    for file in (image28, original):
+        if not file.is_file():
+            raise ValueError(f"its image {file.name} is missing")
+    return DigitRecord(
+        id=str(record["id"]), label=label, predicted=predicted,
+        confidence=None if confidence is None else float(confidence), saved=str(record["saved"]),
+        image28=image28, original=original,
+    )
+
+
+def load_collection(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The saved digits as MNIST arrays: x uint8 (N, 28, 28) with 255 = ink, y uint8 (N,).
+
+    Records whose JSON or 28x28 PNG is broken are logged and skipped, never fatal.
+    """
+    images, labels = [], []
+    for record in load_records(folder):
+        try:
+            images.append(read_image28(record.image28))
+            labels.append(record.label)
+        except (OSError, ValueError) as error:
+            log.warning("skipping digit %s: %s", record.id, error)
+    if not images:
+        return np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8), np.zeros((0,), np.uint8)
+    return np.stack(images), np.asarray(labels, np.uint8)
+
+
+def read_image28(path: Path) -> np.ndarray:
+    """A saved 28x28 PNG -> uint8 (28, 28); ValueError if it is not one."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        array = np.asarray(image.convert("L"))
+    if array.shape != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"{path.name} is {array.shape[1]}x{array.shape[0]}, not 28x28")
+    return array
+
+
+def load_digits(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """A collection folder or an exported ``.npz`` -> (x uint8 (N, 28, 28), y uint8 (N,)).
+
+    For an ``.npz`` with MNIST's keys, the train and test parts are joined: the trainer makes its
+    own split. Raises :class:`digitpad.data.DataError` with what to pass instead.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"{path} does not exist; pass a folder of saved digits (written by digitpad.collect.save_digit) "
+                        f"or a .npz exported with `python -m digitpad.collect export DIR --out FILE.npz`.")
+    if path.is_dir():
+        return load_collection(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            parts = [("x_train", "y_train"), ("x_test", "y_test")] if "x_train" in npz.files else [("x", "y")]
+            xs = [npz[x] for x, _ in parts]
+            ys = [npz[y] for _, y in parts]
+    except Exception as error:  # missing keys, not a zip, pickled objects, ...
+        raise DataError(f"{path} is not a digits .npz with keys {list(NPZ_KEYS)} ({error}).") from error
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    if x.ndim != 3 or x.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or x.dtype != np.uint8 or len(x) != len(y):
+        raise DataError(f"{path}: expected uint8 images (N, 28, 28) and N labels, got {x.shape} {x.dtype} and {y.shape}.")
+    if len(y) and (y.min() < 0 or y.max() >= NUM_CLASSES):
+        raise DataError(f"{path}: labels run from {y.min()} to {y.max()}; digits are 0-9.")
+    return x, y.astype(np.uint8)
+

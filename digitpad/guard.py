@@ -20,14 +20,14 @@ Gradio's own CORS middleware, before any route). Per request it:
 
 The components' server route is where Gradio 6.31's sketchpad (``gr.ImageEditor``) uploads its
 layers: ``accept_blobs`` pads ``layers`` with ``None`` up to any client-given ``index``, so one
-small request with ``index=10**8`` allocates ~800 MB, and it keeps every blob until an event
-uses it. The app draws with digitpad.pad instead, which sends strokes with the event, and no
+small request with a huge ``index`` allocates a list that long, and it keeps every blob until an
+event uses it. The app draws with digitpad.pad instead, which sends strokes with the event, and no
 component of the app serves anything there: the route is closed, and with it that hole.
 
-Memory per request (issue 6: RSS grew ~42 KB a request, 743 -> 948 MB over 5,000). Gradio 6.31
-builds a ``SessionState`` for every session hash it sees, a copy of every block's config (~55 KB
-for this app), and keeps up to 10,000 of them (``state_session_capacity``) whether or not the
-session is still there. A raw API call (``POST /gradio_api/call/<api>`` with no session hash, as
+Memory per request (measured before and after in docs/measurements.md, "Under load"). Gradio 6.31
+builds a ``SessionState`` for every session hash it sees, a copy of every block's config, and
+keeps up to 10,000 of them (``state_session_capacity``) whether or not the session is still
+there. A raw API call (``POST /gradio_api/call/<api>`` with no session hash, as
 curl sends it, or ``scripts/load_test.py --sessions request``) gets a new session named after its
 event id, used once. So:
 
@@ -36,10 +36,9 @@ event id, used once. So:
   has streamed the result: API traffic no longer pushes visitors' sessions (and their
   ``gr.State``) out, nor grows memory;
 - ``state_session_capacity=SESSIONS`` bounds what is left (browser tabs, gradio_client, an API
-  client that never reads its result): at most ``SESSIONS`` times ~55 KB;
+  client that never reads its result): at most ``SESSIONS`` copies;
 - :func:`harden` stops the queue's event analytics, kept for the monitoring dashboard (off here):
-  up to 10,000 records (~0.7 KB each), and a pandas summary of all of them rebuilt after every
-  event.
+  up to 10,000 records, and a pandas summary of all of them rebuilt after every event.
 """
 
 from __future__ import annotations
@@ -47,29 +46,30 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD = "20mb"  # gr.Blocks.launch(max_file_size=...): a phone photo is a few MB
 MAX_BODY_BYTES = 21 * 2**20  # one upload of MAX_UPLOAD plus the multipart envelope
 # The app's work is a few ms of CPU per prediction, holding the GIL most of it: one worker per
-# core. scripts/load_test.py on the 2-core machine, drawings, 8-32 clients: 35-42 predictions/s
-# with 2 workers against 38-40 with 4 (noisy; 4 also meant more threads contending for the GIL
-# with Gradio's event loop). Beyond QUEUE_SIZE waiting events, Gradio answers "queue full" at
-# once instead of letting the wait (and memory) grow without end.
+# core (more only adds threads contending for the GIL; `python scripts/load_test.py` compares).
+# Beyond QUEUE_SIZE waiting events, Gradio answers "queue full" at once instead of letting the
+# wait (and memory) grow without end.
 CONCURRENCY = 2
 QUEUE_SIZE = 64
 # How often people waiting in the queue are told their place and ETA. Gradio's default ("auto")
 # tells every waiting event each time any event starts: with 30 waiting, 30 messages per
 # prediction, work that grows with the square of the queue. Once a second is plenty for the
-# page's queue display. scripts/load_test.py --requests 800 --clients 32, alternated: 43.8, 40.8
-# and 40.8 predictions/s against 36.0, 37.7 and 39.1 with "auto".
+# page's queue display (`python scripts/load_test.py --requests 800 --clients 32`, alternated
+# with runs with "auto", measured it: docs/measurements.md).
 STATUS_UPDATE_SECONDS = 1.0
 # Uploads and outputs in Gradio's cache folder: every 10 minutes, delete those over an hour old.
 DELETE_CACHE = (600, 3600)  # (frequency, age) in seconds
-# Sessions whose state Gradio keeps, least recently used dropped first (Gradio's default: 10,000).
-# Each is ~55 KB here, so at most ~27 MB. A visitor's gr.State goes when SESSIONS other sessions
-# have been used since theirs: one-shot API calls do not count (OneShotSessions forgets them).
+# Sessions whose state Gradio keeps, least recently used dropped first (Gradio's default: 10,000),
+# each a copy of the page's config. A visitor's gr.State goes when SESSIONS other sessions have
+# been used since theirs: one-shot API calls do not count (OneShotSessions forgets them).
 SESSIONS = 500
 ANALYTICS_EVENTS = 1  # the queue's per-event records for the (disabled) monitoring dashboard
 
@@ -84,19 +84,19 @@ CALL_RESULT = re.compile(r"^(/gradio_api)?/call/(v2/)?[^/]+/(?P<event_id>[0-9a-f
 
 
 class BodyTooLarge(Exception):
-    pass
+    """A streamed body passed the limit (raised inside the receive wrapper, answered with 413)."""
 
 
 class Guard:
     """ASGI middleware: body size, closed routes, foreign origins."""
 
-    def __init__(self, app, max_body: int = MAX_BODY_BYTES,
+    def __init__(self, app: Any, max_body: int = MAX_BODY_BYTES,
                  allowed_origins: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_body = max_body
         self.allowed_origins = {o.rstrip("/").lower() for o in allowed_origins}
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -120,6 +120,7 @@ class Guard:
         await self.call_counted(scope, receive, send)
 
     def origin_ok(self, headers: dict[str, str]) -> bool:
+        """No Origin (not a browser), an allowed one, or the host the request was sent to."""
         origin = headers.get("origin")
         if origin is None:
             return True
@@ -130,12 +131,12 @@ class Guard:
         netloc = re.sub(r"^[a-z][a-z0-9+.-]*://", "", origin)
         return bool(host) and netloc == host.lower()
 
-    async def call_counted(self, scope, receive, send) -> None:
+    async def call_counted(self, scope: dict, receive: Callable, send: Callable) -> None:
         """Pass the request on, counting the body's bytes as the app reads them."""
         received = 0
         started = False
 
-        async def counted_receive():
+        async def counted_receive() -> dict:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
@@ -144,7 +145,7 @@ class Guard:
                     raise BodyTooLarge
             return message
 
-        async def tracked_send(message):
+        async def tracked_send(message: dict) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -157,7 +158,8 @@ class Guard:
                 await respond(send, 413, f"Request body over {self.max_body:,} bytes")
 
 
-async def respond(send, status: int, text: str) -> None:
+async def respond(send: Callable, status: int, text: str) -> None:
+    """A plain-text answer with ``status``, straight from the middleware."""
     body = text.encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"),
@@ -173,32 +175,36 @@ class OneShotSessions:
     (a copy of every block's config) until ``state_session_capacity`` newer sessions push it out,
     an empty message queue and an empty set of pending ids (the latter for ever). After
     ``GET /gradio_api/call/<api>/<event_id>`` ends, with the result delivered, this drops all
-    three. A session the client named itself is not named after the event id, and stays.
+    three, and calls ``forget(session_hash)`` for what the app keeps per session
+    (digitpad.sessions). A session the client named itself is not named after the event id, and
+    stays.
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: Any, forget: Callable[[str], None] | None = None) -> None:
         self.app = app
+        self.forget = forget
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         match = None
         if scope["type"] == "http" and scope.get("method") == "GET":
             match = CALL_RESULT.match(scope.get("path", ""))
         try:
             await self.app(scope, receive, send)
         finally:
-            if match is not None:
-                forget_session(scope.get("app"), match["event_id"])
+            if match is not None and forget_session(scope.get("app"), match["event_id"]):
+                if self.forget is not None:
+                    self.forget(match["event_id"])
 
 
-def forget_session(server, session_hash: str) -> None:
+def forget_session(server: Any, session_hash: str) -> bool:
     """Drop the session ``session_hash`` from the Gradio app ``server`` unless one of its events
-    is still waiting to be delivered."""
+    is still waiting to be delivered; True when it was dropped."""
     holder = getattr(server, "state_holder", None)
     queue = getattr(getattr(server, "blocks", None), "_queue", None)
     if holder is None or queue is None:
-        return
+        return False
     if queue.pending_event_ids_session.get(session_hash):
-        return  # a result not yet sent (the client went away early): Gradio's to clean up
+        return False  # a result not yet sent (the client went away early): Gradio's to clean up
     with holder.lock:
         holder.session_data.pop(session_hash, None)
         holder.time_last_used.pop(session_hash, None)
@@ -206,9 +212,10 @@ def forget_session(server, session_hash: str) -> None:
     messages = queue.pending_messages_per_session.get(session_hash)
     if messages is not None and messages.empty():
         del queue.pending_messages_per_session[session_hash]
+    return True
 
 
-def harden(blocks) -> None:
+def harden(blocks: Any) -> None:
     """Queue limits (and no queue-bypassing REST routes), upload cleanup and no event analytics
     on a ``gr.Blocks``, before it is launched."""
     # api_open=False: /gradio_api/run/... and /api/... refuse queued events, so nothing skips the
@@ -217,22 +224,23 @@ def harden(blocks) -> None:
                  status_update_rate=STATUS_UPDATE_SECONDS)
     blocks.delete_cache = DELETE_CACHE
     # Gradio 6.31 records every event (up to 10,000) for its monitoring dashboard, and after each
-    # event rebuilds a pandas summary of all the records (~8 ms at 5,000, in a thread holding
-    # the GIL). The dashboard is off (launch_options) and its routes closed (Guard): keep one
+    # event rebuilds a pandas summary of all the records (milliseconds, in a thread holding the
+    # GIL). The dashboard is off (launch_options) and its routes closed (Guard): keep one
     # record, and never summarise (``ANAYLTICS`` is Gradio's spelling).
     queue = blocks._queue
     queue.ANALYTICS_MAX_EVENTS = ANALYTICS_EVENTS
     queue.ANAYLTICS_CACHE_FREQUENCY = sys.maxsize
 
 
-def launch_options(auth: tuple[str, str] | None = None,
-                   allowed_origins: tuple[str, ...] = ()) -> dict:
-    """Keyword arguments for ``gr.Blocks.launch`` beyond the app's own."""
+def launch_options(auth: tuple[str, str] | None = None, allowed_origins: tuple[str, ...] = (),
+                   forget: Callable[[str], None] | None = None) -> dict:
+    """Keyword arguments for ``gr.Blocks.launch`` beyond the app's own; ``forget(session_hash)``
+    is called when a one-use session is dropped (:class:`OneShotSessions`)."""
     from starlette.middleware import Middleware
 
     return {
         "app_kwargs": {"middleware": [Middleware(Guard, allowed_origins=allowed_origins),
-                                      Middleware(OneShotSessions)],
+                                      Middleware(OneShotSessions, forget=forget)],
                        "docs_url": None, "redoc_url": None, "openapi_url": None},
         "state_session_capacity": SESSIONS,
         "enable_monitoring": False,

@@ -14,19 +14,18 @@ MNIST's mean and standard deviation), so training and serving cannot disagree.
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
+from typing import Any
 
 import keras
 from keras import layers, ops
 
+from digitpad.config import ARCHITECTURES
 from digitpad.data import NUM_CLASSES
 
 IMAGE_SHAPE = (28, 28)
 # MNIST training-set pixel statistics on the [0, 1] scale (mean 33.3184 / 255, std 78.5675 / 255).
 MNIST_MEAN = 0.130660
 MNIST_STD = 0.308108
-ARCHITECTURES = ("default", "tutorial")
 
 
 def build_model(arch: str = "default") -> keras.Model:
@@ -41,13 +40,13 @@ def build_model(arch: str = "default") -> keras.Model:
     return keras.Model(inputs, outputs, name=f"digitpad_{arch}")
 
 
-def _conv_bn(x, filters: int, kernel: int, strides: int = 1, padding: str = "valid"):
+def _conv_bn(x: Any, filters: int, kernel: int, strides: int = 1, padding: str = "valid") -> Any:
     x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.Activation("relu")(x)
 
 
-def _default_body(x):
+def _default_body(x: Any) -> Any:
     x = _conv_bn(x, 32, 3)  # (B, 26, 26, 32)
     x = _conv_bn(x, 32, 3)  # (B, 24, 24, 32)
     x = _conv_bn(x, 32, 5, strides=2, padding="same")  # (B, 12, 12, 32): learned pooling
@@ -61,7 +60,7 @@ def _default_body(x):
     return layers.Dropout(0.4)(x)
 
 
-def _tutorial_body(x):
+def _tutorial_body(x: Any) -> Any:
     x = layers.Conv2D(32, 3, activation="relu")(x)  # (B, 26, 26, 32)
     x = layers.MaxPooling2D()(x)  # (B, 13, 13, 32)
     x = layers.Conv2D(64, 3, activation="relu")(x)  # (B, 11, 11, 64)
@@ -71,10 +70,7 @@ def _tutorial_body(x):
     return layers.Dropout(0.5)(x)
 
 
-NOT_A_DIGIT = -1  # the training label of a drawing that is no digit (digitpad.outliers)
-
-
-def outlier_exposure_loss(outlier_weight: float):
+def outlier_exposure_loss(outlier_weight: float) -> Any:
     """Cross-entropy for digits; for a non-digit (label ``NOT_A_DIGIT``), ``outlier_weight``
     times the KL divergence from the uniform distribution to the prediction.
 
@@ -84,7 +80,7 @@ def outlier_exposure_loss(outlier_weight: float):
     reads as plain cross-entropy on digits. With no non-digit in a batch it *is* that.
     """
 
-    def loss(y_true, y_pred):  # (B,) or (B, 1) int labels, (B, 10) probabilities
+    def loss(y_true: Any, y_pred: Any) -> Any:  # (B,) or (B, 1) int labels, (B, 10) probabilities
         labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
         is_digit = labels >= 0
         log_p = ops.log(ops.clip(y_pred, 1e-7, 1.0))
@@ -104,14 +100,14 @@ class DigitAccuracy(keras.metrics.Metric):
         self.right = self.add_variable(shape=(), initializer="zeros", name="right")
         self.seen = self.add_variable(shape=(), initializer="zeros", name="seen")
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
         is_digit = ops.cast(labels >= 0, "float32")
         hit = ops.cast(ops.equal(ops.argmax(y_pred, axis=-1), labels), "float32") * is_digit
         self.right.assign_add(ops.sum(hit))
         self.seen.assign_add(ops.sum(is_digit))
 
-    def result(self):
+    def result(self) -> Any:
         return self.right / ops.maximum(self.seen, 1.0)
 
     def reset_state(self) -> None:
@@ -119,7 +115,7 @@ class DigitAccuracy(keras.metrics.Metric):
         self.seen.assign(0.0)
 
 
-def compile_model(model: keras.Model, learning_rate, outlier_weight: float) -> keras.Model:
+def compile_model(model: keras.Model, learning_rate: float | Any, outlier_weight: float) -> keras.Model:
     """Adam; cross-entropy on digits plus outlier exposure on non-digits
     (:func:`outlier_exposure_loss`); accuracy on the digits."""
     model.compile(
@@ -128,23 +124,3 @@ def compile_model(model: keras.Model, learning_rate, outlier_weight: float) -> k
         metrics=[DigitAccuracy()],
     )
     return model
-
-
-def save_for_serving(model: keras.Model, path: str | Path) -> keras.Model:
-    """Save ``model``'s weights in a fresh, uncompiled copy at ``path``; return that copy.
-
-    The file carries no optimizer state (it would triple its size) and loads in safe mode without
-    custom objects. It is written beside ``path`` and renamed into place, so a crash never leaves
-    a half-written model where the app looks for one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    serving = type(model).from_config(model.get_config())  # not clone_model: no compile config
-    serving.set_weights(model.get_weights())
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")  # Keras wants the suffix
-    try:
-        serving.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return serving

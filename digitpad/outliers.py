@@ -1,8 +1,9 @@
 """Drawings that are no digit, for training the model to say "not sure" about them.
 
 A model trained on MNIST alone has only ever seen digits: given a random scribble it still puts
-all its probability on some digit, and 60% of random scribbles drawn on the pad got a "sure"
-answer. The "sure" rule (:func:`digitpad.predictor.is_sure`) cannot catch an input the model is
+all its probability on some digit, and most random scribbles drawn on the pad got a "sure"
+answer (docs/measurements.md, "Drawings that are no digit"). The "sure" rule
+(:func:`digitpad.verdict.is_sure`) cannot catch an input the model is
 confident about. Outlier exposure (Hendrycks, Mazeika and Dietterich, "Deep anomaly detection
 with outlier exposure", ICLR 2019) fixes it in training: add images that are no digit, and train
 the model to spread its probability evenly over the ten digits for them
@@ -29,8 +30,13 @@ purpose: no circles, ellipses or polygons of five sides or more (0), no smooth w
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
+
+from digitpad import pad
+from digitpad.data import NOT_A_DIGIT
+from digitpad.preprocessing import to_mnist
 
 FAMILIES = ("scribbles", "hatching", "shapes", "letters")
 TRAIN_FAMILIES = ("scribbles", "hatching", "shapes")  # letters are held out
@@ -103,6 +109,17 @@ def letter(rng: np.random.Generator, name: str | None = None) -> Strokes:
 MAKERS = {"scribbles": scribble, "hatching": hatching, "shapes": shape, "letters": letter}
 
 
+def add_outliers(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Append ``count`` training non-digits (:func:`make_outliers`, seeded) to images ``x`` and
+    labels ``y``, labelled ``NOT_A_DIGIT``; the labels become int32."""
+    started = time.perf_counter()
+    x_out = make_outliers(count, seed)
+    print(f"not digits: {count} drawings ({', '.join(TRAIN_FAMILIES)}) added to the training split, "
+          f"made in {time.perf_counter() - started:.0f} s")
+    labels = np.concatenate([y.astype(np.int32), np.full(count, NOT_A_DIGIT, np.int32)])
+    return np.concatenate([x, x_out]), labels
+
+
 def make_outliers(count: int, seed: int, families: tuple[str, ...] = TRAIN_FAMILIES, *,
                   held_out: bool = False) -> np.ndarray:
     """``count`` non-digits in MNIST's format, (count, 28, 28) uint8, white ink on black, drawn
@@ -111,9 +128,6 @@ def make_outliers(count: int, seed: int, families: tuple[str, ...] = TRAIN_FAMIL
     ``held_out=True`` draws from a separate random stream, for measuring: whatever the training
     seed, those drawings are not the ones trained on.
     """
-    from digitpad import pad
-    from digitpad.preprocessing import to_mnist
-
     unknown = set(families) - set(MAKERS)
     if unknown or not families:
         raise ValueError(f"unknown outlier families {sorted(unknown)}; choose from {FAMILIES}")

@@ -1,11 +1,11 @@
-"""The drawing pad: a plain 2-D canvas in the page that sends its strokes, and their rendering.
+"""The drawing pad's strokes: what the page sends, bounded and parsed, and drawn with its pen.
 
 Why not Gradio's ``gr.Sketchpad``: for each stroke its frontend renders the background, the
 layer and the composite to PNG and uploads them three times (and again on each loading-status
 change), and it keeps the canvas redrawing at 60 fps for half a second after every pointer
-event; without a GPU that is software WebGL with a read-back per frame. In headless Chromium on
-the 2-core development machine, stroke-to-label took 823 ms at its best (p50, a 196 px canvas),
-with the model's part a few ms. It also starts with no tool selected, clears only once with a
+event; without a GPU that is software WebGL with a read-back per frame, and stroke-to-label took
+most of a second in headless Chromium on the development machine, the model's part a few ms
+(docs/measurements.md, "In a browser"). It also starts with no tool selected, clears only once with a
 separate button, and can draw its square off-centre on a slow first load.
 
 This pad draws with the browser's 2-D canvas (no WebGL), and on each pen lift sends the strokes
@@ -27,6 +27,8 @@ bounds it (size, strokes, points, finite numbers) before anything else is done w
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,7 +49,33 @@ MAX_POINTS = 16_384
 MIN_STEP = 0.003  # of the pad's side: points closer than this to the last one are not sent
 
 
-def read_strokes(value) -> list[np.ndarray]:
+@dataclass(frozen=True, eq=False)
+class Drawing:
+    """A drawing on the pad: its strokes, each (N, 2) float64 in [0, 1], in the order drawn.
+
+    Everything that reads images takes it (digitpad.images.as_image renders it with the pad's
+    pen), and a saved digit keeps its strokes (digitpad.collect).
+    """
+
+    strokes: tuple[np.ndarray, ...]
+
+    def render(self, size: int = RENDER_SIZE) -> np.ndarray:
+        """(size, size) uint8, black ink on white paper, as the page shows it."""
+        return render(self.strokes, size)
+
+    def as_lists(self) -> list[list[list[float]]]:
+        """The strokes as JSON-ready lists, rounded as the page sends them."""
+        return [np.round(stroke, 4).tolist() for stroke in self.strokes]
+
+
+def read_drawing(value: object) -> Drawing | None:
+    """The pad's value -> :class:`Drawing`, or None for an empty pad. Raises ValueError with a
+    short reason for a value that is not a drawing (see :func:`read_strokes`)."""
+    strokes = read_strokes(value)
+    return Drawing(tuple(strokes)) if strokes else None
+
+
+def read_strokes(value: object) -> list[np.ndarray]:
     """The pad's value (JSON text, or the parsed dict) -> strokes, each (N, 2) float64 in [0, 1].
 
     ``None``, ``""`` and ``{"strokes": []}`` give ``[]`` (an empty pad). Raises ValueError with
@@ -90,7 +118,7 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def render(strokes: list[np.ndarray], size: int = RENDER_SIZE) -> np.ndarray:
+def render(strokes: Sequence[np.ndarray], size: int = RENDER_SIZE) -> np.ndarray:
     """Strokes (from :func:`read_strokes`) -> (size, size) uint8, black ink on white paper,
     drawn with round caps and joins as the page draws them."""
     from PIL import Image, ImageDraw
@@ -111,139 +139,7 @@ def render(strokes: list[np.ndarray], size: int = RENDER_SIZE) -> np.ndarray:
     return np.asarray(image)
 
 
-def drawing_of(value) -> np.ndarray | None:
-    """The pad's value -> the image it shows (``render``), or None for an empty pad.
-    Raises ValueError (see :func:`read_strokes`)."""
-    strokes = read_strokes(value)
-    return render(strokes) if strokes else None
-
-
-def value_of(strokes) -> str:
+def value_of(strokes: Iterable[Iterable[Sequence[float]]]) -> str:
     """Strokes (sequences of (x, y) in [0, 1]) -> the pad's value, as the page sends it."""
     return json.dumps({"strokes": [[[round(float(x), 4), round(float(y), 4)] for x, y in s]
                                    for s in strokes]})
-
-
-# --- the component --------------------------------------------------------------------------------
-
-TEMPLATE = """
-<div class="digitpad-pad">
-  <canvas aria-label="Drawing pad: draw a digit"></canvas>
-  <div class="digitpad-tools">
-    <button type="button" class="digitpad-undo" aria-label="Undo" title="Undo (Ctrl+Z)">&#x21B6; Undo</button>
-    <button type="button" class="digitpad-clear" aria-label="Clear canvas">Clear</button>
-  </div>
-</div>
-"""
-
-CSS = f"""
-.digitpad-pad {{ width: min({PAD_SIZE}px, 100%); }}
-.digitpad-pad canvas {{
-  display: block; width: 100%; aspect-ratio: 1 / 1; box-sizing: border-box;
-  background: #fff; border: 1px solid var(--border-color-primary, #ccc);
-  border-radius: var(--radius-lg, 8px); cursor: crosshair;
-  touch-action: none; user-select: none; -webkit-user-select: none;
-}}
-.digitpad-pad canvas:not([data-ready]) {{ cursor: progress; opacity: 0.6; }}
-.digitpad-tools {{ display: flex; gap: 0.5rem; justify-content: flex-end; margin-top: 0.4rem; }}
-.digitpad-tools button {{
-  padding: 0.25rem 0.75rem; border-radius: var(--radius-md, 6px); cursor: pointer;
-  border: 1px solid var(--border-color-primary, #ccc);
-  background: var(--button-secondary-background-fill, #f3f4f6);
-  color: var(--button-secondary-text-color, #111);
-}}
-"""
-
-# Runs once per mount (Gradio re-mounts the component when its tab comes back into view): the
-# strokes are restored from ``props.value``, so a drawing survives a trip to the other tab.
-# ``props.value = ...; trigger("change")`` is how gr.HTML hands a value to the server's event.
-JS = """
-const canvas = element.querySelector("canvas");
-const ctx = canvas.getContext("2d");
-const RADIUS = __RADIUS__, MIN_STEP = __MIN_STEP__;
-let strokes = [];
-try { strokes = JSON.parse(props.value || "{}").strokes || []; } catch (e) { strokes = []; }
-let current = null;
-
-const px = (p) => [p[0] * canvas.width, p[1] * canvas.height];
-function pen() {
-  ctx.lineWidth = 2 * RADIUS * canvas.width; ctx.lineCap = "round"; ctx.lineJoin = "round";
-  ctx.strokeStyle = "#000"; ctx.fillStyle = "#000";
-}
-function dot(p) { const [x, y] = px(p); ctx.beginPath(); ctx.arc(x, y, RADIUS * canvas.width, 0, 2 * Math.PI); ctx.fill(); }
-function line(a, b) { ctx.beginPath(); ctx.moveTo(...px(a)); ctx.lineTo(...px(b)); ctx.stroke(); }
-function redraw() {
-  ctx.clearRect(0, 0, canvas.width, canvas.height); pen();
-  for (const s of strokes) { dot(s[0]); for (let i = 1; i < s.length; i++) line(s[i - 1], s[i]); dot(s[s.length - 1]); }
-}
-function fit() {  // a sharp canvas at any size and pixel ratio
-  const side = Math.round(canvas.clientWidth * (window.devicePixelRatio || 1));
-  if (side > 0 && side !== canvas.width) { canvas.width = side; canvas.height = side; redraw(); }
-}
-function at(e) {
-  const box = canvas.getBoundingClientRect();
-  const r = (v) => Math.round(Math.min(1, Math.max(0, v)) * 10000) / 10000;
-  return [r((e.clientX - box.left) / box.width), r((e.clientY - box.top) / box.height)];
-}
-function send() { props.value = JSON.stringify({strokes}); }
-
-// One pen at a time: while a stroke is drawn, other pointers (a second finger, a palm) are ignored.
-let pointer = null;
-canvas.addEventListener("pointerdown", (e) => {
-  if ((e.pointerType === "mouse" && e.button !== 0) || current) return;
-  e.preventDefault(); canvas.setPointerCapture(e.pointerId); pointer = e.pointerId;
-  current = [at(e)]; strokes.push(current); pen(); dot(current[0]);
-});
-canvas.addEventListener("pointermove", (e) => {
-  if (!current || e.pointerId !== pointer) return;
-  e.preventDefault();
-  const p = at(e), last = current[current.length - 1];
-  if (Math.hypot(p[0] - last[0], p[1] - last[1]) < MIN_STEP) return;
-  line(last, p); current.push(p);
-});
-const lift = (e) => {
-  if (!current || e.pointerId !== pointer) return;
-  dot(current[current.length - 1]); current = null; pointer = null; send();
-};
-canvas.addEventListener("pointerup", lift);
-canvas.addEventListener("pointercancel", lift);
-const undo = () => { if (strokes.length) { strokes.pop(); redraw(); send(); } };
-element.querySelector(".digitpad-undo").addEventListener("click", undo);
-// Ctrl+Z (Cmd+Z) undoes too, unless the person is typing somewhere. One listener for the page;
-// it calls the pad mounted last (a pad re-mounted by a tab switch replaces the old one).
-window.__digitpadUndo = () => { if (canvas.isConnected) undo(); };
-if (!window.__digitpadKeys) {
-  window.__digitpadKeys = true;
-  document.addEventListener("keydown", (e) => {
-    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test((document.activeElement || {}).tagName || "");
-    if ((e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === "z" && !typing) {
-      e.preventDefault(); window.__digitpadUndo();
-    }
-  });
-}
-element.querySelector(".digitpad-clear").addEventListener("click", () => {
-  if (!strokes.length) return;  // already empty: nothing changes, nothing to ask
-  strokes = []; current = null; redraw(); send();
-});
-new ResizeObserver(fit).observe(canvas);
-fit(); redraw();
-canvas.dataset.ready = "1";  // drawing works from now on (the CSS shows a busy pointer until then)
-"""
-
-
-def drawing_pad(**options):
-    """The pad as a ``gr.HTML`` component; its ``change`` event fires on every pen lift, undo and
-    clear, with the strokes as its value."""
-    import gradio as gr
-
-    js = JS.replace("__RADIUS__", repr(PEN_RADIUS)).replace("__MIN_STEP__", repr(MIN_STEP))
-    return gr.HTML(**{
-        "value": "",
-        "label": "Draw a digit",
-        "html_template": TEMPLATE,
-        "css_template": CSS,
-        "js_on_load": js,
-        "elem_id": "sketchpad",
-        **options,
-    })
-

@@ -18,7 +18,12 @@ import os
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from digitpad import DEFAULT_MODEL_PATH
+
+if TYPE_CHECKING:  # the predictor imports the conversion: loaded after the flags are parsed
+    from digitpad.predictor import Recognition
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,8 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-    from digitpad.predictor import ModelError, Predictor
-    from digitpad.preprocessing import ImageError
+    from digitpad.files import ModelError
+    from digitpad.images import ImageError
+    from digitpad.predictor import Predictor
 
     try:
         predictor = Predictor.load(args.model, verify=not args.no_verify_model)
@@ -60,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def format_line(path: Path, recognition) -> str:
+def format_line(path: Path, recognition: Recognition) -> str:
     """``digit.png: 7 (98.2%)``, ``digit.png: 4 (51.0%), not sure: 4 or 9?`` or
     ``blank.png: no digit (draw a digit)``."""
     prediction = recognition.prediction
@@ -70,7 +76,8 @@ def format_line(path: Path, recognition) -> str:
     return line if prediction.sure else f"{line}, {recognition.message}"
 
 
-def format_json(path: Path, recognition) -> str:
+def format_json(path: Path, recognition: Recognition) -> str:
+    """One JSON object per file: digit, confidence, probabilities, sure, message."""
     prediction = recognition.prediction
     return json.dumps({
         "file": str(path),

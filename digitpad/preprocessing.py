@@ -20,22 +20,21 @@ Nothing runs over the full-resolution image except Pillow's C loops (convert, re
 an 800x800 canvas converts in a few milliseconds; JPEG photos are decoded at reduced scale with
 ``draft()``. Measured numbers: ``scripts/benchmark_conversion.py``.
 
-Entry points: :func:`to_mnist` (returns a :class:`Conversion`) and :func:`load_image`.
+The entry point is :func:`to_mnist` (returns a :class:`Conversion`); reading the input is
+digitpad.images' job.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import math
-import os
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageChops, ImageOps
+from PIL import Image, ImageChops
 from scipy import ndimage
+
+from digitpad.images import MAX_PIXELS, ImageError, as_image, to_uint8
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +42,6 @@ IMAGE_SIZE = 28  # MNIST's field
 BOX_SIZE = 20  # MNIST's digits fit a 20x20 box
 WORK_SIZE = 4 * BOX_SIZE  # digit long side while thresholding and fixing the stroke width
 LOCATE_SIZE = 160  # long side of the copy the digit is located on
-JPEG_DRAFT_SIZE = 1000  # JPEGs are decoded at the smallest 1/2^n scale with a long side >= this
-MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression bombs)
 
 MIN_CONTRAST = 0.12  # the ink's peak must be this much darker than its background (a fraction)
 THRESHOLD_FLOOR = 0.06  # lowest contrast threshold ever used (paper texture, JPEG noise)
@@ -62,23 +59,20 @@ DOT_RATIO = 2.0
 # as ink area / (INK_LENGTH * long side): MNIST's strokes are about 2.2 long sides long in all.
 MIN_WORK_STROKE = 2.0
 # Ink is where the contrast passes this fraction of the way from the paper to the ink's peak.
-# 0.5 would be the exact edge of an anti-aliased stroke; 0.35 keeps MNIST's soft fringes
-# (a round trip of MNIST test digits: 99.30% right at 0.5, 99.50% at 0.35, 99.40% as given).
+# 0.5 would be the exact edge of an anti-aliased stroke; lower keeps MNIST's soft fringes, which
+# a round trip of MNIST's test digits reads best (docs/measurements.md, "Conversion constants").
 INK_LEVEL = 0.35
 MAX_FINE = 4
 INK_LENGTH = 2.2
 EIGHT_CONNECTED = np.ones((3, 3), bool)  # ndimage.label's structure: diagonal neighbours touch
 
-# MNIST's stroke width relative to the digit's long side, measured with stroke_width() on
-# 10,000 training digits upsampled 4x and thresholded at 0.5 as the render stage sees a digit
-# (scripts/benchmark_conversion.py prints it): 1st percentile 0.068, 10th 0.090, median 0.125,
-# 90th 0.176, 99th 0.240. Only strokes outside that range are changed: thinner than its 1st
-# percentile are grown to the median, thicker than its 99th eroded half-way to it. The thick
-# strokes inside the range are what the model learned from. Measured with the shipped model:
-# thinning MNIST's thickest 5% to the median along their skeleton cost 0.55 points on a round
-# trip of 2,000 MNIST test digits; fat-marker digits (pen 25-40% of the height, 300 of them)
-# were 89% right as drawn, 91% eroded half-way, 71% thinned along their skeleton; hairline
-# digits (pen 0.2-0.6% of the height) 92% as drawn, 94% grown.
+# MNIST's stroke width relative to the digit's long side, measured with stroke_width() on its
+# training digits upsampled 4x and thresholded at 0.5 as the render stage sees a digit
+# (`python scripts/benchmark_conversion.py` prints the percentiles): the median, the 1st and the
+# 99th percentile. Only strokes outside that range are changed: thinner than its 1st percentile
+# are grown to the median, thicker than its 99th eroded half-way to it. The thick strokes inside
+# the range are what the model learned from (the alternatives tried, and what they cost, are in
+# docs/measurements.md, "Conversion constants").
 MNIST_STROKE = 0.125
 THIN_STROKE = 0.068
 THICK_STROKE = 0.240
@@ -87,10 +81,6 @@ THICK_STROKE = 0.240
 EMPTY = "draw a digit"
 FAINT = "no digit found: too little contrast"
 DOT = "no digit found: only a dot"
-
-
-class ImageError(ValueError):
-    """Not a readable image: the message says what is wrong and what to give instead."""
 
 
 @dataclass(frozen=True)
@@ -133,20 +123,19 @@ class _Located:
     stroke: float  # estimated stroke width, full-resolution px
 
 
-def to_mnist(source) -> Conversion:
+def to_mnist(source: object) -> Conversion:
     """Any image -> :class:`Conversion` with MNIST's (28, 28) float32 image, or why not.
 
-    ``source``: a Gradio sketchpad/ImageEditor value (dict with ``background``, ``layers``,
-    ``composite``), a PIL image in any mode, a numpy array ((H, W), (H, W, 1|2|3|4); bool, int or
-    float in [0, 1] or [0, 255]), a file path, bytes or a binary file object. Files get their
-    EXIF orientation applied; PIL images and arrays are taken as they are.
+    ``source``: anything :func:`digitpad.images.as_image` reads: a drawing from the pad
+    (:class:`digitpad.pad.Drawing`), a PIL image in any mode, a numpy array ((H, W),
+    (H, W, 1|2|3|4); bool, int or float in [0, 1] or [0, 255]), a file path, bytes or a binary
+    file object. Files get their EXIF orientation applied; PIL images and arrays are taken as
+    they are.
 
     Raises :class:`ImageError` when ``source`` is not a readable image; never anything else.
     """
     try:
-        if isinstance(source, dict):
-            return _convert_editor(source)
-        image = _as_image(source)
+        image = as_image(source)
         return EMPTY_CONVERSION if image is None else _convert(image)
     except ImageError:
         raise
@@ -156,60 +145,6 @@ def to_mnist(source) -> Conversion:
         log.exception("conversion failed")
         message = f"could not convert this image ({type(error).__name__}: {error})"
         raise ImageError(message) from error
-
-
-def load_image(source, *, draft_size: int | None = None) -> Image.Image:
-    """A file path, bytes or binary file object -> a loaded PIL image.
-
-    The first frame of an animation, EXIF orientation applied. Images of more than MAX_PIXELS
-    pixels are refused from their header, before decoding. With ``draft_size``, a JPEG larger
-    than that is decoded in grey at the smallest 1/2, 1/4 or 1/8 scale whose long side is still
-    at least ``draft_size`` (several times faster).
-    Raises :class:`ImageError` with a message that says what to do.
-    """
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        fp, prefix = io.BytesIO(source), ""
-        if len(source) == 0:
-            raise ImageError("the file is empty; send a PNG or JPEG image")
-    elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        fp, prefix = path, f"{path}: "
-        if not path.is_file():
-            raise ImageError(f"{prefix}no such file")
-        if path.stat().st_size == 0:
-            raise ImageError(f"{prefix}the file is empty; send a PNG or JPEG image")
-    elif hasattr(source, "read"):
-        name = getattr(source, "name", None)
-        fp, prefix = source, f"{name}: " if isinstance(name, str) else ""
-    else:
-        raise ImageError(f"cannot read a {type(source).__name__} as an image file")
-    too_big = f"{prefix}more than {MAX_PIXELS:,} pixels; send a smaller image"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
-            with Image.open(fp) as image:  # reads the header only
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise ImageError(f"{too_big} ({width}x{height})")
-                if draft_size and image.format == "JPEG" and max(width, height) > draft_size:
-                    scale = draft_size / max(width, height)
-                    image.draft("L" if image.mode in ("L", "RGB") else None,
-                                (math.ceil(width * scale), math.ceil(height * scale)))
-                image.load()
-                try:
-                    return ImageOps.exif_transpose(image)  # a copy, upright: the file can close
-                except Exception as error:  # a malformed EXIF block: keep the pixels as stored
-                    log.warning("%signoring an unreadable EXIF orientation: %s", prefix, error)
-                    return image.copy()
-    except ImageError:
-        raise
-    except Image.DecompressionBombError as error:
-        raise ImageError(too_big) from error
-    except Exception as error:  # Pillow's decoders raise many kinds for malformed data
-        raise ImageError(
-            f"{prefix}not a readable image ({type(error).__name__}: {error}); "
-            f"send a PNG or JPEG file"
-        ) from error
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -226,123 +161,11 @@ def _width_from_distance(distance: np.ndarray, mask: np.ndarray) -> float:
     return max(1.0, 4.0 * float(distance[1:-1, 1:-1][mask].mean()) - 2.0)
 
 
-# --- input forms ------------------------------------------------------------------------------
-
-
-def _convert_editor(value: dict) -> Conversion:
-    """A Gradio sketchpad/ImageEditor value: the strokes if there are any, else the composite
-    (the strokes over the background), else the background (an uploaded photo)."""
-    layers = value.get("layers")
-    if not isinstance(layers, (list, tuple)):
-        layers = [] if layers is None else [layers]  # one image instead of a list
-    layers = [layer for layer in layers if layer is not None]
-    candidates = []
-    if layers:
-        candidates.append(lambda: _merge_layers(layers))
-    candidates.append(lambda: _as_image(value.get("composite")))
-    candidates.append(lambda: _as_image(value.get("background")))
-    reason = None
-    for candidate in candidates:
-        image = candidate()
-        if image is None:
-            continue
-        conversion = _convert(image)
-        if conversion.image is not None:
-            return conversion
-        if reason is None or reason == EMPTY:
-            reason = conversion.reason
-    return Conversion(image=None, reason=reason or EMPTY)
-
-
-def _merge_layers(layers: list) -> Image.Image | None:
-    images = [image for image in map(_as_image, layers) if image is not None]
-    if len(images) <= 1:
-        return images[0] if images else None
-    merged = images[0].convert("RGBA")
-    for image in images[1:]:
-        if image.size == merged.size:
-            merged = Image.alpha_composite(merged, image.convert("RGBA"))
-    return merged
-
-
-def _as_image(source) -> Image.Image | None:
-    """Any accepted form -> a PIL image, or None when there is nothing (None, an empty array)."""
-    if source is None:
-        return None
-    if isinstance(source, Image.Image):
-        return source
-    if isinstance(source, np.ndarray):
-        return _array_to_image(source)
-    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
-        return load_image(source, draft_size=JPEG_DRAFT_SIZE)
-    if hasattr(source, "read"):  # a binary file object
-        return load_image(source, draft_size=JPEG_DRAFT_SIZE)
-    if isinstance(source, (list, tuple)):
-        try:
-            array = np.asarray(source)
-        except (ValueError, TypeError) as error:
-            raise ImageError(f"cannot read this {type(source).__name__} as an image") from error
-        return _array_to_image(array)
-    raise ImageError(
-        f"cannot read a {type(source).__name__} as an image; give a file path, bytes, "
-        f"a PIL image, a numpy array or a sketchpad value"
-    )
-
-
-ARRAY_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
-
-
-def _array_to_image(array: np.ndarray) -> Image.Image | None:
-    """(H, W) or (H, W, C) with C in 1..4, any real dtype, [0, 1] or [0, 255] or wider."""
-    if array.dtype.kind not in "biuf":
-        raise ImageError(f"cannot read an array of {array.dtype} as an image; use numbers")
-    if array.size == 0:
-        return None
-    while array.ndim > 2 and array.shape[0] == 1:  # (1, H, W[, C]) batch of one
-        array = array[0]
-    if array.ndim == 3 and array.shape[-1] not in ARRAY_MODES and array.shape[0] in ARRAY_MODES:
-        array = np.moveaxis(array, 0, -1)  # channels first
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in ARRAY_MODES):
-        raise ImageError(
-            f"cannot read an array of shape {array.shape} as an image; "
-            f"give (H, W) or (H, W, C) with 1 to 4 channels"
-        )
-    height, width = array.shape[:2]
-    if height * width > MAX_PIXELS:
-        raise ImageError(f"{width}x{height} pixels: more than {MAX_PIXELS:,}; send a smaller image")
-    return Image.fromarray(np.ascontiguousarray(_to_uint8(array)))  # L, LA, RGB or RGBA
-
-
-def _to_uint8(array: np.ndarray) -> np.ndarray:
-    """Scale to 0..255: bool, [0, 1] floats, [0, 255], 16-bit, else min-max."""
-    if array.dtype == np.uint8:
-        return array
-    if array.dtype == bool:
-        return array.astype(np.uint8) * 255
-    values = array.astype(np.float64) if array.dtype.kind == "f" else array
-    if values.dtype.kind == "f":
-        values = np.where(np.isfinite(values), values, 0.0)
-    low, high = float(values.min()), float(values.max())
-    if low >= 0 and high <= 1 and array.dtype.kind == "f":
-        scaled = values * 255.0
-    elif low >= 0 and high <= 255:
-        scaled = values
-    elif low >= 0 and high <= 65535:
-        scaled = values / 257.0
-    elif high > low:
-        scaled = (values.astype(np.float64) - low) * (255.0 / (high - low))
-    else:
-        scaled = np.zeros(values.shape)
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-
-
 def _planes(image: Image.Image) -> _Planes | None:
     """Any PIL mode -> grey planes; None when fully transparent."""
     mode = image.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        image = Image.fromarray(_to_uint8(np.asarray(image)))
+        image = Image.fromarray(to_uint8(np.asarray(image)))
     elif mode == "1":
         image = image.convert("L")
     elif mode == "P":

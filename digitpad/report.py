@@ -1,6 +1,6 @@
 """The training report: ``metrics.json``, figures and the printed classification report.
 
-Written next to the model by ``train_model.py`` (and by ``train_model.py --evaluate``):
+Written next to the model by ``train_model.py train`` (and ``evaluate``, ``fine-tune``):
 
 - ``metrics.json``       test accuracy and loss, per-class precision/recall/F1, sizes, speeds,
                          data checksum, library versions, the full config
@@ -11,37 +11,30 @@ Written next to the model by ``train_model.py`` (and by ``train_model.py --evalu
 - ``not_digits.png``     held-out drawings that are no digit (digitpad.outliers), with what the
                          model says about each
 
-Besides accuracy it measures what the app's "sure" rule (digitpad.predictor.is_sure) makes of
+Besides accuracy it measures what the app's "sure" rule (digitpad.verdict.is_sure) makes of
 the test digits (how many are answered "sure", and how many of those are right) and of
 ``NOT_DIGITS_PER_FAMILY`` held-out non-digits of each family (how many are wrongly "sure").
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import platform
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from digitpad.data import NUM_CLASSES, Mnist
+from digitpad.files import METRICS_FILENAME, sha256_file, write_json
+from digitpad.outliers import FAMILIES, TRAIN_FAMILIES, make_outliers
+from digitpad.verdict import is_sure
 
 NOT_DIGITS_PER_FAMILY = 500
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def predict_probabilities(model, x_uint8: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+def predict_probabilities(model: Any, x_uint8: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """(N, 28, 28) uint8 -> (N, 10) probabilities, in batches, through a direct model call."""
     chunks = [
         np.asarray(model(x_uint8[i : i + batch_size].astype(np.float32) / 255.0, training=False))
@@ -50,7 +43,7 @@ def predict_probabilities(model, x_uint8: np.ndarray, batch_size: int = 1000) ->
     return np.concatenate(chunks)
 
 
-def measure_inference_speed(model, x_uint8: np.ndarray, batch_size: int = 1000) -> float:
+def measure_inference_speed(model: Any, x_uint8: np.ndarray, batch_size: int = 1000) -> float:
     """Images per second for batched inference (one warm-up pass excluded)."""
     sample = x_uint8[: min(len(x_uint8), 5000)]
     predict_probabilities(model, sample[:batch_size], batch_size)
@@ -80,6 +73,7 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[dict
 
 
 def format_classification_report(per_class: dict, accuracy: float, total: int) -> str:
+    """The per-class table, as scikit-learn's classification_report prints it."""
     lines = [f"{'':>12}{'precision':>10}{'recall':>10}{'f1-score':>10}{'support':>10}", ""]
     for d, m in per_class.items():
         lines.append(f"{d:>12}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>10.4f}{m['support']:>10}")
@@ -90,6 +84,7 @@ def format_classification_report(per_class: dict, accuracy: float, total: int) -
 
 
 def library_versions() -> dict:
+    """The versions that produced a model: Python, TensorFlow, Keras, NumPy."""
     import keras
     import tensorflow as tf
 
@@ -99,8 +94,6 @@ def library_versions() -> dict:
 
 def sure_answers(probs: np.ndarray, labels: np.ndarray) -> dict:
     """How many of these test digits the app answers "sure", and how many of those are right."""
-    from digitpad.predictor import is_sure
-
     sure = is_sure(probs)
     right = probs.argmax(axis=1) == labels
     return {"share": round(float(sure.mean()), 5),
@@ -108,12 +101,9 @@ def sure_answers(probs: np.ndarray, labels: np.ndarray) -> dict:
             "wrong_but_sure": int(np.sum(sure & ~right))}
 
 
-def not_digit_check(model, per_family: int = NOT_DIGITS_PER_FAMILY) -> tuple[dict, dict]:
+def not_digit_check(model: Any, per_family: int = NOT_DIGITS_PER_FAMILY) -> tuple[dict, dict]:
     """Held-out drawings of each family of digitpad.outliers -> ({family: counts}, {family: (images,
     probabilities)}). "sure" is how many the app would wrongly answer with confidence."""
-    from digitpad.outliers import FAMILIES, TRAIN_FAMILIES, make_outliers
-    from digitpad.predictor import is_sure
-
     counts, seen = {}, {}
     for family in FAMILIES:
         images = make_outliers(per_family, 0, (family,), held_out=True)
@@ -125,74 +115,103 @@ def not_digit_check(model, per_family: int = NOT_DIGITS_PER_FAMILY) -> tuple[dic
     return counts, seen
 
 
-def evaluate_and_report(model, model_path: Path, mnist: Mnist, out: Path, *, config: dict, training: dict,
-                        not_digits_per_family: int | None = None) -> dict:
-    """Evaluate ``model`` once on the test set and on held-out non-digits; write metrics.json and
-    figures into ``out``."""
+def evaluate_and_report(model: Any, model_path: Path, mnist: Mnist, out: Path, *, config: dict,
+                        training: dict, not_digits_per_family: int | None = None) -> dict:
+    """Evaluate ``model`` once on the test set and on held-out non-digits; print the report and
+    write ``metrics.json`` and the figures into ``out``. Returns the metrics."""
     probs = predict_probabilities(model, mnist.x_test)
-    y_true = mnist.y_test.astype(np.int64)
-    y_pred = probs.argmax(axis=1)
-    accuracy = float((y_pred == y_true).mean())
-    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y_true)), y_true], 1e-12, 1.0))))
-    per_class, confusion = classification_metrics(y_true, y_pred)
-
-    print("\nclassification report (test set):")
-    print(format_classification_report(per_class, accuracy, len(y_true)))
-    print(f"\ntest loss: {loss:.4f}\ntest accuracy: {accuracy:.4f} ({int((y_pred != y_true).sum())} errors in {len(y_true)})")
-    sure = sure_answers(probs, y_true)
-    print(f"answered 'sure': {sure['share']:.2%} of the test digits" + (
-        f", {sure['right_when_sure']:.2%} of them right" if sure["right_when_sure"] is not None else ""))
+    metrics = score_test_set(probs, mnist.y_test)
     not_digits, seen = not_digit_check(model, not_digits_per_family or NOT_DIGITS_PER_FAMILY)
-    print("not digits, held out, wrongly answered 'sure': " + ", ".join(
-        f"{family} {row['sure_share']:.1%}" + ("" if row["trained_on_family"] else " (a family never trained on)")
-        for family, row in not_digits.items()))
-
+    metrics["not_digits"] = not_digits
+    print_report(metrics)
     model_path = Path(model_path)
-    metrics = {
-        "test_accuracy": round(accuracy, 5),
-        "test_loss": round(loss, 5),
-        "test_errors": int((y_pred != y_true).sum()),
-        "n_test": int(len(y_true)),
-        "per_class": per_class,
-        "sure": sure,
-        "not_digits": not_digits,
-        "confusion_matrix": confusion.tolist(),
+    metrics.update({
         "parameters": int(model.count_params()),
-        "model": {"file": model_path.name, "sha256": sha256_file(model_path), "bytes": model_path.stat().st_size},
+        "model": {"file": model_path.name, "sha256": sha256_file(model_path),
+                  "bytes": model_path.stat().st_size},
         "data": {"source": mnist.source, "sha256": mnist.checksum},
         "training": training,
         "config": config,
         "versions": library_versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
+    })
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "metrics.json.tmp"
-    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-    os.replace(tmp, out / "metrics.json")
-    write_figures(out, mnist, probs, confusion, training.get("history"), seen)
+    write_json(out / METRICS_FILENAME, metrics)
+    write_figures(out, mnist, probs, np.asarray(metrics["confusion_matrix"]), training.get("history"), seen)
     return metrics
 
 
-def write_figures(out: Path, mnist: Mnist, probs: np.ndarray, confusion: np.ndarray, history: dict | None,
-                  not_digits: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+def score_test_set(probs: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy, loss, per-class scores, the confusion matrix and the "sure" answers of (N, 10)
+    probabilities against the true labels."""
+    y_true = labels.astype(np.int64)
+    y_pred = probs.argmax(axis=1)
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y_true)), y_true], 1e-12, 1.0))))
+    per_class, confusion = classification_metrics(y_true, y_pred)
+    return {
+        "test_accuracy": round(float((y_pred == y_true).mean()), 5),
+        "test_loss": round(loss, 5),
+        "test_errors": int((y_pred != y_true).sum()),
+        "n_test": int(len(y_true)),
+        "per_class": per_class,
+        "sure": sure_answers(probs, y_true),
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def print_report(metrics: dict) -> None:
+    """The classification report, test accuracy and the "sure" figures, as the trainer prints
+    them."""
+    accuracy, total = metrics["test_accuracy"], metrics["n_test"]
+    print("\nclassification report (test set):")
+    print(format_classification_report(metrics["per_class"], accuracy, total))
+    print(f"\ntest loss: {metrics['test_loss']:.4f}\n"
+          f"test accuracy: {accuracy:.4f} ({metrics['test_errors']} errors in {total})")
+    sure = metrics["sure"]
+    right = sure["right_when_sure"]
+    print(f"answered 'sure': {sure['share']:.2%} of the test digits"
+          + (f", {right:.2%} of them right" if right is not None else ""))
+    print("not digits, held out, wrongly answered 'sure': " + ", ".join(
+        f"{family} {row['sure_share']:.1%}"
+        + ("" if row["trained_on_family"] else " (a family never trained on)")
+        for family, row in metrics["not_digits"].items()))
+
+
+# --- figures: one function each ---------------------------------------------------------------
+
+
+def write_figures(out: Path, mnist: Mnist, probs: np.ndarray, confusion: np.ndarray,
+                  history: dict | None, not_digits: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Every figure of the report into ``out`` (history.png only when there is a history)."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no window
+    if history:
+        plot_history(out / "history.png", history)
+    plot_confusion(out / "confusion.png", confusion)
+    plot_samples(out / "samples.png", mnist.x_test, mnist.y_test, probs)
+    plot_misclassified(out / "misclassified.png", mnist.x_test, mnist.y_test, probs)
+    plot_not_digits(out / "not_digits.png", not_digits)
+
+
+def plot_history(path: Path, history: dict) -> None:
+    """Training and validation accuracy and loss per epoch."""
     import matplotlib.pyplot as plt
 
-    y_true, y_pred = mnist.y_test, probs.argmax(axis=1)
-    if history:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-        epochs = np.arange(1, len(history["loss"]) + 1)
-        for ax, key in zip(axes, ("accuracy", "loss")):
-            ax.plot(epochs, history[key], "o-", label="training (augmented)")
-            ax.plot(epochs, history[f"val_{key}"], "o-", label="validation")
-            ax.set(xlabel="epoch", ylabel=key, title=key)
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(out / "history.png", dpi=110)
-        plt.close(fig)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for ax, key in zip(axes, ("accuracy", "loss")):
+        ax.plot(epochs, history[key], "o-", label="training (augmented)")
+        ax.plot(epochs, history[f"val_{key}"], "o-", label="validation")
+        ax.set(xlabel="epoch", ylabel=key, title=key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    _save(fig, path, dpi=110)
+
+
+def plot_confusion(path: Path, confusion: np.ndarray) -> None:
+    """The confusion matrix (rows: true digit), log-shaded, with its counts."""
+    import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     ax.imshow(np.log1p(confusion), cmap="Blues")
@@ -202,37 +221,47 @@ def write_figures(out: Path, mnist: Mnist, probs: np.ndarray, confusion: np.ndar
                 ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=8,
                         color="white" if i == j else "black")
     ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true",
-           title=f"confusion matrix, {len(y_true)} test digits")
-    fig.tight_layout()
-    fig.savefig(out / "confusion.png", dpi=110)
-    plt.close(fig)
+           title=f"confusion matrix, {int(confusion.sum())} test digits")
+    _save(fig, path, dpi=110)
 
-    rng = np.random.default_rng(0)
-    picks = rng.choice(len(y_true), size=min(40, len(y_true)), replace=False)
-    _digit_grid(plt, out / "samples.png", mnist.x_test, picks,
-                [f"pred {y_pred[i]} / true {y_true[i]}" for i in picks],
-                [y_pred[i] != y_true[i] for i in picks], "random test digits")
-    wrong = np.flatnonzero(y_pred != y_true)[:60]
+
+def plot_samples(path: Path, images: np.ndarray, labels: np.ndarray, probs: np.ndarray) -> None:
+    """40 random test digits (seeded), predicted against true; mistakes in red."""
+    predicted = probs.argmax(axis=1)
+    picks = np.random.default_rng(0).choice(len(labels), size=min(40, len(labels)), replace=False)
+    _digit_grid(path, images, picks, [f"pred {predicted[i]} / true {labels[i]}" for i in picks],
+                [predicted[i] != labels[i] for i in picks], "random test digits")
+
+
+def plot_misclassified(path: Path, images: np.ndarray, labels: np.ndarray, probs: np.ndarray) -> None:
+    """The misclassified test digits (the first 60), with the model's top two guesses."""
+    wrong_all = np.flatnonzero(probs.argmax(axis=1) != labels)
+    wrong = wrong_all[:60]
     top2 = np.argsort(probs, axis=1)[:, ::-1][:, :2]
-    _digit_grid(plt, out / "misclassified.png", mnist.x_test, wrong,
-                [f"true {y_true[i]}: {top2[i, 0]} {probs[i, top2[i, 0]]:.0%}, {top2[i, 1]} {probs[i, top2[i, 1]]:.0%}"
-                 for i in wrong], [True] * len(wrong),
-                f"all {len(np.flatnonzero(y_pred != y_true))} misclassified test digits (top-2 guesses)"
-                if len(wrong) == len(np.flatnonzero(y_pred != y_true)) else f"first {len(wrong)} misclassified test digits")
+    titles = [f"true {labels[i]}: {top2[i, 0]} {probs[i, top2[i, 0]]:.0%}, "
+              f"{top2[i, 1]} {probs[i, top2[i, 1]]:.0%}" for i in wrong]
+    title = (f"all {len(wrong_all)} misclassified test digits (top-2 guesses)"
+             if len(wrong) == len(wrong_all) else f"first {len(wrong)} misclassified test digits")
+    _digit_grid(path, images, wrong, titles, [True] * len(wrong), title)
 
-    from digitpad.predictor import is_sure
 
-    cols = 8  # the first `cols` of each family, one row each; red: wrongly "sure"
+def plot_not_digits(path: Path, not_digits: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """The first eight held-out non-digits of each family, one row each; red: wrongly "sure"."""
+    cols = 8
     images = np.concatenate([images[:cols] for images, _ in not_digits.values()])
     probs = np.concatenate([family_probs[:cols] for _, family_probs in not_digits.values()])
     sure = is_sure(probs)
     names = [family for family, (family_images, _) in not_digits.items() for _ in family_images[:cols]]
-    _digit_grid(plt, out / "not_digits.png", images, range(len(images)),
-                [f"{name}: {p.argmax()} {p.max():.0%}" if s else f"{name}: not sure" for name, p, s in zip(names, probs, sure)],
-                sure, "held-out drawings that are no digit (red: answered 'sure')", cols=cols)
+    titles = [f"{name}: {p.argmax()} {p.max():.0%}" if s else f"{name}: not sure"
+              for name, p, s in zip(names, probs, sure)]
+    _digit_grid(path, images, range(len(images)), titles, sure,
+                "held-out drawings that are no digit (red: answered 'sure')", cols=cols)
 
 
-def _digit_grid(plt, path: Path, images: np.ndarray, indices, titles, red, suptitle: str, cols: int = 8) -> None:
+def _digit_grid(path: Path, images: np.ndarray, indices: Any, titles: list[str], red: Any,
+                suptitle: str, cols: int = 8) -> None:
+    import matplotlib.pyplot as plt
+
     rows = max(1, int(np.ceil(len(indices) / cols)))
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.75), squeeze=False)
     for ax in axes.flat:
@@ -243,6 +272,12 @@ def _digit_grid(plt, path: Path, images: np.ndarray, indices, titles, red, supti
     if not len(indices):
         axes.flat[0].text(0.5, 0.5, "none", ha="center", va="center")
     fig.suptitle(suptitle)
+    _save(fig, path, dpi=100)
+
+
+def _save(fig: Any, path: Path, dpi: int) -> None:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)

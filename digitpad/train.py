@@ -1,88 +1,121 @@
 """Fit a model on MNIST, evaluate it once on the test set, write the report, save the model.
 
+    python train_model.py train --data ../shared/data/mnist.npz     # -> runs/<name>/
+
 The test set is touched once, after training: early stopping and the best checkpoint are chosen
-on a stratified validation slice of the training set.
+on a stratified validation slice of the training set. A run writes into its own folder under
+``runs/`` (never ``assets/``: ``python train_model.py ship RUN`` replaces the shipped model).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import shutil
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from digitpad import ASSETS_DIR
-from digitpad.data import Mnist, describe, load_mnist, stratified_split
-
-log = logging.getLogger(__name__)
-
-MODEL_FILENAME = "digitpad.keras"
-DRY_RUN_TRAIN_IMAGES = 512
-DRY_RUN_TEST_IMAGES = 300
-DRY_RUN_NOT_DIGITS = 40  # per family, in the report's not-a-digit check (500 otherwise)
+from digitpad.config import (DRY_RUN_NOT_DIGITS, DRY_RUN_TEST_IMAGES, DRY_RUN_TRAIN_IMAGES,
+                             TrainConfig)
+from digitpad.data import Mnist, describe, load_digits, load_mnist, stratified_split, subsample
+from digitpad.files import MODEL_FILENAME, load_keras_model, output_folder, save_for_serving
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a training run; saved in metrics.json beside the model."""
+class Opened:
+    """What every run starts from: the data to use, and the checksum of the full data set."""
 
-    arch: str = "default"
-    epochs: int = 16
-    batch_size: int = 128
-    learning_rate: float = 2e-3  # peak of the warm-up + cosine-decay schedule
-    seed: int = 42
-    val_split: float = 0.1
-    augment: bool = True
-    patience: int = 5  # early stopping on validation loss
-    data: str | None = None  # None: keras.datasets.mnist (download)
-    extra_data: str | None = None  # saved digits (folder or .npz) added to the training split
-    outliers: float = 0.15  # non-digits (digitpad.outliers) added, per training digit; 0: none
-    outlier_weight: float = 0.5  # of their loss term (digitpad.model.outlier_exposure_loss)
-    out: str = str(ASSETS_DIR)
-    dry_run: bool = False
-
-    def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+    mnist: Mnist  # a dry run's small slice, or all of it
+    full_checksum: str  # names the data set even when a dry run used a slice of it
 
 
-def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool, augment: bool, seed: int):
-    """tf.data pipeline: uint8 (N, 28, 28) -> float32 [0, 1] batches, augmented if asked."""
-    import tensorflow as tf
+@dataclass(frozen=True)
+class Split:
+    """The images a training run fits on and validates on."""
 
-    from digitpad.augment import augment_batch
-
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-
-    def to_unit(images, labels):
-        images = tf.cast(images, tf.float32) / 255.0
-        return (augment_batch(images) if augment else images), labels
-
-    return ds.map(to_unit, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    x_train: np.ndarray
+    y_train: np.ndarray  # int32 once non-digits (NOT_A_DIGIT) are in
+    x_val: np.ndarray
+    y_val: np.ndarray
+    n_extra: int
+    n_outliers: int
 
 
-def add_outliers(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Append ``count`` drawings that are no digit (digitpad.outliers, seeded), labelled
-    ``NOT_A_DIGIT``; the labels become int32."""
-    from digitpad.model import NOT_A_DIGIT
-    from digitpad.outliers import TRAIN_FAMILIES, make_outliers
+def open_run(seed: int, data: str | None, dry_run: bool) -> Opened:
+    """The shared opening of training and fine-tuning: seed everything once, first thing; load
+    MNIST; for a dry run, keep a small stratified slice; print a look at the data."""
+    import keras
 
-    started = time.perf_counter()
-    x_out = make_outliers(count, seed)
-    print(f"not digits: {count} drawings ({', '.join(TRAIN_FAMILIES)}) added to the training split, "
-          f"made in {time.perf_counter() - started:.0f} s")
-    return np.concatenate([x, x_out]), np.concatenate([y.astype(np.int32), np.full(count, NOT_A_DIGIT, np.int32)])
+    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow
+    print(f"seed: {seed}")
+    mnist = load_mnist(data)
+    full_checksum = mnist.checksum
+    if dry_run:
+        mnist = subsample(mnist, DRY_RUN_TRAIN_IMAGES, DRY_RUN_TEST_IMAGES, seed)
+    print(describe(mnist))
+    return Opened(mnist, full_checksum)
 
 
-def distribution_strategy():
+def train(config: TrainConfig) -> dict:
+    """Run the whole pipeline; return the metrics written to ``out/metrics.json``."""
+    extra = load_digits(config.extra_data) if config.extra_data else None  # a bad path fails now
+    out = output_folder(config.out)  # refused before anything slow: never assets/
+    opened = open_run(config.seed, config.data, config.dry_run)
+    split = make_split(opened.mnist, config, extra)
+    epochs = 1 if config.dry_run else config.epochs
+    model = build_compiled(config, steps_per_epoch=int(np.ceil(len(split.x_train) / config.batch_size)),
+                           epochs=epochs)
+    model, fitted = fit(model, split, config, epochs, out)
+    training = {**fitted, "data_sha256_full": opened.full_checksum, "n_extra": split.n_extra,
+                "n_outliers": split.n_outliers}
+    return report_run(model, out / MODEL_FILENAME, opened.mnist, out, config.to_json(), training,
+                      config.dry_run)
+
+
+def make_split(mnist: Mnist, config: TrainConfig, extra: tuple[np.ndarray, np.ndarray] | None) -> Split:
+    """Training and validation images: MNIST's training set split stratified; the person's
+    digits and the non-digits go to the training part only (validation and test stay MNIST's)."""
+    from digitpad.outliers import add_outliers
+
+    train_idx, val_idx = stratified_split(mnist.y_train, config.val_split, config.seed)
+    x_train, y_train = mnist.x_train[train_idx], mnist.y_train[train_idx]
+    x_val, y_val = mnist.x_train[val_idx], mnist.y_train[val_idx]
+    n_extra = 0
+    if extra is not None:
+        x_train, y_train = np.concatenate([x_train, extra[0]]), np.concatenate([y_train, extra[1]])
+        n_extra = len(extra[1])
+        print(f"extra data: {n_extra} digits from {config.extra_data} added to the training split")
+    n_outliers = int(round(config.outliers * len(x_train)))
+    if n_outliers:
+        x_train, y_train = add_outliers(x_train, y_train, n_outliers, config.seed)
+    print(f"split: {len(x_train)} train / {len(x_val)} validation (stratified, seed {config.seed}); "
+          f"{len(mnist.x_test)} test, used once at the end")
+    return Split(x_train, y_train, x_val, y_val, n_extra, n_outliers)
+
+
+def build_compiled(config: TrainConfig, steps_per_epoch: int, epochs: int) -> Any:
+    """A fresh model of ``config.arch``, compiled with a warm-up + cosine-decay schedule (under
+    MirroredStrategy when several GPUs are visible); its summary printed."""
+    import keras
+
+    from digitpad.model import build_model, compile_model
+
+    total_steps = max(1, epochs * steps_per_epoch)
+    warmup = min(steps_per_epoch, total_steps // 2)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate / 10, warmup_target=config.learning_rate,
+        warmup_steps=warmup, decay_steps=max(1, total_steps - warmup), alpha=0.01)
+    with distribution_strategy().scope():
+        model = compile_model(build_model(config.arch), schedule, config.outlier_weight)
+    model.summary(print_fn=print)
+    return model
+
+
+def distribution_strategy() -> Any:
     """MirroredStrategy when more than one GPU is visible; otherwise the default strategy."""
     import tensorflow as tf
 
@@ -93,121 +126,60 @@ def distribution_strategy():
     return tf.distribute.get_strategy()
 
 
-def subsample(mnist: Mnist, n_train: int, n_test: int, seed: int) -> Mnist:
-    """A small stratified slice of the data, for --dry-run."""
-    rng = np.random.default_rng(seed)
-    def pick(labels, n):
-        per_class = max(1, n // 10)
-        idx = [rng.permutation(np.flatnonzero(labels == d))[:per_class] for d in range(10)]
-        return np.sort(np.concatenate(idx))
-    tr, te = pick(mnist.y_train, n_train), pick(mnist.y_test, n_test)
-    return dataclasses.replace(
-        mnist, x_train=mnist.x_train[tr], y_train=mnist.y_train[tr],
-        x_test=mnist.x_test[te], y_test=mnist.y_test[te], source=f"{mnist.source} (dry-run subset)",
-    )
-
-
-def train(config: TrainConfig) -> dict:
-    """Run the whole pipeline; return the metrics written to ``out/metrics.json``."""
+def fit(model: Any, split: Split, config: TrainConfig, epochs: int, out: Path) -> tuple[Any, dict]:
+    """Fit with early stopping; keep the epoch with the best validation loss, saved for serving
+    as ``out/digitpad.keras``. Returns that model and the training record."""
     import keras
 
-    from digitpad.model import build_model, compile_model, save_for_serving
-    from digitpad.report import evaluate_and_report, measure_inference_speed
+    from digitpad.augment import make_dataset
 
-    keras.utils.set_random_seed(config.seed)  # once, first thing: Python, NumPy and TF
-    print(f"seed: {config.seed}")
-    mnist = load_mnist(config.data)
-    full_checksum = mnist.checksum
-    if config.extra_data:  # loaded before anything slow, so a bad path fails at once
-        from digitpad.collect import load_digits
-
-        x_extra, y_extra = load_digits(config.extra_data)
-    epochs = config.epochs
-    if config.dry_run:
-        mnist = subsample(mnist, DRY_RUN_TRAIN_IMAGES, DRY_RUN_TEST_IMAGES, config.seed)
-        epochs = 1
-    print(describe(mnist))
-
-    train_idx, val_idx = stratified_split(mnist.y_train, config.val_split, config.seed)
-    x_train, y_train = mnist.x_train[train_idx], mnist.y_train[train_idx]
-    x_val, y_val = mnist.x_train[val_idx], mnist.y_train[val_idx]
-    if config.extra_data:  # training only: validation and test stay MNIST's
-        x_train, y_train = np.concatenate([x_train, x_extra]), np.concatenate([y_train, y_extra])
-        print(f"extra data: {len(y_extra)} digits from {config.extra_data} added to the training split")
-    n_outliers = int(round(config.outliers * len(x_train)))
-    if n_outliers:  # after the split: validation and test stay digits only
-        x_train, y_train = add_outliers(x_train, y_train, n_outliers, config.seed)
-    print(f"split: {len(x_train)} train / {len(x_val)} validation (stratified, seed {config.seed}); "
-          f"{len(mnist.x_test)} test, used once at the end")
-
-    train_ds = make_dataset(x_train, y_train, config.batch_size, shuffle=True, augment=config.augment, seed=config.seed)
-    val_ds = make_dataset(x_val, y_val, 1024, shuffle=False, augment=False, seed=config.seed)
-    steps_per_epoch = int(np.ceil(len(x_train) / config.batch_size))
-    total_steps = max(1, epochs * steps_per_epoch)
-    warmup = min(steps_per_epoch, total_steps // 2)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.learning_rate / 10,
-        warmup_target=config.learning_rate,
-        warmup_steps=warmup,
-        decay_steps=max(1, total_steps - warmup),
-        alpha=0.01,
-    )
-
-    with distribution_strategy().scope():
-        model = compile_model(build_model(config.arch), schedule, config.outlier_weight)
-    model.summary(print_fn=print)
-
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".train-", dir=out))  # checkpoint; never the shipped file
-    checkpoint = work / "best.keras"
+    train_ds = make_dataset(split.x_train, split.y_train, config.batch_size, shuffle=True,
+                            augment=config.augment, seed=config.seed)
+    val_ds = make_dataset(split.x_val, split.y_val, 1024, shuffle=False, augment=False, seed=config.seed)
+    work = Path(tempfile.mkdtemp(prefix=".train-", dir=out))  # the checkpoint, while it runs
     callbacks = [
-        keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True),
+        keras.callbacks.ModelCheckpoint(work / "best.keras", monitor="val_loss", save_best_only=True),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
         keras.callbacks.CSVLogger(str(out / "history.csv")),
     ]
     started = time.perf_counter()
-    history = model.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks,
-        verbose=1 if sys.stdout.isatty() else 2,
-    )
-    train_seconds = time.perf_counter() - started
-    epochs_run = len(history.history["loss"])
-    best_epoch = int(np.argmin(history.history["val_loss"])) + 1
-
-    final_path = out / MODEL_FILENAME
-    model = save_for_serving(keras.models.load_model(checkpoint, compile=False, safe_mode=True), final_path)
+    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks,
+                        shuffle=False,  # the dataset shuffles itself; Keras' own would be ignored
+                        verbose=1 if sys.stdout.isatty() else 2).history
+    seconds = time.perf_counter() - started
+    best = keras.models.load_model(work / "best.keras", compile=False, safe_mode=True)
+    model = save_for_serving(best, out / MODEL_FILENAME)
     shutil.rmtree(work, ignore_errors=True)
-    print(f"saved {final_path} ({final_path.stat().st_size / 1e6:.2f} MB), best epoch {best_epoch}/{epochs_run}")
-
-    training = {
-        "epochs_run": epochs_run,
+    best_epoch = int(np.argmin(history["val_loss"])) + 1
+    print(f"saved {out / MODEL_FILENAME} ({(out / MODEL_FILENAME).stat().st_size / 1e6:.2f} MB), "
+          f"best epoch {best_epoch}/{len(history['loss'])}")
+    return model, {
+        "epochs_run": len(history["loss"]),
         "best_epoch": best_epoch,
-        "train_seconds": round(train_seconds, 1),
-        "train_images_per_second": round(epochs_run * len(x_train) / train_seconds, 1),
-        "n_train": int(len(x_train)),  # images trained on: digits and the n_outliers non-digits
-        "n_val": int(len(x_val)),
-        "final_val_accuracy": float(history.history["val_accuracy"][best_epoch - 1]),
-        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
-        "data_sha256_full": full_checksum,
-        "n_extra": int(len(y_extra)) if config.extra_data else 0,
-        "n_outliers": n_outliers,
+        "train_seconds": round(seconds, 1),
+        "train_images_per_second": round(len(history["loss"]) * len(split.x_train) / seconds, 1),
+        "n_train": int(len(split.x_train)),  # images trained on: digits and non-digits
+        "n_val": int(len(split.x_val)),
+        "final_val_accuracy": float(history["val_accuracy"][best_epoch - 1]),
+        "history": {k: [float(v) for v in values] for k, values in history.items()},
     }
-    training["inference_images_per_second"] = measure_inference_speed(model, mnist.x_test)
-    return evaluate_and_report(
-        model, final_path, mnist, out, config=config.to_json(), training=training,
-        not_digits_per_family=DRY_RUN_NOT_DIGITS if config.dry_run else None,
-    )
+
+
+def report_run(model: Any, model_path: Path, mnist: Mnist, out: Path, config: dict, training: dict,
+               dry_run: bool) -> dict:
+    """Measure batched inference speed, then evaluate once and write the report."""
+    from digitpad.report import evaluate_and_report, measure_inference_speed
+
+    training = {**training, "inference_images_per_second": measure_inference_speed(model, mnist.x_test)}
+    return evaluate_and_report(model, model_path, mnist, out, config=config, training=training,
+                               not_digits_per_family=DRY_RUN_NOT_DIGITS if dry_run else None)
 
 
 def evaluate(model_path: Path, data: str | None, out: Path) -> dict:
     """Re-evaluate a saved model on the test set and write the report into ``out``."""
-    from digitpad.predictor import load_keras_model
-    from digitpad.report import evaluate_and_report, measure_inference_speed
-
+    out = output_folder(out)
     model = load_keras_model(model_path)
     mnist = load_mnist(data)
     print(describe(mnist))
-    out.mkdir(parents=True, exist_ok=True)
-    extra = {"inference_images_per_second": measure_inference_speed(model, mnist.x_test)}
-    return evaluate_and_report(model, model_path, mnist, out, config={"evaluate": str(model_path), "data": data}, training=extra)
+    return report_run(model, Path(model_path), mnist, out,
+                      {"evaluate": str(model_path), "data": data}, {}, dry_run=False)

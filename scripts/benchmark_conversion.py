@@ -10,7 +10,7 @@ With the shipped model (``assets/digitpad.keras``, through ``Predictor``) it rep
    that should cost almost nothing), and per subset of the evaluation set for ``to_mnist`` and
    for the naive way (alpha flattened on white, grey, the whole image resized to 28x28,
    inverted when light: what tutorials do). "No digit" counts as wrong;
-2. latency, p50 and p95, of ``Predictor.recognise`` on an 800x800 sketchpad value and on a
+2. latency, p50 and p95, of ``Predictor.recognise`` on an 800x800 canvas layer and on a
    12-megapixel JPEG photo, of what the app does with a drawing from its pad (parse the
    strokes, render, recognise), next to ``model.predict`` and the predictor's direct call on
    one 28x28 image;
@@ -40,7 +40,6 @@ from PIL import Image
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from digitpad import DEFAULT_MODEL_PATH  # noqa: E402
@@ -95,7 +94,7 @@ def main(argv=None) -> None:
         return
     print("\n== 'Sure' answers over the evaluation set (to_mnist) ==")
     results["sure"] = sure_table(results["accuracy"].pop("_probabilities"))
-    from digitpad.predictor import SURE_MARGIN, SURE_PROBABILITY
+    from digitpad.verdict import SURE_MARGIN, SURE_PROBABILITY
 
     results["sure_chosen"] = {"probability": SURE_PROBABILITY, "margin": SURE_MARGIN}
     print(f"chosen in digitpad/predictor.py: p >= {SURE_PROBABILITY}, margin >= {SURE_MARGIN}")
@@ -122,7 +121,7 @@ def check_targets(results: dict) -> dict:
             checks[f"{name} >= 98% and >= MNIST - 1.5"] = row["accuracy"] >= target
         if name == "photo":
             checks["photo >= 95%"] = row["accuracy"] >= 0.95
-    checks["800x800 canvas p50 <= 5 ms"] = latency["recognise(800x800 sketchpad value)"]["p50"] <= 5
+    checks["800x800 canvas p50 <= 5 ms"] = latency["recognise(800x800 canvas layer)"]["p50"] <= 5
     checks["12 MP photo p50 <= 60 ms"] = latency["recognise(12 MP JPEG photo, bytes)"]["p50"] <= 60
     for name, met in checks.items():
         print(f"{'met   ' if met else 'MISSED'} {name}")
@@ -239,9 +238,7 @@ def latency_table(predictor, mnist, args) -> dict:
     coverage = draw_digit(mnist.x_test[0], rng, (800, 800), 420.0, 30.0, (430.0, 380.0))
     layer = np.zeros((800, 800, 4), np.uint8)
     layer[..., 3] = np.rint(coverage * 255)
-    composite = np.full((800, 800, 4), 255, np.uint8)
-    composite[..., :3] = np.rint(255 * (1 - coverage))[..., None]
-    sketch = {"background": None, "layers": [layer], "composite": composite}
+    sketch = layer  # a transparent canvas layer, the ink in its alpha
 
     photo, _, options = draw_photo(mnist.x_test[1], np.random.default_rng(1))
     photo = photo.resize((4000, 3000), Image.Resampling.BICUBIC)  # 12 megapixels
@@ -249,17 +246,17 @@ def latency_table(predictor, mnist, args) -> dict:
     photo.save(buffer, "JPEG", quality=90, exif=options["exif"])
     photo_bytes = buffer.getvalue()
 
-    from benchmark_browser import pad_value
+    from harness import pad_value
 
-    from digitpad.app import predict_sketch
+    from digitpad.handlers import predict_sketch
 
     drawing = pad_value(7)  # what the page sends for a 7 drawn on the pad
     x = mnist.x_test[:1] / np.float32(255)
     rows = {  # the first row times the app's own handler: parse, render, recognise, outputs
         "app: drawing pad value (parse, render, recognise)":
             lambda: predict_sketch(predictor, drawing),
-        "recognise(800x800 sketchpad value)": lambda: predictor.recognise(sketch),
-        "to_mnist(800x800 sketchpad value)": lambda: to_mnist_only(sketch),
+        "recognise(800x800 canvas layer)": lambda: predictor.recognise(sketch),
+        "to_mnist(800x800 canvas layer)": lambda: to_mnist_only(sketch),
         "recognise(12 MP JPEG photo, bytes)": lambda: predictor.recognise(photo_bytes),
         "to_mnist(12 MP JPEG photo, bytes)": lambda: to_mnist_only(photo_bytes),
         "predictor.predict_batch(1 image)": lambda: predictor.predict_batch(x),

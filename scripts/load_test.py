@@ -36,8 +36,7 @@ import uuid
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_DIR))
-sys.path.insert(0, str(REPO_DIR / "scripts"))
+sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
 
 STEPS = (1, 2, 4, 8, 16, 32, 64)
 EXAMPLE = REPO_DIR / "assets" / "examples" / "canvas_7.png"
@@ -187,7 +186,7 @@ def main(argv=None) -> int:
     server = cache = None
     url, pid = args.url, args.pid
     if url is None:
-        from benchmark_browser import start_server
+        from harness import start_server
 
         cache = Path(tempfile.mkdtemp(prefix="digitpad-load-"))
         server = start_server(env={"GRADIO_TEMP_DIR": str(cache)})
@@ -195,7 +194,7 @@ def main(argv=None) -> int:
     url = url if url.endswith("/") else url + "/"
     try:
         if args.input == "drawing":
-            from benchmark_browser import pad_value
+            from harness import pad_value
 
             endpoint, payload = "predict_sketch", {"data": [pad_value(7)]}
         else:

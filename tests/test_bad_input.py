@@ -1,7 +1,7 @@
 """Every bad input of issue 6, through the handlers and through the running server's API.
 
-tests/test_preprocessing.py covers the conversion of each PIL mode and array form and its
-ImageError messages; tests/test_app.py the handlers on random canvases and unreadable uploads.
+tests/test_images.py and tests/test_preprocessing.py cover reading and converting each PIL mode
+and array form and their ImageError messages; tests/test_handlers.py the handlers' answers.
 Here the same kinds of input arrive as files and drawing-pad values the way users send them, at the
 handler and at a real server, and each must get a clear line (a verdict, "not sure", the
 no-digit reason, or "Can't read that image: ..."), with the server still serving afterwards.
@@ -22,10 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, app, outliers, pad
+from digitpad import REPO_DIR, handlers, outliers, pad
 
-needs_model = pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(),
-                                 reason=f"no shipped model at {DEFAULT_MODEL_PATH}")
 CANVAS_7 = REPO_DIR / "assets" / "examples" / "canvas_7.png"
 VERDICT = re.compile(r"^(\d, \d+% sure|not sure( it is a digit)?: \d or \d\?)$")
 CANT_READ = "Can't read that image: "
@@ -122,7 +120,7 @@ def bad_files(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("name", FILES)
 def test_files_through_the_handler(predictor, bad_files, name):
-    check(app.predict_image(predictor, str(bad_files[name])), FILES[name][1], name)
+    check(handlers.predict_image(predictor, str(bad_files[name])), FILES[name][1], name)
 
 
 def test_the_bomb_is_small_on_disk():
@@ -179,19 +177,19 @@ def check_sketch(outputs, expected, name):
 @pytest.mark.parametrize("name", SKETCHES)
 def test_sketches_through_the_handler(predictor, name):
     strokes, expected = SKETCHES[name]
-    check_sketch(app.predict_sketch(predictor, pad.value_of(strokes)), expected, name)
+    check_sketch(handlers.predict_sketch(predictor, pad.value_of(strokes)), expected, name)
 
 
 @pytest.mark.parametrize("name", NOT_DRAWINGS)
 def test_values_that_are_no_drawing_are_explained(predictor, name):
-    label, verdict, seen = app.predict_sketch(predictor, NOT_DRAWINGS[name])
+    label, verdict, seen = handlers.predict_sketch(predictor, NOT_DRAWINGS[name])
     assert label is None and seen is None
     assert verdict.startswith("Can't read that drawing: ") and verdict.endswith("."), verdict
 
 
 def test_pen_lifted_past_the_edge_is_clipped(predictor):
-    inside = app.predict_sketch(predictor, pad.value_of([[(0.5, 0.1), (0.5, 1.0)]]))
-    beyond = app.predict_sketch(predictor, pad.value_of([[(0.5, 0.1), (0.5, 1.7)]]))
+    inside = handlers.predict_sketch(predictor, pad.value_of([[(0.5, 0.1), (0.5, 1.0)]]))
+    beyond = handlers.predict_sketch(predictor, pad.value_of([[(0.5, 0.1), (0.5, 1.7)]]))
     assert inside[1] == beyond[1] and inside[0] == beyond[0]
 
 
@@ -203,7 +201,7 @@ def test_pen_lifted_past_the_edge_is_clipped(predictor):
 def test_any_bytes_uploaded_give_a_line_never_an_exception(predictor, tmp_path_factory, content):
     path = tmp_path_factory.mktemp("any") / "upload.png"
     path.write_bytes(content)
-    label, verdict, seen = app.predict_image(predictor, str(path))
+    label, verdict, seen = handlers.predict_image(predictor, str(path))
     assert isinstance(verdict, str) and verdict and (label is None) == (seen is None)
 
 
@@ -224,29 +222,13 @@ POINTS = st.lists(st.lists(st.floats(-2, 3) | st.integers(-5, 5), min_size=2, ma
     st.fixed_dictionaries({"strokes": st.lists(POINTS, max_size=4)}),
 ))
 def test_any_pad_value_gives_a_line_never_an_exception(predictor, value):
-    label, verdict, seen = app.predict_sketch(predictor, value)
+    label, verdict, seen = handlers.predict_sketch(predictor, value)
     assert isinstance(verdict, str) and verdict and (label is None) == (seen is None)
 
 
 # --- through the running server --------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def client(predictor):
-    import socket
-
-    from gradio_client import Client
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = app.build_app(predictor)
-    url = app.launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True)
-    yield Client(url, verbose=False)
-    demo.close()
-
-
-@needs_model
 def test_bad_files_through_the_server(client, bad_files):
     from gradio_client import handle_file
 
@@ -257,7 +239,6 @@ def test_bad_files_through_the_server(client, bad_files):
     assert label["label"] == "7"  # still serving
 
 
-@needs_model
 def test_bad_sketches_through_the_server(client):
     from gradio_client import handle_file
 

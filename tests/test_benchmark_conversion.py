@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
-
-from digitpad import REPO_DIR
-
-sys.path.insert(0, str(REPO_DIR / "scripts"))
-from benchmark_conversion import wilson_interval  # noqa: E402
+from benchmark_conversion import wilson_interval
 
 
 def test_the_interval_is_wilsons():

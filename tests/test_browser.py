@@ -16,30 +16,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 
 import pytest
+from harness import CHROMIUM, VERDICT, AppPage, open_chromium, start_server, wait_until_drawable
 
-from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH, REPO_DIR
+from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH
 from digitpad import app as digitpad_app
+from digitpad.data import load_collection, load_records
+from digitpad.handlers import NO_PHOTO, NO_SKETCH
 
-sys.path.insert(0, str(REPO_DIR / "scripts"))
-from benchmark_browser import (  # noqa: E402
-    CHROMIUM,
-    VERDICT,
-    AppPage,
-    open_chromium,
-    start_server,
-    wait_until_drawable,
-)
-
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.is_file(),
-        reason=f"no {CHROMIUM}: install Debian's chromium (apt-get install chromium)"),
-    pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(),
-                       reason=f"no shipped model at {DEFAULT_MODEL_PATH}"),
-]
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(), reason=f"no {CHROMIUM}: install Debian's chromium (apt-get install chromium)")
 
 
 def verdict_says(digit: int) -> str:
@@ -73,7 +60,7 @@ def page(browser, server):
 
 def test_draw_read_clear_upload(page, artifacts_dir):
     # On load: nothing read yet, and the page says nothing is kept.
-    assert page.verdict() == digitpad_app.NO_SKETCH
+    assert page.verdict() == NO_SKETCH
     assert "nothing is saved" in page.page.inner_text("#collect-note")
     page.screenshot(artifacts_dir / "browser_0_loaded.png")
 
@@ -84,7 +71,7 @@ def test_draw_read_clear_upload(page, artifacts_dir):
         assert page.top_label() is None and not page.seen_image_shown()
         joins.clear()
         page.draw_digit(digit)
-        verdict = page.wait_for_verdict(f"text !== '{digitpad_app.NO_SKETCH}'")
+        verdict = page.wait_for_verdict(f"text !== '{NO_SKETCH}'")
         assert page.verdict() == verdict
         assert page.top_label() == str(digit), f"drew {digit}, the app says {verdict!r}"
         assert page.seen_image_shown()
@@ -121,7 +108,7 @@ def test_draw_read_clear_upload(page, artifacts_dir):
         page.draw_digit(digit)
         page.wait_for_verdict(verdict_says(digit))
     page.clear()
-    assert page.verdict() == digitpad_app.NO_SKETCH and page.top_label() is None
+    assert page.verdict() == NO_SKETCH and page.top_label() is None
     page.screenshot(artifacts_dir / "browser_2_cleared.png")
 
     # A photo of a digit on paper, uploaded in the second tab.
@@ -159,7 +146,7 @@ def test_the_server_renders_what_the_page_drew(page):
     url = page.page.evaluate("() => document.querySelector('#sketchpad canvas').toDataURL()")
     shown = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
     ink_shown = np.asarray(shown.resize((pad.RENDER_SIZE,) * 2, Image.BILINEAR))[..., 3] > 127
-    ink_rendered = pad.drawing_of(value) < 128
+    ink_rendered = pad.read_drawing(value).render() < 128
     overlap = (ink_shown & ink_rendered).sum() / (ink_shown | ink_rendered).sum()
     assert overlap > 0.95, f"canvas and render agree on {overlap:.0%} of the ink"
 
@@ -172,7 +159,7 @@ def test_the_drawing_survives_a_trip_to_the_photo_tab(page):
     page.wait_for_verdict(verdict_says(3))
     before = page.page.evaluate(ink)
     page.page.get_by_role("tab", name="Photo").click()
-    page.wait_for_verdict(f"text === {json.dumps(digitpad_app.NO_PHOTO)}")
+    page.wait_for_verdict(f"text === {json.dumps(NO_PHOTO)}")
     page.page.get_by_role("tab", name="Draw").click()
     page.wait_for_verdict(verdict_says(3))  # read again on the way back
     page.page.wait_for_function(f"() => ({ink})() > 0")
@@ -201,8 +188,6 @@ def test_bad_upload_is_explained(page, tmp_path):
 def test_label_digits_and_keep_them(browser, tmp_path, artifacts_dir):
     """``demo.py --collect DIR``: the page says saving is on; "Right" and a digit button save the
     drawing and the photo in view with their labels, and the tally counts them."""
-    from digitpad import collect
-
     folder = tmp_path / "my digits"
     server = start_server(DEFAULT_MODEL_PATH, extra=["--collect", str(folder)])
     page = AppPage(browser, server.url)
@@ -230,10 +215,10 @@ def test_label_digits_and_keep_them(browser, tmp_path, artifacts_dir):
     finally:
         page.close()
         server.stop()
-    records = collect.load_records(folder)
+    records = load_records(folder)
     assert [(r.label, r.predicted) for r in records] == [(7, 7), (7, 1), (5, 5)]
     assert [r.original.suffix for r in records] == [".png", ".png", ".jpg"]
-    x, _ = collect.load_collection(folder)
+    x, _ = load_collection(folder)
     assert x.shape == (3, 28, 28) and x.max() == 255
 
 

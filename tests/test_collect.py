@@ -1,5 +1,6 @@
-"""Saved digits: save, reload, count, labels; atomic and collision-free under concurrent saves and
-crashes; tally; export round-trips through digitpad.data.load_mnist."""
+"""digitpad.collect: saving labelled digits (every kind of original, the record, atomic and
+collision-free under concurrent saves and crashes), the tally, export and the command line.
+(Reading a collection back is tests/test_data.py's.)"""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad import REPO_DIR, collect
-from digitpad.data import DataError, load_mnist
-from digitpad.predictor import Prediction, Recognition
+from digitpad import REPO_DIR, collect, files, pad
+from digitpad.data import load_collection, load_digits, load_mnist, load_records, read_image28
+from digitpad.predictor import Recognition
+from digitpad.verdict import Prediction
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -29,10 +31,10 @@ def digits(sample_mnist_path):
     return mnist.x_test[idx], mnist.y_test[idx]
 
 
-def canvas(image28: np.ndarray) -> dict:
-    """What a Gradio sketchpad hands over: dark ink on a white 280x280 RGBA composite."""
+def canvas(image28: np.ndarray) -> np.ndarray:
+    """A canvas as a browser gives it: dark ink on a white 280x280 RGBA image."""
     ink = 255 - np.kron(image28, np.ones((10, 10), np.uint8))
-    return {"background": None, "layers": [], "composite": np.dstack([ink, ink, ink, np.full_like(ink, 255)])}
+    return np.dstack([ink, ink, ink, np.full_like(ink, 255)])
 
 
 def as_set(x: np.ndarray, y: np.ndarray) -> list:
@@ -49,7 +51,7 @@ def test_save_reload_count_and_labels(tmp_path, digits):
     x, y = digits
     paths = save_all(tmp_path, x, y)
     assert len(paths) == 20 and len(set(paths)) == 20
-    x2, y2 = collect.load_collection(tmp_path)
+    x2, y2 = load_collection(tmp_path)
     assert x2.dtype == np.uint8 and x2.shape == (20, 28, 28) and y2.dtype == np.uint8
     assert as_set(x2, y2) == as_set(x, y)  # exact: float [0, 1] -> PNG -> uint8 loses nothing
     assert len(list(tmp_path.iterdir())) == 60, "three files a digit, no temporaries left"
@@ -68,8 +70,9 @@ def test_record_and_files(tmp_path, digits):
     assert original.read_bytes()[:8] == PNG_MAGIC and image28.read_bytes()[:8] == PNG_MAGIC
     with Image.open(original) as image:
         assert image.size == (280, 280) and image.mode == "RGBA"  # as given, not converted
-    np.testing.assert_array_equal(collect.read_image28(image28), x[0])
-    (only,) = collect.load_records(tmp_path)
+        np.testing.assert_array_equal(np.asarray(image), canvas(x[0]))
+    np.testing.assert_array_equal(read_image28(image28), x[0])
+    (only,) = load_records(tmp_path)
     assert only.predicted == 3 and only.confidence == pytest.approx(0.82) and not only.correct
     recognition = Recognition(image=x[0] / 255.0, prediction=Prediction(probabilities), message="")
     path = collect.save_digit(tmp_path, canvas(x[0]), recognition.image, 3, recognition)
@@ -84,7 +87,7 @@ def test_original_in_any_form_is_kept_as_png(tmp_path, digits, kind):
     original = {"pil": pil, "float_array": image / 255.0, "gray_uint8": image,
                 "bytes": (tmp_path / "given.png").read_bytes(), "path": tmp_path / "given.png"}[kind]
     path = collect.save_digit(tmp_path / "c", original, image, 4)
-    (record,) = collect.load_records(tmp_path / "c")
+    (record,) = load_records(tmp_path / "c")
     with Image.open(record.original) as saved:
         np.testing.assert_array_equal(np.asarray(saved.convert("L")), image)
     assert path.is_file()
@@ -103,7 +106,7 @@ def test_web_image_files_are_kept_byte_for_byte_others_as_png(tmp_path, digits):
         with Image.open(kept) as saved:
             assert saved.size == image.size
     truncated = (tmp_path / "given.jpeg").read_bytes()[:200]
-    with pytest.raises(ValueError, match="cannot read the image to save"):
+    with pytest.raises(ValueError, match="not a readable image"):
         collect.save_digit(tmp_path / "broken", truncated, digits[0][0], 4)
     assert not (tmp_path / "broken").exists()
 
@@ -118,13 +121,13 @@ def test_bad_label_is_refused_and_nothing_is_written(tmp_path, digits, label):
 def test_labels_as_numpy_ints_and_strings_are_accepted(tmp_path, digits):
     collect.save_digit(tmp_path, digits[0][0], digits[0][0], np.uint8(7))
     collect.save_digit(tmp_path, digits[0][0], digits[0][0], "7")
-    assert collect.load_collection(tmp_path)[1].tolist() == [7, 7]
+    assert load_collection(tmp_path)[1].tolist() == [7, 7]
 
 
 @pytest.mark.parametrize("original, image28, message", [
-    ({"composite": None, "background": None, "layers": []}, np.zeros((28, 28)), "no image"),
-    (np.zeros((5, 5, 2)), np.zeros((28, 28)), "cannot save"),
-    (b"not an image", np.zeros((28, 28)), "cannot read"),
+    (None, np.zeros((28, 28)), "no image"),
+    (np.zeros((5, 5, 7)), np.zeros((28, 28)), "cannot read an array"),
+    (b"not an image", np.zeros((28, 28)), "not a readable image"),
     (np.zeros((8, 8)), np.zeros((27, 28)), r"\(28, 28\)"),
 ])
 def test_bad_images_are_refused(tmp_path, original, image28, message):
@@ -147,17 +150,17 @@ def test_concurrent_saves_from_threads_lose_nothing(tmp_path, digits, caplog):
             errors.append(error)
 
     writers = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
-    with caplog.at_level(logging.WARNING, logger="digitpad.collect"):
+    with caplog.at_level(logging.WARNING, logger="digitpad.data"):
         for thread in writers:
             thread.start()
         while any(thread.is_alive() for thread in writers):
-            seen.append(len(collect.load_collection(tmp_path)[0]))
+            seen.append(len(load_collection(tmp_path)[0]))
         for thread in writers:
             thread.join()
     assert not errors
     assert not caplog.records, "a reader never sees a half-saved digit"
     assert seen == sorted(seen), "the count only grows"
-    x2, y2 = collect.load_collection(tmp_path)
+    x2, y2 = load_collection(tmp_path)
     assert len(x2) == 80
     expected = [(w + i) % len(x) for w in range(8) for i in range(10)]
     assert as_set(x2, y2) == as_set(x[expected], y[expected])
@@ -177,32 +180,19 @@ def test_concurrent_saves_from_processes_lose_nothing(tmp_path):
     workers = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(w)], env=env, cwd=REPO_DIR)
                for w in range(4)]
     assert [p.wait(timeout=120) for p in workers] == [0, 0, 0, 0]
-    x, y = collect.load_collection(tmp_path)
+    x, y = load_collection(tmp_path)
     assert len(x) == 60
     assert sorted(int(image[0, 0]) for image in x) == list(range(60))
     assert np.bincount(y, minlength=10).tolist() == [6] * 10
 
 
-def test_leftovers_and_broken_records_are_skipped(tmp_path, digits, caplog):
+def test_summary_counts_unfinished_temporary_files(tmp_path, digits):
     x, y = digits
     save_all(tmp_path, x[:5], y[:5])
-    # A crash can leave: a temporary file, PNGs whose record was never written.
-    (tmp_path / ".abc.json.tmp").write_text('{"half": ')
-    (tmp_path / "dead.original.png").write_bytes(b"\x89PNG")
-    (tmp_path / "dead.28x28.png").write_bytes(b"\x89PNG")
-    # And by hand or bad luck: a record without its PNG, garbage JSON, a wrong-size image.
-    records = sorted(tmp_path.glob("*.json"))
-    (tmp_path / json.loads(records[0].read_text())["files"]["image28"]).unlink()
-    (tmp_path / "garbage.json").write_text("{not json")
-    (tmp_path / "other.json").write_text('{"some": "other file"}')
-    small = json.loads(records[1].read_text())
-    Image.new("L", (10, 10)).save(tmp_path / small["files"]["image28"])
-    with caplog.at_level(logging.WARNING, logger="digitpad.collect"):
-        x2, y2 = collect.load_collection(tmp_path)
-    assert len(x2) == 3
-    logged = " ".join(r.getMessage() for r in caplog.records)
-    assert "garbage.json" in logged and "other.json" in logged and "missing" in logged and "not 28x28" in logged
-    assert "1 unfinished temporary file(s) ignored" in collect.summarise(tmp_path)
+    (tmp_path / ".abc.json.tmp").write_text('{"half": ')  # a save interrupted by a crash
+    summary = collect.summarise(tmp_path)
+    assert f"{tmp_path}: 5 saved digits" in summary
+    assert "1 unfinished temporary file(s) ignored" in summary
 
 
 def test_a_crash_before_the_record_leaves_no_digit(tmp_path, digits, monkeypatch):
@@ -216,11 +206,11 @@ def test_a_crash_before_the_record_leaves_no_digit(tmp_path, digits, monkeypatch
             raise OSError("simulated crash")
         real_replace(src, dst)
 
-    monkeypatch.setattr(collect.os, "replace", crash_on_record)
+    monkeypatch.setattr(files.os, "replace", crash_on_record)
     with pytest.raises(OSError, match="simulated crash"):
         collect.save_digit(tmp_path, x[2], x[2], int(y[2]))
     monkeypatch.undo()
-    assert len(collect.load_collection(tmp_path)[0]) == 2
+    assert len(load_collection(tmp_path)[0]) == 2
     assert not list(tmp_path.glob(".*.tmp"))
 
 
@@ -235,7 +225,7 @@ def test_export_round_trips_through_load_mnist(tmp_path, digits):
     assert sorted(mnist.y_test.tolist()) == list(range(10))
     joined = as_set(np.concatenate([mnist.x_train, mnist.x_test]), np.concatenate([mnist.y_train, mnist.y_test]))
     assert joined == as_set(x, y)
-    x3, y3 = collect.load_digits(out)  # the trainer's reader joins both parts
+    x3, y3 = load_digits(out)  # the trainer's reader joins both parts
     assert as_set(x3, y3) == as_set(x, y)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
@@ -247,7 +237,7 @@ def test_export_cli(tmp_path, digits, capsys):
     assert collect.main(["export", str(tmp_path / "c"), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "wrote" in printed and "no examples of digit(s) [3, 4, 5, 6, 7, 8, 9]" in printed
-    assert len(collect.load_digits(out)[0]) == 6
+    assert len(load_digits(out)[0]) == 6
     assert collect.main(["export", str(tmp_path / "empty"), "--out", str(out)]) == 2
     assert "not a folder of saved digits" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
@@ -287,16 +277,17 @@ def test_tally_is_pure_and_counts(tmp_path, digits):
         "**3** digits labelled; the model got **1** right (33%). Mistakes per digit: 3: 1, 7: 1.")
     x, y = digits
     save_all(tmp_path, x[:4], y[:4], predicted=[y[0], 9, y[2], y[3]])
-    tally = collect.tally_records(collect.load_records(tmp_path))
+    tally = collect.tally_records(load_records(tmp_path))
     assert tally["labelled"] == 4 and tally["right"] == 3 and sum(tally["mistakes"]) == 1
 
 
-def test_load_digits_errors(tmp_path):
-    with pytest.raises(DataError, match="does not exist"):
-        collect.load_digits(tmp_path / "nope")
-    (tmp_path / "bad.npz").write_bytes(b"junk")
-    with pytest.raises(DataError, match="not a digits .npz"):
-        collect.load_digits(tmp_path / "bad.npz")
-    np.savez(tmp_path / "floats.npz", x=np.zeros((2, 28, 28), np.float32), y=np.zeros(2, np.uint8))
-    with pytest.raises(DataError, match="uint8"):
-        collect.load_digits(tmp_path / "floats.npz")
+def test_a_drawing_is_saved_with_its_strokes(tmp_path):
+    value = pad.value_of([[(0.5, 0.1), (0.5, 0.9)], [(0.3, 0.2), (0.5, 0.1)]])
+    drawing = pad.read_drawing(value)
+    path = collect.save_digit(tmp_path, drawing, np.zeros((28, 28), np.float32), 1)
+    record = json.loads(path.read_text())
+    assert record["strokes"] == json.loads(value)["strokes"], "it can be drawn again"
+    with Image.open(tmp_path / record["files"]["original"]) as original:
+        np.testing.assert_array_equal(np.asarray(original), drawing.render())
+    for name in record["files"].values():
+        assert (tmp_path / name).stat().st_mode & 0o077 == 0, "readable by its owner only"

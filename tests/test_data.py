@@ -1,16 +1,21 @@
-"""digitpad.data: every source loads the same arrays; every malformed input gets its own error."""
+"""digitpad.data: every source loads the same arrays; every malformed input gets its own error;
+dry-run slices; people's saved digits read back (folders and exported .npz files)."""
 
 from __future__ import annotations
 
 import gzip
+import json
+import logging
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from digitpad import data
-from digitpad.data import DataError, load_mnist, read_idx, stratified_split
+from digitpad import collect, data
+from digitpad.data import (DataError, check_label, load_collection, load_digits, load_mnist,
+                           load_records, read_idx, save_npz, stratified_split, subsample)
 
 
 def write_idx(path: Path, array: np.ndarray, *, compress: bool) -> None:
@@ -25,11 +30,6 @@ IDX_NAMES = {
     "x_test": "t10k-images-idx3-ubyte",
     "y_test": "t10k-labels-idx1-ubyte",
 }
-
-
-@pytest.fixture(scope="module")
-def sample(sample_mnist_path):
-    return load_mnist(sample_mnist_path)
 
 
 def arrays_of(mnist) -> dict[str, np.ndarray]:
@@ -161,3 +161,96 @@ def test_describe_shows_the_tutorial_look(sample):
     assert "pixel range 0..255" in text
     assert "first label y_train[0] =" in text
     assert "0:60" in text
+
+
+def test_subsample_is_stratified_seeded_and_named(sample):
+    small = subsample(sample, 100, 50, seed=3)
+    assert np.bincount(small.y_train, minlength=10).tolist() == [10] * 10
+    assert np.bincount(small.y_test, minlength=10).tolist() == [5] * 10
+    assert small.source.endswith("(dry-run subset)")
+    again = subsample(sample, 100, 50, seed=3)
+    assert np.array_equal(small.x_train, again.x_train)
+    assert not np.array_equal(small.x_train, subsample(sample, 100, 50, seed=4).x_train)
+    assert len(subsample(sample, 3, 3, seed=0).y_train) == 10, "at least one of each digit"
+
+
+def test_save_npz_round_trips_and_is_atomic(tmp_path, sample):
+    path = tmp_path / "copy.npz"
+    save_npz(path, arrays_of(sample))
+    assert load_mnist(path).checksum == sample.checksum
+    assert [p.name for p in tmp_path.iterdir()] == ["copy.npz"], "no temporary file left"
+
+
+@pytest.mark.parametrize("label, expected", [(7, 7), ("7", 7), (" 3 ", 3), (np.uint8(9), 9), (2.0, 2)])
+def test_check_label_accepts_digits(label, expected):
+    assert check_label(label) == expected
+
+
+@pytest.mark.parametrize("label", [10, -1, 3.5, "x", "", None, True, np.bool_(True)])
+def test_check_label_refuses_anything_else(label):
+    with pytest.raises(ValueError, match="label must be a digit 0-9"):
+        check_label(label)
+
+
+# --- people's saved digits ----------------------------------------------------------------------
+
+
+def save_some(folder: Path, sample, count: int) -> None:
+    for image, label in zip(sample.x_test[:count], sample.y_test[:count]):
+        collect.save_digit(folder, image, image, int(label), int(label))
+
+
+def test_a_collection_reads_back_as_mnist_arrays(tmp_path, sample):
+    save_some(tmp_path, sample, 12)
+    records = load_records(tmp_path)
+    assert len(records) == 12 and [r.saved for r in records] == sorted(r.saved for r in records)
+    x, y = load_collection(tmp_path)
+    assert x.dtype == np.uint8 and x.shape == (12, 28, 28) and y.dtype == np.uint8
+    assert sorted(zip(y.tolist(), map(bytes, x))) == sorted(
+        zip(sample.y_test[:12].tolist(), map(bytes, sample.x_test[:12])))
+    assert np.array_equal(load_digits(tmp_path)[1], y)
+
+
+def test_leftovers_and_broken_records_are_skipped(tmp_path, sample, caplog):
+    save_some(tmp_path, sample, 5)
+    # A crash can leave: a temporary file, PNGs whose record was never written.
+    (tmp_path / ".abc.json.tmp").write_text('{"half": ')
+    (tmp_path / "dead.original.png").write_bytes(b"\x89PNG")
+    (tmp_path / "dead.28x28.png").write_bytes(b"\x89PNG")
+    # And by hand or bad luck: a record without its PNG, garbage JSON, a wrong-size image.
+    records = sorted(tmp_path.glob("*.json"))
+    (tmp_path / json.loads(records[0].read_text())["files"]["image28"]).unlink()
+    (tmp_path / "garbage.json").write_text("{not json")
+    (tmp_path / "other.json").write_text('{"some": "other file"}')
+    small = json.loads(records[1].read_text())
+    Image.new("L", (10, 10)).save(tmp_path / small["files"]["image28"])
+    with caplog.at_level(logging.WARNING, logger="digitpad.data"):
+        x, y = load_collection(tmp_path)
+    assert len(x) == 3
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "garbage.json" in logged and "other.json" in logged and "missing" in logged
+    assert "not 28x28" in logged
+
+
+def test_an_exported_npz_reads_back_joined(tmp_path, sample):
+    save_npz(tmp_path / "mine.npz", arrays_of(subsample(sample, 20, 10, seed=0)))
+    x, y = load_digits(tmp_path / "mine.npz")
+    assert x.shape == (30, 28, 28) and len(y) == 30, "train and test parts joined"
+    np.savez(tmp_path / "xy.npz", x=sample.x_test[:4], y=sample.y_test[:4])
+    assert len(load_digits(tmp_path / "xy.npz")[0]) == 4
+
+
+def test_load_digits_errors(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load_digits(tmp_path / "nope")
+    (tmp_path / "bad.npz").write_bytes(b"junk")
+    with pytest.raises(DataError, match="not a digits .npz"):
+        load_digits(tmp_path / "bad.npz")
+    np.savez(tmp_path / "floats.npz", x=np.zeros((2, 28, 28), np.float32), y=np.zeros(2, np.uint8))
+    with pytest.raises(DataError, match="uint8"):
+        load_digits(tmp_path / "floats.npz")
+    np.savez(tmp_path / "labels.npz", x=np.zeros((2, 28, 28), np.uint8), y=np.array([3, 12]))
+    with pytest.raises(DataError, match="labels run from 3 to 12"):
+        load_digits(tmp_path / "labels.npz")
+    with pytest.raises(DataError, match="not a folder of saved digits"):
+        load_records(tmp_path / "bad.npz")

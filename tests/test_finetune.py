@@ -1,5 +1,5 @@
-"""Fine-tuning on a person's saved digits: a real tiny run that writes its before/after report,
-polite refusals, the held-out split, and --extra-data in a full (dry-run) training."""
+"""digitpad.finetune on a person's saved digits: a real tiny run that writes its before/after
+report, polite refusals, the held-out split, and --extra-data in a full (dry-run) training."""
 
 from __future__ import annotations
 
@@ -10,48 +10,29 @@ import pytest
 
 import train_model
 from digitpad import DEFAULT_MODEL_PATH, collect
-from digitpad.data import load_mnist
+from digitpad.files import sha256_file
 from digitpad.finetune import MIN_DIGITS, NotEnoughDigits, holdout_split
-from digitpad.predictor import recorded_sha256, sha256_of
+from digitpad.preprocessing import to_mnist
 
 
-def draw(image28: np.ndarray) -> dict:
-    """An MNIST digit as a sketchpad would hand it over: dark ink on a white 280x280 canvas."""
+def draw(image28: np.ndarray) -> np.ndarray:
+    """An MNIST digit as a browser canvas gives it: dark ink on a white 280x280 RGBA image."""
     ink = 255 - np.kron(image28, np.ones((10, 10), np.uint8))
-    return {"background": None, "layers": [], "composite": np.dstack([ink, ink, ink, np.full_like(ink, 255)])}
-
-
-def to_model_input(value: dict, fallback: np.ndarray) -> np.ndarray:
-    """What the app would save as the 28x28 image: the canvas through to_mnist, where it exists."""
-    try:
-        from digitpad.preprocessing import to_mnist
-    except ImportError:
-        return fallback
-    conversion = to_mnist(value)
-    return fallback if conversion.image is None else conversion.image
+    return np.dstack([ink, ink, ink, np.full_like(ink, 255)])
 
 
 def save_person(folder, mnist, per_digit: int, offset: int = 0) -> None:
-    """``per_digit`` MNIST test digits of each class, saved as a person would through the app."""
+    """``per_digit`` MNIST test digits of each class, saved as a person would through the app:
+    the canvas, and the 28x28 image the conversion makes of it."""
     for d in range(10):
         for i in np.flatnonzero(mnist.y_test == d)[offset : offset + per_digit]:
-            value = draw(mnist.x_test[i])
-            collect.save_digit(folder, value, to_model_input(value, mnist.x_test[i]), d, prediction=None)
+            canvas = draw(mnist.x_test[i])
+            collect.save_digit(folder, canvas, to_mnist(canvas).image, d, prediction=None)
 
 
 @pytest.fixture(scope="module")
-def sample(sample_mnist_path):
-    return load_mnist(sample_mnist_path)
-
-
-@pytest.fixture(scope="module")
-def base_model(tmp_path_factory, sample_mnist_path):
-    """The shipped model when there is one; otherwise a --dry-run model made here."""
-    if DEFAULT_MODEL_PATH.is_file() and recorded_sha256(DEFAULT_MODEL_PATH) == sha256_of(DEFAULT_MODEL_PATH):
-        return DEFAULT_MODEL_PATH
-    out = tmp_path_factory.mktemp("base")
-    assert train_model.main(["--dry-run", "--data", str(sample_mnist_path), "--out", str(out), "--seed", "5"]) == 0
-    return out / "digitpad.keras"
+def base_model():
+    return DEFAULT_MODEL_PATH
 
 
 @pytest.fixture(scope="module")
@@ -65,25 +46,30 @@ def person(tmp_path_factory, sample):
 def tuned(tmp_path_factory, base_model, person, sample_mnist_path):
     """A real fine-tune: 30 saved digits, 200 MNIST images mixed in, one epoch."""
     out = tmp_path_factory.mktemp("tuned")
-    base_sha = sha256_of(base_model)
-    code = train_model.main(["--fine-tune", "--extra-data", str(person), "--model", str(base_model),
+    base_sha = sha256_file(base_model)
+    code = train_model.main(["fine-tune", str(person), "--model", str(base_model),
                              "--data", str(sample_mnist_path), "--out", str(out),
                              "--epochs", "1", "--mnist-mix", "200", "--seed", "3"])
     assert code == 0
-    assert sha256_of(base_model) == base_sha, "the model it started from is untouched"
+    assert sha256_file(base_model) == base_sha, "the model it started from is untouched"
     return out
 
 
 def test_fine_tune_writes_before_after_report(tuned, base_model, person, capsys):
     report = json.loads((tuned / "fine_tune.json").read_text())
+    labels = np.array(report["heldout_labels"])
     for when in ("before", "after"):
-        assert 0.0 <= report[when]["mnist_test_accuracy"] <= 1.0
-        assert 0.0 <= report[when]["heldout_accuracy"] <= 1.0
-        assert len(report[when]["heldout_predictions"]) == report["n_heldout"]
+        predictions = np.array(report[when]["heldout_predictions"])
+        assert len(predictions) == report["n_heldout"] == len(labels)
+        errors = int((predictions != labels).sum())
+        assert report[when]["heldout_errors"] == errors
+        assert report[when]["heldout_accuracy"] == round(1 - errors / len(labels), 5)
+        assert report[when]["mnist_test_accuracy"] == round(1 - report[when]["mnist_test_errors"] / 500, 5)
+    assert report["before"]["mnist_test_accuracy"] >= 0.99, "the shipped model, on the sample"
     assert report["n_mnist_test"] == 500  # the sample's test set
     assert report["n_heldout"] == 8 and report["n_personal_train"] == 22  # round(0.25 * 30)
     assert sum(d["n"] for d in report["heldout_per_digit"].values()) == 8
-    assert report["base_model"]["sha256"] == sha256_of(base_model)
+    assert report["base_model"]["sha256"] == sha256_file(base_model)
     assert report["config"]["fine_tune"] is True and report["config"]["epochs"] == 1
     assert report["config"]["mnist_mix"] == 200 and report["config"]["seed"] == 3
     training = report["training"]
@@ -102,11 +88,11 @@ def test_fine_tuned_model_is_small_verified_and_matches_its_report(tuned, base_m
     metrics = json.loads((tuned / "metrics.json").read_text())
     report = json.loads((tuned / "fine_tune.json").read_text())
     assert metrics["test_accuracy"] == report["after"]["mnist_test_accuracy"]
-    assert metrics["model"]["sha256"] == report["model"]["sha256"] == sha256_of(path)
+    assert metrics["model"]["sha256"] == report["model"]["sha256"] == sha256_file(path)
     assert metrics["config"]["fine_tune"] is True
     for name in ("confusion.png", "samples.png", "misclassified.png"):
         assert (tuned / name).is_file()
-    assert not list(tuned.glob(".fine-tune-*")), "the temporary folder is cleaned up"
+    assert not [p for p in tuned.iterdir() if p.name.startswith(".")], "no temporary file left"
 
 
 def test_too_few_digits_are_refused_politely(tmp_path, sample, base_model, sample_mnist_path, capsys):
@@ -116,7 +102,7 @@ def test_too_few_digits_are_refused_politely(tmp_path, sample, base_model, sampl
     collect.export_npz(tmp_path / "few", tmp_path / "few.npz", test_fraction=0)
     for extra in (tmp_path / "few", tmp_path / "few.npz"):
         out = tmp_path / "out"
-        code = train_model.main(["--fine-tune", "--extra-data", str(extra), "--model", str(base_model),
+        code = train_model.main(["fine-tune", str(extra), "--model", str(base_model),
                                  "--data", str(sample_mnist_path), "--out", str(out)])
         assert code == 2
         err = capsys.readouterr().err
@@ -125,14 +111,15 @@ def test_too_few_digits_are_refused_politely(tmp_path, sample, base_model, sampl
         assert not out.exists(), "nothing is written"
 
 
-def test_missing_model_or_data_is_refused_politely(tmp_path, person, capsys):
-    code = train_model.main(["--fine-tune", "--extra-data", str(person), "--model", str(tmp_path / "none.keras")])
+def test_missing_model_or_data_is_refused_politely(tmp_path, person, sample_mnist_path, capsys):
+    code = train_model.main(["fine-tune", str(person), "--model", str(tmp_path / "none.keras"),
+                             "--data", str(sample_mnist_path), "--out", str(tmp_path / "a")])
     assert code == 2 and "No model at" in capsys.readouterr().err
-    code = train_model.main(["--fine-tune", "--extra-data", str(tmp_path / "nowhere")])
+    code = train_model.main(["fine-tune", str(tmp_path / "nowhere"), "--out", str(tmp_path / "b")])
     assert code == 2 and "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
-        train_model.main(["--fine-tune"])
-    assert exit_info.value.code == 2 and "--fine-tune needs --extra-data" in capsys.readouterr().err
+        train_model.main(["fine-tune"])
+    assert exit_info.value.code == 2 and "DIGITS" in capsys.readouterr().err
 
 
 def test_holdout_split_is_disjoint_stratified_and_seeded():
@@ -155,8 +142,8 @@ def test_holdout_split_is_disjoint_stratified_and_seeded():
 
 def test_extra_data_in_a_full_training_run(tmp_path, person, sample_mnist_path, capsys):
     out = tmp_path / "full"
-    code = train_model.main(["--dry-run", "--extra-data", str(person), "--data", str(sample_mnist_path),
-                             "--out", str(out), "--seed", "7"])
+    code = train_model.main(["train", "--dry-run", "--extra-data", str(person), "--data",
+                             str(sample_mnist_path), "--out", str(out), "--seed", "7"])
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["training"]["n_extra"] == 30

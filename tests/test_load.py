@@ -7,25 +7,20 @@ The figures (throughput, latency percentiles, memory over 5,000 requests) come f
 
 from __future__ import annotations
 
+import asyncio
 import json
-import sys
 import time
 
 import httpx
+import load_test
 import pytest
+from harness import free_port, pad_value
 
-from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, app, guard
-from conftest import free_port
-
-pytestmark = pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(),
-                                reason=f"no shipped model at {DEFAULT_MODEL_PATH}")
+from digitpad import app, guard
 
 
 @pytest.mark.parametrize("kind, requests", [("drawing", 320), ("photo", 160)])
 def test_sixteen_clients_get_answers_and_the_server_survives(tmp_path, kind, requests):
-    sys.path.insert(0, str(REPO_DIR / "scripts"))
-    import load_test
-
     out = tmp_path / "load.json"
     assert load_test.main(["--requests", str(requests), "--clients", "16", "--processes", "2",
                            "--input", kind, "--out", str(out)]) == 0  # 1: the server died
@@ -56,9 +51,6 @@ def test_raw_api_calls_leave_no_session_state_behind(predictor):
     """Gradio 6.31 keeps a SessionState (~55 KB: a copy of every block's config) for each session
     hash, up to 10,000, and each raw API call is a new session: 42-70 KB of RSS per request
     before digitpad.guard.OneShotSessions forgot them. A session the client named stays."""
-    sys.path.insert(0, str(REPO_DIR / "scripts"))
-    import load_test
-
     demo = app.build_app(predictor)
     url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True).rstrip("/")
     try:
@@ -85,12 +77,6 @@ def test_beyond_the_queue_clients_are_told_it_is_full(predictor, monkeypatch):
     """More requests at once than the queue holds: the extra ones get Gradio's "queue full"
     answer at once, every other one its prediction, and the server goes on serving. (With a
     queue of 3 and one worker, so that a few dozen requests are enough.)"""
-    import asyncio
-
-    sys.path.insert(0, str(REPO_DIR / "scripts"))
-    import load_test
-    from benchmark_browser import pad_value
-
     monkeypatch.setattr(guard, "QUEUE_SIZE", 3)
     monkeypatch.setattr(guard, "CONCURRENCY", 1)
     demo = app.build_app(predictor)

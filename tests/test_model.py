@@ -1,17 +1,21 @@
-"""digitpad.model and digitpad.augment: shapes, probabilities, save/reload, augmentation ranges."""
+"""digitpad.model: shapes, probabilities, save/reload, and the outlier-exposure loss and digit
+accuracy it trains with."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
-from digitpad.model import ARCHITECTURES, build_model
+from digitpad.config import ARCHITECTURES
+from digitpad.data import NOT_A_DIGIT
+from digitpad.model import DigitAccuracy, build_model, outlier_exposure_loss
 
 
 @pytest.fixture(scope="module")
-def batch(sample_mnist_path):
-    with np.load(sample_mnist_path) as npz:
-        return npz["x_test"][:32].astype(np.float32) / 255.0
+def batch(sample):
+    return sample.x_test[:32].astype(np.float32) / 255.0
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)
@@ -23,6 +27,11 @@ def test_shapes_and_probabilities(arch, batch):
     assert probs.shape == (32, 10)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
     assert (probs >= 0).all()
+
+
+def test_an_unknown_architecture_is_refused():
+    with pytest.raises(ValueError, match="unknown architecture 'resnet'"):
+        build_model("resnet")
 
 
 def test_tutorial_layout_is_the_tutorials():
@@ -57,30 +66,31 @@ def test_save_and_reload_give_the_same_predictions(tmp_path, batch):
     np.testing.assert_allclose(np.asarray(reloaded(batch, training=False)), before, atol=1e-6)
 
 
-def test_augmentation_keeps_shape_range_and_varies(batch):
-    import tensorflow as tf
-
-    from digitpad.augment import AugmentConfig, augment_batch
-
-    out = augment_batch(tf.constant(batch)).numpy()
-    assert out.shape == batch.shape and out.dtype == np.float32
-    assert out.min() >= 0.0 and out.max() <= 1.0
-    assert np.abs(out - batch).mean() > 0.01  # it changed something
-    # ink is moved and reshaped, not lost: total ink within a broad band of the original
-    ratio = out.sum(axis=(1, 2)) / batch.sum(axis=(1, 2))
-    assert (ratio > 0.3).all() and (ratio < 3.0).all()
-    none = AugmentConfig(rotation_degrees=0, scale=0, shear=0, shift_pixels=0, thick_probability=0, thin_probability=0)
-    np.testing.assert_allclose(augment_batch(tf.constant(batch), none).numpy(), batch, atol=1e-5)
+def loss_of(labels, probabilities, weight=0.5) -> np.ndarray:
+    return np.asarray(outlier_exposure_loss(weight)(np.array(labels), np.array(probabilities, np.float32)))
 
 
-def test_augmentation_shift_moves_the_digit(batch):
-    import tensorflow as tf
+def test_loss_is_cross_entropy_for_digits():
+    p = np.array([[0.7, 0.1, 0.2] + [0.0] * 7, [0.05] * 8 + [0.3, 0.3]], np.float32)
+    assert loss_of([0, 9], p) == pytest.approx([-math.log(0.7), -math.log(0.3)], rel=1e-5)
+    assert loss_of([[2], [8]], p) == pytest.approx([-math.log(0.2), -math.log(0.3)], rel=1e-5), "(B, 1) labels"
 
-    from digitpad.augment import AugmentConfig, augment_batch
 
-    tf.random.set_seed(0)
-    shifted = augment_batch(tf.constant(batch), AugmentConfig(0, 0, 0, 4.0, 0, 0)).numpy()
-    cols = np.arange(28)
-    com = lambda b: (b.sum(axis=1) * cols).sum(axis=1) / b.sum(axis=(1, 2))
-    moved = np.abs(com(shifted) - com(batch))
-    assert moved.max() > 1.0 and moved.max() < 4.6
+def test_loss_for_a_non_digit_is_zero_when_flat_and_grows_when_confident():
+    flat, sure = [[0.1] * 10], [[0.91] + [0.01] * 9]
+    assert loss_of([NOT_A_DIGIT], flat)[0] == pytest.approx(0.0, abs=1e-6)
+    confident = loss_of([NOT_A_DIGIT], sure, weight=1.0)[0]
+    expected = -np.mean(np.log(sure[0])) - math.log(10)  # KL(uniform || p)
+    assert confident == pytest.approx(expected, rel=1e-5) and confident > 1.0
+    assert loss_of([NOT_A_DIGIT], sure, weight=0.5)[0] == pytest.approx(confident / 2, rel=1e-5)
+
+
+def test_digit_accuracy_counts_digits_only():
+    metric = DigitAccuracy()
+    onehot = np.eye(10, dtype=np.float32)
+    metric.update_state(np.array([3, 5, NOT_A_DIGIT, NOT_A_DIGIT]), onehot[[3, 4, 0, 7]])
+    assert float(metric.result()) == pytest.approx(0.5)
+    metric.update_state(np.array([NOT_A_DIGIT]), onehot[[1]])
+    assert float(metric.result()) == pytest.approx(0.5)
+    metric.reset_state()
+    assert float(metric.result()) == 0.0

@@ -1,16 +1,14 @@
-"""Drawings that are no digit (digitpad.outliers), the loss that trains on them
-(digitpad.model.outlier_exposure_loss), and what the shipped model makes of held-out ones."""
+"""Drawings that are no digit (digitpad.outliers), how they join a training split, and what the
+shipped model makes of held-out ones. (The loss that trains on them is tests/test_model.py's.)"""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
 from digitpad import outliers, pad
-from digitpad.model import NOT_A_DIGIT, DigitAccuracy, outlier_exposure_loss
-from digitpad.predictor import is_sure
+from digitpad.data import NOT_A_DIGIT
+from digitpad.verdict import is_sure
 
 
 @pytest.mark.parametrize("family", outliers.FAMILIES)
@@ -54,37 +52,13 @@ def test_no_letter_is_a_digit_shape():
     assert not set(outliers.LETTERS) & set("OISZBGLCTDQ")
 
 
-# --- the loss and the metric ---------------------------------------------------------------------
-
-
-def loss_of(labels, probabilities, weight=0.5) -> np.ndarray:
-    return np.asarray(outlier_exposure_loss(weight)(np.array(labels), np.array(probabilities, np.float32)))
-
-
-def test_loss_is_cross_entropy_for_digits():
-    p = np.array([[0.7, 0.1, 0.2] + [0.0] * 7, [0.05] * 8 + [0.3, 0.3]], np.float32)
-    assert loss_of([0, 9], p) == pytest.approx([-math.log(0.7), -math.log(0.3)], rel=1e-5)
-    assert loss_of([[2], [8]], p) == pytest.approx([-math.log(0.2), -math.log(0.3)], rel=1e-5), "(B, 1) labels"
-
-
-def test_loss_for_a_non_digit_is_zero_when_flat_and_grows_when_confident():
-    flat, sure = [[0.1] * 10], [[0.91] + [0.01] * 9]
-    assert loss_of([NOT_A_DIGIT], flat)[0] == pytest.approx(0.0, abs=1e-6)
-    confident = loss_of([NOT_A_DIGIT], sure, weight=1.0)[0]
-    expected = -np.mean(np.log(sure[0])) - math.log(10)  # KL(uniform || p)
-    assert confident == pytest.approx(expected, rel=1e-5) and confident > 1.0
-    assert loss_of([NOT_A_DIGIT], sure, weight=0.5)[0] == pytest.approx(confident / 2, rel=1e-5)
-
-
-def test_digit_accuracy_counts_digits_only():
-    metric = DigitAccuracy()
-    onehot = np.eye(10, dtype=np.float32)
-    metric.update_state(np.array([3, 5, NOT_A_DIGIT, NOT_A_DIGIT]), onehot[[3, 4, 0, 7]])
-    assert float(metric.result()) == pytest.approx(0.5)
-    metric.update_state(np.array([NOT_A_DIGIT]), onehot[[1]])
-    assert float(metric.result()) == pytest.approx(0.5)
-    metric.reset_state()
-    assert float(metric.result()) == 0.0
+def test_non_digits_join_a_training_split_labelled_as_such(sample, capsys):
+    x, y = outliers.add_outliers(sample.x_train[:20], sample.y_train[:20], 6, seed=1)
+    assert x.shape == (26, 28, 28) and x.dtype == np.uint8
+    assert y.dtype == np.int32 and y[:20].tolist() == sample.y_train[:20].tolist()
+    assert y[20:].tolist() == [NOT_A_DIGIT] * 6
+    np.testing.assert_array_equal(x[20:], outliers.make_outliers(6, seed=1))
+    assert "not digits: 6 drawings (scribbles, hatching, shapes)" in capsys.readouterr().out
 
 
 # --- the shipped model ---------------------------------------------------------------------------

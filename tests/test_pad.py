@@ -1,7 +1,8 @@
 """digitpad.pad: the drawing pad's value (strokes) is read within bounds and rendered as drawn.
 
 tests/test_browser.py checks that the page's canvas and :func:`digitpad.pad.render` draw the same
-thing; tests/test_bad_input.py sends hostile values through the handler and the server.
+thing; tests/test_bad_input.py sends hostile values through the handler and the server;
+tests/test_app.py that the page's script draws with the same pen.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def test_value_round_trips():
 @pytest.mark.parametrize("value", [None, "", "   ", '{"strokes": []}', {"strokes": []}])
 def test_empty_pad(value):
     assert pad.read_strokes(value) == []
-    assert pad.drawing_of(value) is None
+    assert pad.read_drawing(value) is None
 
 
 def test_points_off_the_pad_are_clipped():
@@ -80,14 +81,30 @@ def test_render_a_line_with_round_caps():
     assert image[size // 2 - int(radius) + 1:size // 2 + int(radius) - 1, cols[0]:cols[-1] + 1].mean() > 0.9
 
 
-def test_the_page_draws_with_the_same_pen():
-    pad_html = pad.drawing_pad(render=False)
-    js = pad_html.js_on_load
-    assert f"RADIUS = {pad.PEN_RADIUS!r}" in js and f"MIN_STEP = {pad.MIN_STEP!r}" in js
-    assert "__" not in js.replace("__digitpad", "")  # every placeholder filled in
-    assert pad_html.elem_id == "sketchpad"
-
-
 def test_value_of_is_what_the_page_sends():
     value = pad.value_of([[(0.123456, 0.5)]])
     assert json.loads(value) == {"strokes": [[[0.1235, 0.5]]]}  # 4 decimals, as the page rounds
+
+
+def test_a_drawing_renders_and_keeps_its_strokes():
+    value = pad.value_of([[(0.2, 0.2), (0.8, 0.8)], [(0.8, 0.2), (0.2, 0.8)]])
+    drawing = pad.read_drawing(value)
+    assert isinstance(drawing, pad.Drawing) and len(drawing.strokes) == 2
+    np.testing.assert_array_equal(drawing.render(), pad.render(pad.read_strokes(value)))
+    assert drawing.render(56).shape == (56, 56)
+    assert drawing.as_lists() == json.loads(value)["strokes"]
+    with pytest.raises(ValueError, match="^the drawing"):
+        pad.read_drawing("{nope")
+
+
+def test_the_pen_draws_mnist_like_strokes():
+    """A digit drawn over 3/4 of the pad with the pen has MNIST's stroke/height ratio, within the
+    range the conversion leaves alone."""
+    from harness import pad_value
+
+    from digitpad.preprocessing import MNIST_STROKE, THICK_STROKE, THIN_STROKE, stroke_width
+
+    assert abs(2 * pad.PEN_RADIUS / 0.75 - MNIST_STROKE) < 0.01
+    ink = pad.read_drawing(pad_value(7)).render() < 128
+    rows = np.flatnonzero(ink.any(axis=1))
+    assert THIN_STROKE < stroke_width(ink) / (rows[-1] - rows[0] + 1) < THICK_STROKE

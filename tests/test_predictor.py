@@ -1,10 +1,8 @@
-"""digitpad.predictor with the shipped model: the examples, batches, threads, "not sure", and a
-model file that is missing, damaged or not the one recorded."""
+"""digitpad.predictor with the shipped model: the examples, canvases drawn in a browser, batches
+and threads. (The model file's checks are tests/test_files.py's; the words, test_verdict.py's.)"""
 
 from __future__ import annotations
 
-import json
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,37 +10,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad import DEFAULT_MODEL_PATH
-from digitpad.predictor import (
-    DIGIT_LIKE,
-    MAX_BATCH,
-    SURE_MARGIN,
-    SURE_PROBABILITY,
-    ModelError,
-    Prediction,
-    Predictor,
-    is_sure,
-    load_keras_model,
-)
-from digitpad.preprocessing import EMPTY, ImageError
-from conftest import EXAMPLES, expected_digit
+from harness import EXAMPLES, expected_digit
 
-needs_model = pytest.mark.skipif(
-    not DEFAULT_MODEL_PATH.is_file(),
-    reason=f"no shipped model at {DEFAULT_MODEL_PATH}; create it with `python train_model.py`",
-)
-
-
-@pytest.fixture(scope="module")
-def predictor() -> Predictor:
-    return Predictor.load()  # verified against assets/metrics.json
+from digitpad.images import ImageError
+from digitpad.predictor import MAX_BATCH
+from digitpad.preprocessing import EMPTY
 
 
 def test_there_are_examples():
     assert len(EXAMPLES) >= 5
 
 
-@needs_model
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_examples_are_recognised(predictor, path):
     recognition = predictor.recognise(path)
@@ -50,14 +28,12 @@ def test_examples_are_recognised(predictor, path):
     assert recognition.image.shape == (28, 28) and recognition.prediction.sure
 
 
-@needs_model
 def test_batch_gives_probabilities(predictor):
     probabilities = predictor.predict_batch(np.zeros((3, 28, 28), np.float32))
     assert probabilities.shape == (3, 10)
     assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
 
 
-@needs_model
 @pytest.mark.parametrize("count", [1, 5])
 def test_batch_is_what_the_keras_model_says(predictor, count):
     images = np.random.default_rng(count).random((count, 28, 28), dtype=np.float32)
@@ -68,20 +44,17 @@ def test_batch_is_what_the_keras_model_says(predictor, count):
                                expected, atol=1e-6)
 
 
-@needs_model
 def test_nothing_drawn_is_not_guessed(predictor):
     recognition = predictor.recognise(np.full((400, 400), 255, np.uint8))
     assert recognition.prediction is None and recognition.image is None
     assert recognition.digit is None and recognition.message == EMPTY
 
 
-@needs_model
 def test_unreadable_input_raises_image_error(predictor):
     with pytest.raises(ImageError):
         predictor.recognise(b"not an image")
 
 
-@needs_model
 def test_threads_get_the_same_answers(predictor):
     sources = [np.asarray(Image.open(path)) for path in EXAMPLES]
     expected = [predictor.recognise(s).prediction.probabilities for s in sources]
@@ -92,7 +65,6 @@ def test_threads_get_the_same_answers(predictor):
                                    expected[i % len(sources)], atol=1e-5)
 
 
-@needs_model
 def test_threads_with_different_batch_sizes_do_not_mix(predictor):
     """The interpreter is re-allocated when the batch size changes: threads that alternate sizes
     must each get their own images' answers, in the right shape."""
@@ -105,7 +77,6 @@ def test_threads_with_different_batch_sizes_do_not_mix(predictor):
         np.testing.assert_allclose(probabilities, expected[i % len(batches)], atol=1e-6)
 
 
-@needs_model
 def test_a_batch_larger_than_a_chunk_is_whole_and_in_order(predictor):
     images = np.random.default_rng(1).random((MAX_BATCH + 3, 28, 28), dtype=np.float32)
     probabilities = predictor.predict_batch(images)
@@ -114,71 +85,12 @@ def test_a_batch_larger_than_a_chunk_is_whole_and_in_order(predictor):
     assert predictor.predict_batch(images[:0]).shape == (0, 10)
 
 
-def test_sure_needs_a_high_and_clear_top():
-    clear = Prediction(np.array([0.01] * 7 + [0.93, 0.0, 0.0], np.float32))
-    assert clear.sure and clear.digit == 7 and clear.verdict == "7, 93% sure"
-    low = SURE_PROBABILITY - 0.05
-    close = Prediction(np.array([0, 0, 0, 0, low, 0, 0, 0, 0, 1 - low], np.float32))
-    assert not close.sure
-    assert close.verdict in ("not sure: 4 or 9?", "not sure: 9 or 4?")
-    top = max(SURE_PROBABILITY, 0.5 + SURE_MARGIN / 2) + 0.01
-    clear_enough = Prediction(np.array([top, 1 - top] + [0] * 8, np.float32))
-    assert clear_enough.sure
-    assert set(clear.as_label()) == {str(d) for d in range(10)}
-    assert is_sure(np.stack([clear.probabilities, close.probabilities])).tolist() == [True, False]
+CANVASES = sorted((Path(__file__).resolve().parent / "data" / "sketchpad").glob("*/*.png"))
 
 
-def test_a_spread_answer_asks_whether_it_is_a_digit():
-    spread = Prediction(np.array([0.05] * 5 + [DIGIT_LIKE - 0.01, 0.1, 0.15] + [0.0] * 2, np.float32) /
-                        np.float32(0.05 * 5 + DIGIT_LIKE - 0.01 + 0.25))
-    assert spread.confidence < DIGIT_LIKE
-    assert spread.verdict == "not sure it is a digit: 5 or 7?"
-
-
-def test_missing_model_file(tmp_path):
-    with pytest.raises(ModelError, match="No model"):
-        load_keras_model(tmp_path / "digitpad.keras")
-
-
-def test_damaged_model_file(tmp_path):
-    path = tmp_path / "digitpad.keras"
-    path.write_bytes(b"not a zip file")
-    with pytest.raises(ModelError, match="corrupt"):
-        load_keras_model(path, verify=False)
-
-
-@needs_model
-def test_model_that_is_not_the_recorded_one(tmp_path):
-    path = tmp_path / "digitpad.keras"
-    shutil.copy(DEFAULT_MODEL_PATH, path)
-    record = {"model": {"file": "digitpad.keras", "sha256": "0" * 64}}
-    (tmp_path / "metrics.json").write_text(json.dumps(record))
-    with pytest.raises(ModelError, match="does not match"):
-        load_keras_model(path)
-
-
-SKETCHPAD_VALUES = sorted((Path(__file__).resolve().parent / "data" / "sketchpad").iterdir())
-
-
-def recorded_sketchpad_value(folder: Path) -> dict:
-    """A gr.Sketchpad value recorded in headless Chromium (Gradio 6.31, light and dark theme):
-    the PNGs the browser uploaded, as the component hands them over with type="numpy"."""
-    def read(name):
-        with Image.open(folder / name) as image:
-            return np.asarray(image.convert("RGBA"))
-
-    return {"background": read("background.png"), "layers": [read("layer_0.png")],
-            "composite": read("composite.png")}
-
-
-@needs_model
-@pytest.mark.parametrize("folder", SKETCHPAD_VALUES, ids=lambda p: p.name)
-def test_real_gradio_sketchpad_values_are_read(predictor, folder):
-    """The app draws on its own pad (digitpad.pad), but the conversion still reads Gradio's
-    sketchpad as it really sends it, for scripts and other apps built on digitpad."""
-    value = recorded_sketchpad_value(folder)
-    digit = int(folder.name.rsplit("_", 1)[1])
-    assert value["composite"][..., 3].min() == 255  # the quirk: the composite is opaque
-    for form in (value, {**value, "layers": []}, {**value, "composite": None}):
-        recognition = predictor.recognise(form)
-        assert recognition.digit == digit, (folder.name, recognition.message)
+@pytest.mark.parametrize("path", CANVASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_canvases_drawn_in_a_real_browser_are_read(predictor, path):
+    """Mouse-drawn digits on Gradio's sketchpad in headless Chromium, light and dark theme, as
+    the browser exported them: the transparent layer (the ink in its alpha) and the composite."""
+    recognition = predictor.recognise(path)
+    assert recognition.digit == int(path.parent.name.rsplit("_", 1)[1]), recognition.message

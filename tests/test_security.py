@@ -1,7 +1,7 @@
 """Hostile clients against the real app on 127.0.0.1 (digitpad/guard.py and Gradio's own checks).
 
-The server runs in this process (``launch(prevent_thread_lock=True)`` on a free port), so its
-memory is this process's RSS. After every probe the app must still read a digit through
+The server runs in this process (conftest's ``served``, on a free port), so its memory is this
+process's RSS. After every probe the app must still read a digit through
 gradio_client (the last test of the module).
 """
 
@@ -9,26 +9,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 
 import httpx
 import pytest
+from harness import free_port
 
+import demo as demo_script
 from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, app, guard
-from conftest import free_port
+from digitpad.files import load_keras_model
 
-needs_model = pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(),
-                                 reason=f"no shipped model at {DEFAULT_MODEL_PATH}")
 PHOTO_5 = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
 SECRET = "root:x:0:0"  # the first line of /etc/passwd
-
-
-@pytest.fixture(scope="module")
-def served(predictor):
-    demo = app.build_app(predictor)
-    url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
-    yield demo, url.rstrip("/")
-    demo.close()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +56,6 @@ TRAVERSALS = [
 ]
 
 
-@needs_model
 @pytest.mark.parametrize("path", TRAVERSALS)
 def test_no_file_of_the_machine_is_served(url, path):
     response = httpx.get(url + path)
@@ -73,17 +63,27 @@ def test_no_file_of_the_machine_is_served(url, path):
     assert SECRET not in response.text and "def build_app" not in response.text
 
 
+@pytest.mark.parametrize("path", ["/etc/passwd", f"{DEFAULT_MODEL_PATH}", "/tmp/../etc/passwd"])
+def test_the_label_api_reads_no_file_of_the_machine(url, path):
+    """A client names a server path instead of uploading a file: it is refused, not read."""
+    response = httpx.post(f"{url}/gradio_api/call/label_image",
+                          json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}, "7"]})
+    assert response.status_code == 200
+    event_id = response.json()["event_id"]
+    stream = httpx.get(f"{url}/gradio_api/call/label_image/{event_id}", timeout=30).text
+    assert "event: error" in stream and "counted" not in stream, stream
+    assert SECRET not in stream
+
+
 # --- request size --------------------------------------------------------------------------------
 
 
-@needs_model
 def test_oversized_upload_is_refused(url):
     big = b"\0" * (guard.MAX_BODY_BYTES + 1)
     response = httpx.post(f"{url}/gradio_api/upload", files={"files": ("big.png", big)})
     assert response.status_code == 413
 
 
-@needs_model
 def test_oversized_streamed_upload_is_refused(url):
     """No Content-Length: the guard counts the bytes as the upload route reads them."""
     head = (b'--zz\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
@@ -99,7 +99,6 @@ def test_oversized_streamed_upload_is_refused(url):
     assert response.status_code == 413
 
 
-@needs_model
 def test_a_small_upload_is_accepted(url):
     response = httpx.post(f"{url}/gradio_api/upload",
                           files={"files": ("photo_5.jpg", PHOTO_5.read_bytes())})
@@ -109,7 +108,6 @@ def test_a_small_upload_is_accepted(url):
 # --- origins -------------------------------------------------------------------------------------
 
 
-@needs_model
 def test_foreign_origin_cannot_change_state(url):
     files = {"files": ("photo_5.jpg", PHOTO_5.read_bytes())}
     for origin in ("http://evil.example", "null", url.replace("127.0.0.1", "localhost")):
@@ -119,7 +117,6 @@ def test_foreign_origin_cannot_change_state(url):
     assert response.status_code == 403
 
 
-@needs_model
 def test_same_origin_and_no_origin_are_served(url):
     files = {"files": ("photo_5.jpg", PHOTO_5.read_bytes())}
     assert httpx.post(f"{url}/gradio_api/upload", files=files, headers={"Origin": url}).status_code == 200
@@ -129,7 +126,6 @@ def test_same_origin_and_no_origin_are_served(url):
 # --- closed routes -------------------------------------------------------------------------------
 
 
-@needs_model
 @pytest.mark.parametrize("path", ["/monitoring", "/monitoring/summary", "/monitoring/some-key",
                                   "/MONITORING", "/gradio_api/monitoring", "/docs", "/redoc",
                                   "/openapi.json", "/gradio_api/runs"])
@@ -137,7 +133,6 @@ def test_unused_routes_are_closed(url, path):
     assert httpx.get(url + path).status_code == 404
 
 
-@needs_model
 def test_the_queue_cannot_be_bypassed(url):
     for path in ("/gradio_api/run/predict_image", "/gradio_api/api/predict_image"):
         response = httpx.post(url + path, json={"data": [None]})
@@ -145,7 +140,6 @@ def test_the_queue_cannot_be_bypassed(url):
     assert httpx.post(f"{url}/gradio_api/vibe-edit", json={"prompt": "x"}).status_code == 404
 
 
-@needs_model
 def test_the_page_and_api_info_still_open(url):
     assert httpx.get(url + "/").status_code == 200
     assert "/predict_image" in httpx.get(f"{url}/gradio_api/info").json()["named_endpoints"]
@@ -158,7 +152,6 @@ BLOB_FORM = {"session_hash": "probe", "component_id": "1", "fn_name": "accept_bl
              "type": "layer", "id": "probe"}
 
 
-@needs_model
 @pytest.mark.parametrize("index", ["0", "100000000"])
 @pytest.mark.parametrize("route", ["/gradio_api/component_server", "/gradio_api/component_server/",
                                    "/component_server", "/GRADIO_API/Component_Server"])
@@ -177,7 +170,6 @@ def test_component_server_route_is_closed(served, route, index):
 # --- settings ------------------------------------------------------------------------------------
 
 
-@needs_model
 def test_queue_and_upload_limits(served):
     demo, _ = served
     assert demo._queue.max_size == guard.QUEUE_SIZE
@@ -187,15 +179,6 @@ def test_queue_and_upload_limits(served):
     assert demo.show_error is False and not demo.enable_monitoring
 
 
-def test_auth_flag():
-    assert guard.parse_auth("ann:secret:with:colons") == ("ann", "secret:with:colons")
-    assert guard.parse_auth(None) is None
-    for bad in ("ann", ":pw", "ann:"):
-        with pytest.raises(ValueError):
-            guard.parse_auth(bad)
-
-
-@needs_model
 def test_auth_protects_the_app(predictor):
     demo = app.build_app(predictor)
     url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True,
@@ -215,12 +198,7 @@ def test_auth_protects_the_app(predictor):
 # --- the model file ------------------------------------------------------------------------------
 
 
-@needs_model
 def test_tampered_model_is_refused_unless_told(tmp_path, capsys):
-    sys.path.insert(0, str(REPO_DIR))
-    import demo as demo_script
-    from digitpad.predictor import load_keras_model
-
     model = tmp_path / "digitpad.keras"
     shutil.copy(DEFAULT_MODEL_PATH, model)
     with open(model, "ab") as f:  # a changed file that still opens (zip readers skip the tail)
@@ -236,7 +214,6 @@ def test_tampered_model_is_refused_unless_told(tmp_path, capsys):
 # --- and after all that ------------------------------------------------------------------------
 
 
-@needs_model
 def test_still_serving_after_the_probes(url):
     from gradio_client import Client, handle_file
 

@@ -1,101 +1,110 @@
-"""The trainer end to end: a real --dry-run, --evaluate, and the shipped model's accuracy."""
+"""digitpad.train end to end: a real dry run, its report, re-evaluation, the training split; and
+the shipped model's own figures."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-import train_model
-from digitpad.data import load_mnist
+from digitpad.config import TrainConfig
+from digitpad.data import NOT_A_DIGIT, load_mnist, subsample
+from digitpad.files import SHIPPED_FILES, OutputError, recorded_sha256, sha256_file
+from digitpad.predictor import Predictor
+from digitpad.report import predict_probabilities
+from digitpad.train import evaluate, make_split, train
 
-REPORT_FILES = ["digitpad.keras", "metrics.json", "history.csv", "history.png", "confusion.png",
-                "samples.png", "misclassified.png", "not_digits.png"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
 def dry_run(tmp_path_factory, sample_mnist_path):
-    out = tmp_path_factory.mktemp("dry")
-    code = train_model.main(["--dry-run", "--data", str(sample_mnist_path), "--out", str(out), "--seed", "7"])
-    assert code == 0
-    return out
+    out = tmp_path_factory.mktemp("dry") / "run"
+    config = TrainConfig(out=str(out), data=str(sample_mnist_path), seed=7, dry_run=True)
+    metrics = train(config)
+    return out, metrics
 
 
-def test_dry_run_writes_every_report_file(dry_run):
-    for name in REPORT_FILES:
-        path = dry_run / name
-        assert path.is_file() and path.stat().st_size > 0, name
-    for name in REPORT_FILES[3:]:
-        assert (dry_run / name).read_bytes()[:8] == PNG_MAGIC
-    assert not list(dry_run.glob(".train-*")), "the checkpoint folder is cleaned up"
+def test_a_dry_run_writes_every_report_file(dry_run):
+    out, _ = dry_run
+    assert sorted(p.name for p in out.iterdir()) == sorted(SHIPPED_FILES)
+    for name in SHIPPED_FILES:
+        assert (out / name).stat().st_size > 0, name
+        if name.endswith(".png"):
+            assert (out / name).read_bytes()[:8] == PNG_MAGIC
 
 
-def test_dry_run_metrics_content(dry_run):
-    metrics = json.loads((dry_run / "metrics.json").read_text())
-    assert 0.0 <= metrics["test_accuracy"] <= 1.0 and metrics["test_loss"] > 0
-    assert metrics["n_test"] == 300
-    assert set(metrics["per_class"]) == {str(d) for d in range(10)}
-    assert all(set(m) == {"precision", "recall", "f1", "support"} for m in metrics["per_class"].values())
+def test_the_metrics_measure_the_saved_model(dry_run, sample_mnist_path):
+    """metrics.json's figures are what the saved file gives on the dry run's test slice."""
+    out, metrics = dry_run
+    assert json.loads((out / "metrics.json").read_text()) == metrics
+    test = subsample(load_mnist(sample_mnist_path), 512, 300, seed=7)
+    predicted = Predictor.load(out / "digitpad.keras").predict_batch(test.x_test / np.float32(255))
+    errors = int((predicted.argmax(axis=1) != test.y_test).sum())
+    assert metrics["n_test"] == 300 and metrics["test_errors"] == errors
+    assert metrics["test_accuracy"] == round(1 - errors / 300, 5)
     assert sum(m["support"] for m in metrics["per_class"].values()) == 300
     assert np.array(metrics["confusion_matrix"]).sum() == 300
-    assert metrics["parameters"] > 100_000
-    assert metrics["config"]["seed"] == 7 and metrics["config"]["dry_run"] is True
-    assert metrics["config"]["arch"] == "default" and metrics["config"]["augment"] is True
+    assert metrics["model"] == {"file": "digitpad.keras", "sha256": sha256_file(out / "digitpad.keras"),
+                                "bytes": (out / "digitpad.keras").stat().st_size}
+
+
+def test_the_metrics_record_the_run(dry_run):
+    _, metrics = dry_run
+    assert metrics["config"] == {**TrainConfig().to_json(), "out": metrics["config"]["out"],
+                                 "data": metrics["config"]["data"], "seed": 7, "dry_run": True}
     training = metrics["training"]
-    assert training["epochs_run"] == 1 and training["train_seconds"] > 0
-    assert training["train_images_per_second"] > 0 and training["inference_images_per_second"] > 0
-    assert len(metrics["data"]["sha256"]) == 64 and len(metrics["model"]["sha256"]) == 64
-    assert metrics["model"]["bytes"] == (dry_run / "digitpad.keras").stat().st_size
+    assert training["epochs_run"] == 1 and training["best_epoch"] == 1 and training["train_seconds"] > 0
+    assert training["n_outliers"] == round(0.15 * (training["n_train"] - training["n_outliers"])) > 0
+    assert training["n_train"] - training["n_outliers"] + training["n_val"] == 510, "51 of each digit"
+    assert training["n_val"] == 50, "5 of each digit: a stratified 10%"
     assert {"tensorflow", "keras", "numpy", "python"} <= set(metrics["versions"])
-    assert training["n_outliers"] == round(0.15 * (training["n_train"] - training["n_outliers"])) > 0, (
-        "non-digits were trained on")
-    assert 0.0 <= metrics["sure"]["share"] <= 1.0 and metrics["sure"]["wrong_but_sure"] >= 0
-    assert set(metrics["not_digits"]) == {"scribbles", "hatching", "shapes", "letters"}
+    assert len(metrics["data"]["sha256"]) == 64 and metrics["parameters"] > 100_000
     assert [f for f, row in metrics["not_digits"].items() if not row["trained_on_family"]] == ["letters"]
-    assert all(row["n"] == 40 and 0 <= row["sure"] <= 40 for row in metrics["not_digits"].values())
+    assert all(row["n"] == 40 for row in metrics["not_digits"].values())
 
 
-def test_dry_run_history_csv(dry_run):
-    rows = list(csv.DictReader((dry_run / "history.csv").open()))
+def test_the_history_has_one_row_per_epoch(dry_run):
+    out, metrics = dry_run
+    rows = list(csv.DictReader((out / "history.csv").open()))
     assert len(rows) == 1
-    assert {"epoch", "accuracy", "loss", "val_accuracy", "val_loss"} <= set(rows[0])
-
-
-def test_saved_model_loads_in_safe_mode_and_verifies(dry_run):
-    from digitpad.predictor import Predictor
-
-    predictor = Predictor.load(dry_run / "digitpad.keras")  # SHA-256 checked against metrics.json
-    probs = predictor.predict_batch(np.zeros((3, 28, 28), np.float32))
-    assert probs.shape == (3, 10)
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert float(rows[0]["val_loss"]) == pytest.approx(metrics["training"]["history"]["val_loss"][0])
 
 
 def test_evaluate_writes_the_report_elsewhere(dry_run, tmp_path, sample_mnist_path, capsys):
-    out = tmp_path / "eval"
-    code = train_model.main(["--evaluate", "--model", str(dry_run / "digitpad.keras"),
-                             "--data", str(sample_mnist_path), "--out", str(out)])
-    assert code == 0
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["n_test"] == 500
-    for name in ("confusion.png", "samples.png", "misclassified.png"):
-        assert (out / name).is_file()
+    out, _ = dry_run
+    metrics = evaluate(out / "digitpad.keras", str(sample_mnist_path), tmp_path / "eval")
+    assert metrics["n_test"] == 500 and metrics["model"]["sha256"] == sha256_file(out / "digitpad.keras")
+    assert {"confusion.png", "samples.png", "misclassified.png", "metrics.json"} <= {
+        p.name for p in (tmp_path / "eval").iterdir()}
     printed = capsys.readouterr().out
     assert "classification report" in printed and "test accuracy:" in printed
+    with pytest.raises(OutputError, match="already holds a model"):
+        evaluate(out / "digitpad.keras", str(sample_mnist_path), out)
 
 
-def test_bad_data_exits_with_a_message(tmp_path, capsys):
-    code = train_model.main(["--dry-run", "--data", str(tmp_path / "missing.npz"), "--out", str(tmp_path)])
-    assert code == 2
-    assert "pass --data PATH" in capsys.readouterr().err
+def test_the_split_keeps_validation_and_test_mnist_s(sample):
+    config = TrainConfig(seed=1, outliers=0.5)
+    extra = (sample.x_test[:10], sample.y_test[:10])
+    split = make_split(sample, config, extra)
+    assert len(split.x_val) == 60 and set(np.unique(split.y_val)) == set(range(10))
+    assert split.n_extra == 10 and split.n_outliers == round(0.5 * (540 + 10))
+    assert len(split.x_train) == 540 + 10 + split.n_outliers
+    assert (split.y_train == NOT_A_DIGIT).sum() == split.n_outliers
+    train_images = {image.tobytes() for image in split.x_train}
+    assert not any(image.tobytes() in train_images for image in split.x_val)
+    plain = make_split(sample, dataclasses.replace(config, outliers=0), None)
+    assert plain.n_outliers == 0 and plain.n_extra == 0 and len(plain.x_train) == 540
+
+
+# --- the shipped model ---------------------------------------------------------------------------
 
 
 def test_shipped_model_accuracy(predictor, mnist_path):
     """>= 99.6% on the full test set when DIGITPAD_MNIST gives it; the sample otherwise."""
-    from digitpad.report import predict_probabilities
-
     mnist = load_mnist(mnist_path)
     accuracy = float((predict_probabilities(predictor.model, mnist.x_test).argmax(1) == mnist.y_test).mean())
     if len(mnist.x_test) == 10000:
@@ -104,8 +113,8 @@ def test_shipped_model_accuracy(predictor, mnist_path):
         assert accuracy >= 0.99
 
 
-def test_shipped_model_is_small_and_recorded(model_path):
-    from digitpad.predictor import recorded_sha256, sha256_of
+def test_shipped_model_is_small_and_recorded(predictor):
+    from digitpad import DEFAULT_MODEL_PATH
 
-    assert model_path.stat().st_size <= 2_000_000
-    assert recorded_sha256(model_path) == sha256_of(model_path)
+    assert DEFAULT_MODEL_PATH.stat().st_size <= 2_000_000
+    assert recorded_sha256(DEFAULT_MODEL_PATH) == sha256_file(DEFAULT_MODEL_PATH)

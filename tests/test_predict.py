@@ -10,14 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
-from digitpad.predict import main
-from conftest import EXAMPLES, expected_digit
+from harness import EXAMPLES, expected_digit
 
-pytestmark = pytest.mark.skipif(
-    not DEFAULT_MODEL_PATH.is_file(),
-    reason=f"no shipped model at {DEFAULT_MODEL_PATH}; create it with `python train_model.py`",
-)
+from digitpad import REPO_DIR
+from digitpad.predict import main
 
 
 def test_examples_as_text(capsys):
@@ -80,8 +76,8 @@ def test_module_entry_point():
 
 
 def test_drawings_made_in_a_browser(capsys):
-    """The composites Gradio's sketchpad exported in headless Chromium, mouse-drawn digits on a
-    white and on a dark canvas (tests/data/sketchpad/<theme>_<digit>/composite.png), as files."""
+    """Mouse-drawn digits exported by a canvas in headless Chromium, on a white and on a dark
+    canvas (tests/data/sketchpad/<theme>_<digit>/composite.png), as files."""
     drawings = sorted((REPO_DIR / "tests" / "data" / "sketchpad").glob("*/composite.png"))
     assert len(drawings) >= 5
     assert main(["--json", *map(str, drawings)]) == 0

@@ -1,0 +1,231 @@
+"""File plumbing, in one place: atomic writes, hashes, ``metrics.json``, and the model's
+save/load pair.
+
+- :func:`write_atomic` writes a file so that a reader sees the old file or the whole new one,
+  never half of it (a temporary file in the same folder, flushed to disk, then renamed); every
+  file the project writes goes through it (or, for Keras' own writer, the same rename).
+- :func:`save_for_serving` and :func:`load_keras_model` are the model's pair: the trainer saves
+  with the first, everything that serves or evaluates a model opens it with the second, in Keras
+  safe mode and checked against the SHA-256 that the ``metrics.json`` beside it records.
+- :func:`output_folder` is where a run may write: anywhere but ``assets/``, which holds the
+  shipped model and changes only through ``python train_model.py ship``.
+
+Keras is imported inside the two model functions only: reading JSON or hashing a file stays
+cheap for the app and the command lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from digitpad import ASSETS_DIR
+
+log = logging.getLogger(__name__)
+
+MODEL_FILENAME = "digitpad.keras"
+METRICS_FILENAME = "metrics.json"
+
+
+class ModelError(RuntimeError):
+    """The model file is missing, corrupt or not the one recorded; the message says what to do."""
+
+
+class OutputError(ValueError):
+    """A run was asked to write where it must not; the message says where to write instead."""
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def write_atomic(path: str | Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` to ``path``: readers see the old file, or the whole new one.
+
+    The bytes go to a hidden temporary file beside ``path``, are flushed to disk (fsync) and
+    renamed into place (``os.replace``, atomic on one file system); on any error the temporary
+    file is removed. ``private`` files are readable by their owner only (people's drawings);
+    others get the usual 0644.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if not private:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | Path, record: Any) -> None:
+    """``record`` as indented JSON, written atomically."""
+    write_atomic(path, (json.dumps(record, indent=2) + "\n").encode())
+
+
+def fsync_dir(folder: str | Path) -> None:
+    """Make the renames in ``folder`` durable too (POSIX); a no-op where folders can't be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def output_folder(out: str | Path) -> Path:
+    """``out``, created, for a run's model and report. Raises :class:`OutputError` for a folder
+    inside ``assets/`` (the shipped model is replaced only by ``train_model.py ship``) and for one
+    that already holds a model (a run is never overwritten)."""
+    out = Path(out).expanduser().resolve()
+    if out == ASSETS_DIR or ASSETS_DIR in out.parents:
+        raise OutputError(
+            f"{out} is inside {ASSETS_DIR}, which holds the shipped model: write the run "
+            f"elsewhere (the default is runs/), then ship it with `python train_model.py ship DIR`.")
+    if (out / MODEL_FILENAME).exists():
+        raise OutputError(f"{out} already holds a model; pass another --out (runs are never "
+                          "overwritten).")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_json(path: str | Path) -> dict | None:
+    """A JSON object from ``path``, or None when it is missing or not JSON (logged)."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        log.warning("cannot read %s: %s", path, error)
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def recorded_sha256(model_path: str | Path) -> str | None:
+    """The model SHA-256 recorded in the ``metrics.json`` beside the model, if there is one."""
+    model_path = Path(model_path)
+    metrics = model_path.parent / METRICS_FILENAME
+    if not metrics.is_file():
+        return None
+    record = (read_json(metrics) or {}).get("model")
+    if isinstance(record, dict) and record.get("file") == model_path.name:
+        return record.get("sha256")
+    return None
+
+
+# --- the model's pair ---------------------------------------------------------------------------
+
+
+def save_for_serving(model: Any, path: str | Path) -> Any:
+    """Save ``model``'s weights in a fresh, uncompiled copy at ``path``; return that copy.
+
+    The file carries no optimizer state (it would triple its size) and loads in safe mode without
+    custom objects. It is written beside ``path`` and renamed into place, so a crash never leaves
+    a half-written model where the app looks for one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    serving = type(model).from_config(model.get_config())  # not clone_model: no compile config
+    serving.set_weights(model.get_weights())
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")  # Keras wants the suffix
+    try:
+        serving.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return serving
+
+
+def load_keras_model(path: str | Path, *, verify: bool = True) -> Any:
+    """Open a ``.keras`` file in safe mode; with ``verify``, refuse one whose SHA-256 differs from
+    the one recorded in the ``metrics.json`` beside it. Raises :class:`ModelError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(
+            f"No model at {path}. Create one with `python train_model.py train` "
+            f"(add --data PATH/mnist.npz when offline), or pass --model PATH.")
+    if verify:
+        expected = recorded_sha256(path)
+        if expected is None:
+            log.warning("no metrics.json beside %s records its SHA-256; loading it unchecked", path)
+        elif sha256_file(path) != expected:
+            raise ModelError(
+                f"{path} does not match the SHA-256 recorded in {path.parent / METRICS_FILENAME}: "
+                f"it was changed or damaged. Restore it (git checkout {path.name}), retrain with "
+                f"`python train_model.py train`, or skip the check with --no-verify-model.")
+    import keras
+
+    try:
+        return keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as error:  # zip, JSON or weight errors from a damaged file
+        raise ModelError(
+            f"{path} is corrupt or not a Keras model ({type(error).__name__}: {error}). "
+            f"Restore it, or retrain with `python train_model.py train`.") from error
+
+
+# --- shipping a run ---------------------------------------------------------------------------
+
+# What a training run writes and what ships in assets/: the model, its report and figures.
+SHIPPED_FILES = (MODEL_FILENAME, METRICS_FILENAME, "history.csv", "history.png", "confusion.png",
+                 "samples.png", "misclassified.png", "not_digits.png")
+FULL_TEST_SET = 10_000  # MNIST's test images: a model ships only if it was measured on all
+
+
+def check_shippable(run: str | Path) -> dict:
+    """The metrics of the run in folder ``run``, when its model may replace the shipped one: a
+    full run (no dry run), measured on all of MNIST's test set, its file the one it measured.
+    Raises :class:`OutputError` saying why not."""
+    run = Path(run)
+    metrics = read_json(run / METRICS_FILENAME) if (run / METRICS_FILENAME).is_file() else None
+    if not (run / MODEL_FILENAME).is_file() or metrics is None:
+        raise OutputError(f"{run} holds no trained model with its {METRICS_FILENAME}; pass the "
+                          "folder a `train_model.py train` or `fine-tune` run wrote.")
+    if metrics.get("config", {}).get("dry_run"):
+        raise OutputError(f"{run} is a dry run (a smoke test on a few hundred images): it never ships.")
+    if metrics.get("n_test") != FULL_TEST_SET:
+        raise OutputError(f"{run} was measured on {metrics.get('n_test')} test images, not all "
+                          f"{FULL_TEST_SET:,}: train with the full MNIST (--data mnist.npz).")
+    if recorded_sha256(run / MODEL_FILENAME) != sha256_file(run / MODEL_FILENAME):
+        raise OutputError(f"{run / MODEL_FILENAME} is not the model its {METRICS_FILENAME} measured.")
+    return metrics
+
+
+def ship(run: str | Path, assets: str | Path = ASSETS_DIR) -> list[str]:
+    """Replace the shipped model and its report in ``assets`` with those of the run in ``run``
+    (checked by :func:`check_shippable`); report files the run lacks are removed, so the report
+    in ``assets`` is all the run's. Each file is replaced atomically, the metrics (which the app
+    checks the model against) last. Returns what changed, one line per file."""
+    run, assets = Path(run), Path(assets)
+    check_shippable(run)
+    done = []
+    for name in sorted(SHIPPED_FILES, key=lambda n: n == METRICS_FILENAME):
+        source, target = run / name, assets / name
+        if source.is_file():
+            write_atomic(target, source.read_bytes())
+            done.append(f"replaced {target}")
+        elif target.exists():
+            target.unlink()
+            done.append(f"removed {target} (the run has none)")
+    return done

@@ -1,0 +1,68 @@
+"""What the model's ten probabilities mean for a person: the digit, and whether to be sure.
+
+:class:`Prediction` wraps one image's probabilities and words them: "7, 98% sure", "not sure:
+4 or 9?", or "not sure it is a digit: 4 or 9?". :func:`is_sure` is the one rule for "sure",
+used by the app, the command line, the training report and the benchmarks alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# A prediction is "sure" when the top probability is at least SURE_PROBABILITY and leads the
+# runner-up by at least SURE_MARGIN. The rule: few answers wrong but sure, at the cost of a few
+# right answers said "not sure". Chosen from the coverage / accuracy grid that
+# `python scripts/benchmark_conversion.py` prints for the realistic evaluation set (quoted in
+# docs/measurements.md). At 0.90 the margin is implied (the runner-up has at most 0.10); it is
+# kept so that a lower probability keeps the second rule.
+SURE_PROBABILITY = 0.90
+SURE_MARGIN = 0.80
+# Below this top probability the model spreads its answer over many digits, as it was trained to
+# for drawings that are no digit (digitpad.outliers); the verdict then asks whether it is one.
+DIGIT_LIKE = 0.5
+
+
+def is_sure(probabilities: np.ndarray) -> np.ndarray:
+    """The "sure" rule, for (..., 10) probabilities: top >= SURE_PROBABILITY and top minus the
+    runner-up >= SURE_MARGIN. A bool array of the leading shape (a 0-d one for one image)."""
+    ordered = np.sort(np.asarray(probabilities), axis=-1)
+    top, second = ordered[..., -1], ordered[..., -2]
+    return (top >= SURE_PROBABILITY) & (top - second >= SURE_MARGIN)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the model says about one 28x28 image."""
+
+    probabilities: np.ndarray  # (10,) float32, sums to 1
+
+    @property
+    def digit(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probabilities))
+
+    @property
+    def runner_up(self) -> int:
+        return int(np.argsort(self.probabilities)[-2])
+
+    @property
+    def sure(self) -> bool:
+        return bool(is_sure(self.probabilities))
+
+    @property
+    def verdict(self) -> str:
+        """"7, 98% sure", "not sure: 4 or 9?", or "not sure it is a digit: 4 or 9?" when no
+        digit has even DIGIT_LIKE of the probability."""
+        if self.sure:
+            return f"{self.digit}, {self.confidence:.0%} sure"
+        doubt = "not sure" if self.confidence >= DIGIT_LIKE else "not sure it is a digit"
+        return f"{doubt}: {self.digit} or {self.runner_up}?"
+
+    def as_label(self) -> dict[str, float]:
+        """{"0": p0, ..., "9": p9}, the value gr.Label shows as confidence bars."""
+        return {str(d): float(p) for d, p in enumerate(self.probabilities)}

@@ -1,0 +1,35 @@
+"""digitpad.verdict: when the model is "sure", and how its answer is worded."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitpad.verdict import DIGIT_LIKE, SURE_MARGIN, SURE_PROBABILITY, Prediction, is_sure
+
+
+def test_sure_needs_a_high_and_clear_top():
+    clear = Prediction(np.array([0.01] * 7 + [0.93, 0.0, 0.0], np.float32))
+    assert clear.sure and clear.digit == 7 and clear.verdict == "7, 93% sure"
+    low = SURE_PROBABILITY - 0.05
+    close = Prediction(np.array([0, 0, 0, 0, low, 0, 0, 0, 0, 1 - low], np.float32))
+    assert not close.sure
+    assert close.verdict in ("not sure: 4 or 9?", "not sure: 9 or 4?")
+    top = max(SURE_PROBABILITY, 0.5 + SURE_MARGIN / 2) + 0.01
+    clear_enough = Prediction(np.array([top, 1 - top] + [0] * 8, np.float32))
+    assert clear_enough.sure
+    assert set(clear.as_label()) == {str(d) for d in range(10)}
+    assert is_sure(np.stack([clear.probabilities, close.probabilities])).tolist() == [True, False]
+
+
+def test_a_spread_answer_asks_whether_it_is_a_digit():
+    spread = Prediction(np.array([0.05] * 5 + [DIGIT_LIKE - 0.01, 0.1, 0.15] + [0.0] * 2, np.float32) /
+                        np.float32(0.05 * 5 + DIGIT_LIKE - 0.01 + 0.25))
+    assert spread.confidence < DIGIT_LIKE
+    assert spread.verdict == "not sure it is a digit: 5 or 7?"
+
+
+def test_the_label_is_every_digit_s_probability():
+    probabilities = np.arange(10, dtype=np.float32) / 45
+    label = Prediction(probabilities).as_label()
+    assert list(label) == [str(d) for d in range(10)]
+    assert label["9"] == np.float32(9 / 45) and Prediction(probabilities).runner_up == 8
