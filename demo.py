@@ -31,23 +31,44 @@ def default_host() -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Serve the digitpad sketchpad app.")
-    parser.add_argument("--host", default=default_host(),
-                        help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
-                        help="port to listen on (default: %(default)s)")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH,
-                        help="the .keras model (default: %(default)s)")
-    parser.add_argument("--no-verify-model", action="store_true",
-                        help="skip the SHA-256 check against the metrics.json beside the model")
-    parser.add_argument("--share", action="store_true",
-                        help="also ask Gradio for a temporary public link")
-    parser.add_argument("--collect", metavar="DIR", type=Path, default=None,
-                        help="save each digit labelled with the app's answer buttons in DIR "
-                             "(default: off; on a public link it would keep strangers' drawings on "
-                             "this computer); fine-tune on them with train_model.py fine-tune DIR")
-    parser.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("DIGITPAD_AUTH"),
-                        help="ask for this login before showing the app (default: $DIGITPAD_AUTH, "
-                             "else none)")
+    parser.add_argument(
+        "--host", default=default_host(), help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
+        help="port to listen on (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=DEFAULT_MODEL_PATH,
+        help="the .keras model (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-verify-model",
+        action="store_true",
+        help="skip the SHA-256 check against the metrics.json beside the model",
+    )
+    parser.add_argument(
+        "--share", action="store_true", help="also ask Gradio for a temporary public link"
+    )
+    parser.add_argument(
+        "--collect",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="save each digit labelled with the app's answer buttons in DIR "
+        "(default: off; on a public link it would keep strangers' drawings on "
+        "this computer); fine-tune on them with train_model.py fine-tune DIR",
+    )
+    parser.add_argument(
+        "--auth",
+        metavar="USER:PASSWORD",
+        default=os.environ.get("DIGITPAD_AUTH"),
+        help="ask for this login before showing the app (default: $DIGITPAD_AUTH, else none)",
+    )
     return parser.parse_args(argv)
 
 
@@ -57,10 +78,14 @@ def writable_folder(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ValueError(f"--collect {folder}: cannot create that folder ({error.strerror}); "
-                         "pass a folder you can write to.") from error
+        raise ValueError(
+            f"--collect {folder}: cannot create that folder ({error.strerror}); "
+            "pass a folder you can write to."
+        ) from error
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"--collect {folder}: cannot write in that folder; pass one you can write to.")
+        raise ValueError(
+            f"--collect {folder}: cannot write in that folder; pass one you can write to."
+        )
     return folder
 
 
@@ -84,12 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     metrics = read_json(args.model.parent / "metrics.json")
     demo = app.build_app(predictor, metrics=metrics, collect_dir=collect_dir)
-    app.launch(demo, host=args.host, port=args.port, share=args.share, prevent_thread_lock=True,
-               auth=auth)
+    app.launch(
+        demo, host=args.host, port=args.port, share=args.share, prevent_thread_lock=True, auth=auth
+    )
     if collect_dir:
         print(f"* saving labelled digits in {collect_dir}", flush=True)
-    print(f"* ready in {time.perf_counter() - START:.1f} s (model {args.model}); Ctrl+C stops it",
-          flush=True)
+    print(
+        f"* ready in {time.perf_counter() - START:.1f} s (model {args.model}); Ctrl+C stops it",
+        flush=True,
+    )
     demo.block_thread()
     return 0
 

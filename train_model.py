@@ -26,7 +26,9 @@ from digitpad import DEFAULT_MODEL_PATH, RUNS_DIR
 from digitpad.config import ARCHITECTURES, FineTuneConfig, TrainConfig
 
 TRAIN, FINE_TUNE = TrainConfig(), FineTuneConfig()
-DATA_HELP = "Keras-layout .npz or folder of IDX files (default: download through keras.datasets.mnist)"
+DATA_HELP = (
+    "Keras-layout .npz or folder of IDX files (default: download through keras.datasets.mnist)"
+)
 
 
 def default_out(command: str) -> str:
@@ -38,62 +40,140 @@ def add_train(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("train", help="train a model from scratch and report on it")
     parser.add_argument("--data", default=None, help=DATA_HELP)
     parser.add_argument("--out", default=None, help="the run's folder (default: runs/train-<time>)")
-    parser.add_argument("--arch", choices=ARCHITECTURES, default=TRAIN.arch, help="network layout (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=TRAIN.epochs, help="maximum epochs (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=TRAIN.batch_size, help="(default: %(default)s)")
-    parser.add_argument("--learning-rate", type=float, default=TRAIN.learning_rate,
-                        help="peak of the warm-up + cosine schedule (default: %(default)s)")
+    parser.add_argument(
+        "--arch",
+        choices=ARCHITECTURES,
+        default=TRAIN.arch,
+        help="network layout (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=TRAIN.epochs, help="maximum epochs (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=TRAIN.batch_size, help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=TRAIN.learning_rate,
+        help="peak of the warm-up + cosine schedule (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=TRAIN.seed, help="(default: %(default)s)")
-    parser.add_argument("--val-split", type=float, default=TRAIN.val_split,
-                        help="stratified validation share of the training set (default: %(default)s)")
-    parser.add_argument("--patience", type=int, default=TRAIN.patience,
-                        help="early-stopping patience in epochs (default: %(default)s)")
-    parser.add_argument("--no-augment", dest="augment", action="store_false", help="train without augmentation")
+    parser.add_argument(
+        "--val-split",
+        type=float,
+        default=TRAIN.val_split,
+        help="stratified validation share of the training set (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=TRAIN.patience,
+        help="early-stopping patience in epochs (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-augment", dest="augment", action="store_false", help="train without augmentation"
+    )
     add_outlier_flags(parser, TRAIN)
-    parser.add_argument("--extra-data", default=None, metavar="DIGITS",
-                        help="your saved digits (a demo.py --collect folder or an exported .npz), "
-                             "added to the training split")
-    parser.add_argument("--dry-run", action="store_true", help="smoke run: a few hundred images, one epoch")
+    parser.add_argument(
+        "--extra-data",
+        default=None,
+        metavar="DIGITS",
+        help="your saved digits (a demo.py --collect folder or an exported .npz), "
+        "added to the training split",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="smoke run: a few hundred images, one epoch"
+    )
 
 
 def add_fine_tune(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("fine-tune", help="fine-tune a trained model on your saved digits")
-    parser.add_argument("extra_data", metavar="DIGITS",
-                        help="your saved digits: a demo.py --collect folder or an exported .npz")
-    parser.add_argument("--model", default=FINE_TUNE.model, help="the model to start from (default: the shipped one)")
+    parser.add_argument(
+        "extra_data",
+        metavar="DIGITS",
+        help="your saved digits: a demo.py --collect folder or an exported .npz",
+    )
+    parser.add_argument(
+        "--model",
+        default=FINE_TUNE.model,
+        help="the model to start from (default: the shipped one)",
+    )
     parser.add_argument("--data", default=None, help=DATA_HELP)
-    parser.add_argument("--out", default=None, help="the run's folder (default: runs/fine-tune-<time>)")
-    parser.add_argument("--epochs", type=int, default=FINE_TUNE.epochs, help="(default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=FINE_TUNE.batch_size, help="(default: %(default)s)")
-    parser.add_argument("--learning-rate", type=float, default=FINE_TUNE.learning_rate,
-                        help="start of a cosine decay (default: %(default)s)")
+    parser.add_argument(
+        "--out", default=None, help="the run's folder (default: runs/fine-tune-<time>)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=FINE_TUNE.epochs, help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=FINE_TUNE.batch_size, help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=FINE_TUNE.learning_rate,
+        help="start of a cosine decay (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=FINE_TUNE.seed, help="(default: %(default)s)")
-    parser.add_argument("--holdout", dest="holdout_fraction", type=float, default=FINE_TUNE.holdout_fraction,
-                        help="share of your digits held out to measure (default: %(default)s)")
-    parser.add_argument("--mnist-mix", type=int, default=FINE_TUNE.mnist_mix,
-                        help="MNIST training images mixed in, so that it does not forget MNIST (default: %(default)s)")
-    parser.add_argument("--no-augment", dest="augment", action="store_false", help="fine-tune without augmentation")
+    parser.add_argument(
+        "--holdout",
+        dest="holdout_fraction",
+        type=float,
+        default=FINE_TUNE.holdout_fraction,
+        help="share of your digits held out to measure (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--mnist-mix",
+        type=int,
+        default=FINE_TUNE.mnist_mix,
+        help="MNIST training images mixed in, so that it does not forget MNIST "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-augment", dest="augment", action="store_false", help="fine-tune without augmentation"
+    )
     add_outlier_flags(parser, FINE_TUNE)
-    parser.add_argument("--dry-run", action="store_true", help="smoke run: a few hundred images, one epoch")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="smoke run: a few hundred images, one epoch"
+    )
 
 
-def add_outlier_flags(parser: argparse.ArgumentParser, defaults: TrainConfig | FineTuneConfig) -> None:
-    parser.add_argument("--outliers", type=float, default=defaults.outliers, metavar="SHARE",
-                        help="drawings that are no digit (digitpad/outliers.py) added per training image, "
-                             "so the model learns to be unsure of them; 0 turns it off (default: %(default)s)")
-    parser.add_argument("--outlier-weight", type=float, default=defaults.outlier_weight,
-                        help="weight of the non-digits' loss term (default: %(default)s)")
+def add_outlier_flags(
+    parser: argparse.ArgumentParser, defaults: TrainConfig | FineTuneConfig
+) -> None:
+    parser.add_argument(
+        "--outliers",
+        type=float,
+        default=defaults.outliers,
+        metavar="SHARE",
+        help="drawings that are no digit (digitpad/outliers.py) added per training image, "
+        "so the model learns to be unsure of them; 0 turns it off (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--outlier-weight",
+        type=float,
+        default=defaults.outlier_weight,
+        help="weight of the non-digits' loss term (default: %(default)s)",
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python train_model.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python train_model.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train(commands)
     evaluate = commands.add_parser("evaluate", help="re-measure a saved model on the test set")
-    evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help="(default: the shipped model)")
+    evaluate.add_argument(
+        "--model", type=Path, default=DEFAULT_MODEL_PATH, help="(default: the shipped model)"
+    )
     evaluate.add_argument("--data", default=None, help=DATA_HELP)
-    evaluate.add_argument("--out", default=None, help="the report's folder (default: runs/evaluate-<time>)")
+    evaluate.add_argument(
+        "--out", default=None, help="the report's folder (default: runs/evaluate-<time>)"
+    )
     add_fine_tune(commands)
     ship = commands.add_parser("ship", help="replace the shipped model in assets/ with a run's")
     ship.add_argument("run", type=Path, help="the run's folder, e.g. runs/train-20261130-120000")
@@ -117,10 +197,15 @@ def check(args: argparse.Namespace) -> str | None:
     return None
 
 
-def config_from(args: argparse.Namespace, defaults: TrainConfig | FineTuneConfig) -> TrainConfig | FineTuneConfig:
+def config_from(
+    args: argparse.Namespace, defaults: TrainConfig | FineTuneConfig
+) -> TrainConfig | FineTuneConfig:
     """``defaults`` with every flag the command has; ``--out`` defaults to a new run folder."""
-    flags = {field.name: getattr(args, field.name) for field in dataclasses.fields(defaults)
-             if hasattr(args, field.name)}
+    flags = {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(defaults)
+        if hasattr(args, field.name)
+    }
     flags["out"] = str(args.out or default_out(args.command))
     return dataclasses.replace(defaults, **flags)
 

@@ -88,8 +88,10 @@ def collect_note(folder: Path | None) -> str:
     """What the page says about saving, plainly, above the buttons."""
     if folder is None:
         return "Your answers count only in your tally: **nothing is saved**."
-    return ("**Saving is on.** Each digit you label here is saved, your drawing or photo with "
-            "its label, on the computer that runs this app, to teach the model your handwriting.")
+    return (
+        "**Saving is on.** Each digit you label here is saved, your drawing or photo with "
+        "its label, on the computer that runs this app, to teach the model your handwriting."
+    )
 
 
 def how_it_works(metrics: dict | None) -> str:
@@ -136,7 +138,9 @@ def drawing_pad() -> gr.HTML:
     """The pad (digitpad/web/pad.*) as a ``gr.HTML`` component; its ``change`` event fires on
     every pen lift, undo and clear, with the strokes as its value."""
     return gr.HTML(
-        value="", label="Draw a digit", elem_id="sketchpad",
+        value="",
+        label="Draw a digit",
+        elem_id="sketchpad",
         html_template=web_file("pad.html"),
         css_template=web_file("pad.css", pad_size=pad.PAD_SIZE),
         js_on_load=web_file("pad.js", radius=repr(pad.PEN_RADIUS), min_step=repr(pad.MIN_STEP)),
@@ -151,8 +155,13 @@ def photo_input() -> gr.Image:
     the handler says what is wrong. (Not a subclass: Gradio writes a ``.pyi`` stub beside any
     module that defines a component class.)
     """
-    photo = gr.Image(label="A photo of a digit on paper", sources=["upload", "webcam", "clipboard"],
-                     type="filepath", height=PAD_WIDTH, elem_id="photo")
+    photo = gr.Image(
+        label="A photo of a digit on paper",
+        sources=["upload", "webcam", "clipboard"],
+        type="filepath",
+        height=PAD_WIDTH,
+        elem_id="photo",
+    )
     photo.preprocess = partial(pass_path, photo.preprocess)
     return photo
 
@@ -177,9 +186,13 @@ def input_column(examples: list[Path]) -> tuple[Any, Any, Any, Any]:
             with gr.Tab("Photo", id=PHOTO) as photo_tab:
                 photo = photo_input()
                 if examples:
-                    gr.Examples(examples=[[str(p)] for p in examples], inputs=[photo],
-                                label="Examples: click one", examples_per_page=len(examples),
-                                elem_id="examples")
+                    gr.Examples(
+                        examples=[[str(p)] for p in examples],
+                        inputs=[photo],
+                        label="Examples: click one",
+                        examples_per_page=len(examples),
+                        elem_id="examples",
+                    )
     return sketch, photo, draw_tab, photo_tab
 
 
@@ -190,24 +203,52 @@ def output_column(collect_dir: Path | None) -> dict[str, Any]:
         with gr.Group(elem_id="labelling"):
             gr.Markdown("Right, or wrong? It's a ...", elem_id="wrong-prompt")
             with gr.Row(elem_id="answers"):
-                buttons = [(gr.Button("Right", variant="primary", size="sm", min_width=0,
-                                      elem_id="answer-right"), RIGHT)]
-                buttons += [(gr.Button(d, size="sm", min_width=0, elem_id=f"answer-{d}"), d)
-                            for d in DIGITS]
+                buttons = [
+                    (
+                        gr.Button(
+                            "Right",
+                            variant="primary",
+                            size="sm",
+                            min_width=0,
+                            elem_id="answer-right",
+                        ),
+                        RIGHT,
+                    )
+                ]
+                buttons += [
+                    (gr.Button(d, size="sm", min_width=0, elem_id=f"answer-{d}"), d) for d in DIGITS
+                ]
             labelled = gr.Markdown("", elem_id="labelled")
             tally_text = gr.Markdown(collect.format_tally(None), elem_id="tally")
             gr.Markdown(collect_note(collect_dir), elem_id="collect-note")
         label = gr.Label(num_top_classes=10, label="The model's probabilities", elem_id="label")
-        seen = gr.Image(label="What the model saw (28x28)", interactive=False, format="png",
-                        height=28 * SEEN_SCALE + 40, width=28 * SEEN_SCALE, buttons=[],
-                        elem_id="seen")
-    return {"verdict": verdict, "label": label, "seen": seen, "buttons": buttons,
-            "labelled": labelled, "tally_text": tally_text}
+        seen = gr.Image(
+            label="What the model saw (28x28)",
+            interactive=False,
+            format="png",
+            height=28 * SEEN_SCALE + 40,
+            width=28 * SEEN_SCALE,
+            buttons=[],
+            elem_id="seen",
+        )
+    return {
+        "verdict": verdict,
+        "label": label,
+        "seen": seen,
+        "buttons": buttons,
+        "labelled": labelled,
+        "tally_text": tally_text,
+    }
 
 
-def build_app(predictor: Predictor, *, metrics: dict | None = None,
-              examples: list[Path] | None = None, collect_dir: Path | None = None,
-              sessions: Sessions | None = None) -> gr.Blocks:
+def build_app(
+    predictor: Predictor,
+    *,
+    metrics: dict | None = None,
+    examples: list[Path] | None = None,
+    collect_dir: Path | None = None,
+    sessions: Sessions | None = None,
+) -> gr.Blocks:
     """The Blocks: drawing and photo tabs, the three outputs, the answer buttons and the tally,
     examples and the note. With ``collect_dir``, labelled digits are saved there. Each visitor's
     tally is kept in ``sessions`` (a new store by default), also reachable as ``app.visitors``."""
@@ -217,7 +258,8 @@ def build_app(predictor: Predictor, *, metrics: dict | None = None,
         gr.Markdown(
             "# digitpad\nDraw a digit from 0 to 9: the model reads it each time you lift the "
             "pen. Undo takes back the last stroke, Clear empties the pad. Or show it a photo of "
-            "a digit on paper.")
+            "a digit on paper."
+        )
         with gr.Row(equal_height=False):
             sketch, photo, draw_tab, photo_tab = input_column(examples)
             outputs = output_column(collect_dir)
@@ -239,14 +281,33 @@ def wire_predictions(page: Page, predictor: Predictor) -> None:
     outputs = [page.label, page.verdict, page.seen]
     read_sketch = partial(handlers.predict_sketch, predictor)
     read_photo = partial(handlers.predict_image, predictor)
-    page.sketch.change(read_sketch, inputs=page.sketch, outputs=outputs, api_name="predict_sketch",
-                       trigger_mode="always_last", show_progress="hidden")
-    page.photo.change(read_photo, inputs=page.photo, outputs=outputs, api_name="predict_image",
-                      trigger_mode="always_last", show_progress="minimal")
-    for tab, name, read, source in ((page.draw_tab, DRAW, read_sketch, page.sketch),
-                                    (page.photo_tab, PHOTO, read_photo, page.photo)):
-        tab.select(partial(show_tab, read, name), inputs=source, outputs=[*outputs, page.tab_in_view],
-                   api_visibility="private", show_progress="hidden")
+    page.sketch.change(
+        read_sketch,
+        inputs=page.sketch,
+        outputs=outputs,
+        api_name="predict_sketch",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
+    page.photo.change(
+        read_photo,
+        inputs=page.photo,
+        outputs=outputs,
+        api_name="predict_image",
+        trigger_mode="always_last",
+        show_progress="minimal",
+    )
+    for tab, name, read, source in (
+        (page.draw_tab, DRAW, read_sketch, page.sketch),
+        (page.photo_tab, PHOTO, read_photo, page.photo),
+    ):
+        tab.select(
+            partial(show_tab, read, name),
+            inputs=source,
+            outputs=[*outputs, page.tab_in_view],
+            api_visibility="private",
+            show_progress="hidden",
+        )
 
 
 def show_tab(read: Any, name: str, value: Any) -> tuple:
@@ -257,26 +318,34 @@ def show_tab(read: Any, name: str, value: Any) -> tuple:
 def wire_labels(page: Page, predictor: Predictor, folder: Path | None, sessions: Sessions) -> None:
     """The answer buttons label the input in view; ``/label_sketch`` and ``/label_image`` do the
     same for scripts. Both count in the visitor's own tally (``sessions``)."""
+
     def answering(answer: str) -> Callable[..., tuple[str, str]]:
-        def on_answer(tab: str, sketch: str | None, photo: str | None,
-                      request: gr.Request) -> tuple[str, str]:
+        def on_answer(
+            tab: str, sketch: str | None, photo: str | None, request: gr.Request
+        ) -> tuple[str, str]:
             if tab == PHOTO:
                 done = handlers.label(predictor, folder, photo, answer)
             else:
                 done = handlers.label_sketch(predictor, folder, sketch, answer)
             return collect.format_tally(count(sessions, request, done).tally), done.message
+
         return on_answer
 
     for button, answer in page.buttons:
-        button.click(answering(answer), inputs=[page.tab_in_view, page.sketch, page.photo],
-                     outputs=[page.tally_text, page.labelled], api_visibility="private",
-                     show_progress="hidden")
+        button.click(
+            answering(answer),
+            inputs=[page.tab_in_view, page.sketch, page.photo],
+            outputs=[page.tally_text, page.labelled],
+            api_visibility="private",
+            show_progress="hidden",
+        )
 
     def label_sketch(drawing: str, answer: str, request: gr.Request) -> LabelResult:
         """Say what digit a drawing is: "0"-"9", or "right" when the model read it right.
 
         Args:
-            drawing: the pad's strokes as JSON text, {"strokes": [[[x, y], ...], ...]}, x and y in 0..1
+            drawing: the pad's strokes as JSON text, {"strokes": [[[x, y], ...], ...]},
+                x and y in 0..1 from the pad's top-left corner
             answer: "0" to "9", or "right"
         Returns:
             what was done, and this session's tally
@@ -285,7 +354,7 @@ def wire_labels(page: Page, predictor: Predictor, folder: Path | None, sessions:
         return done.as_json(count(sessions, request, done).tally)
 
     def label_image(image: FileData, answer: str, request: gr.Request) -> LabelResult:
-        """Say what digit a photo or image file is: "0"-"9", or "right" when the model read it right.
+        """Say what digit an image file is: "0"-"9", or "right" when the model read it right.
 
         Args:
             image: an image file (PNG, JPEG, ...) of one handwritten digit
@@ -316,14 +385,17 @@ def uploaded_path(image: Any) -> str | None:
 
 def count(sessions: Sessions, request: gr.Request, done: handlers.Labelled) -> Visitor:
     """The visitor's record with ``done`` counted in its tally (unchanged when nothing was done)."""
-    return sessions.update(request.session_hash,
-                           lambda visitor: replace(visitor, tally=done.counted_in(visitor.tally)))
+    return sessions.update(
+        request.session_hash, lambda visitor: replace(visitor, tally=done.counted_in(visitor.tally))
+    )
 
 
 def forgetting(sessions: Sessions) -> Callable[[gr.Request], None]:
     """The page's unload event: the visitor closed the tab, and their record goes with it."""
+
     def forget(request: gr.Request) -> None:
         sessions.forget(request.session_hash)
+
     return forget
 
 
@@ -347,8 +419,15 @@ def share_problem(timeout: float = 5.0) -> str | None:
     return None
 
 
-def launch(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-           prevent_thread_lock: bool = False, auth: tuple[str, str] | None = None) -> str:
+def launch(
+    app: gr.Blocks,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    prevent_thread_lock: bool = False,
+    auth: tuple[str, str] | None = None,
+) -> str:
     """Serve ``app``; returns the local URL (at once with ``prevent_thread_lock``, else when the
     server stops). With ``share``, a public link too when the share server can be reached; when
     it cannot, one line says so and why, and the app is served locally all the same."""
@@ -356,11 +435,16 @@ def launch(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, share: 
     guard.harden(app)  # queue limits, no queue bypass, uploads deleted (digitpad/guard.py)
     visitors = getattr(app, "visitors", None)
     app.launch(
-        server_name=host, server_port=port, share=share and no_share is None,
-        prevent_thread_lock=True, quiet=True, ssr_mode=False,
+        server_name=host,
+        server_port=port,
+        share=share and no_share is None,
+        prevent_thread_lock=True,
+        quiet=True,
+        ssr_mode=False,
         footer_links=["api", "gradio", "settings"],
         run_history=False,  # no run records in the browser (and no extra upload per stroke)
-        max_file_size=guard.MAX_UPLOAD, css=web_file("app.css"),
+        max_file_size=guard.MAX_UPLOAD,
+        css=web_file("app.css"),
         **guard.launch_options(auth=auth, forget=visitors.forget if visitors else None),
     )
     print(f"* digitpad is running on {app.local_url}", flush=True)

@@ -90,8 +90,9 @@ def _random_thickness(images: tf.Tensor, config: AugmentConfig) -> tf.Tensor:
     return images + thick * (dilated - images) + thin * (eroded - images)
 
 
-def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool, augment: bool,
-                 seed: int) -> tf.data.Dataset:
+def make_dataset(
+    x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool, augment: bool, seed: int
+) -> tf.data.Dataset:
     """uint8 (N, 28, 28) images and (N,) labels -> float32 [0, 1] batches, augmented if asked."""
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:

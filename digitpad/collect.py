@@ -36,9 +36,21 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitpad.data import (IMAGE28_SUFFIX, IMAGE_SIZE, NUM_CLASSES, ORIGINAL_STEM, RECORD_FORMAT, RECORD_SUFFIX,
-                           DataError, DigitRecord, check_label, load_collection, load_records,
-                           save_npz, stratified_split)
+from digitpad.data import (
+    IMAGE28_SUFFIX,
+    IMAGE_SIZE,
+    NUM_CLASSES,
+    ORIGINAL_STEM,
+    RECORD_FORMAT,
+    RECORD_SUFFIX,
+    DataError,
+    DigitRecord,
+    check_label,
+    load_collection,
+    load_records,
+    save_npz,
+    stratified_split,
+)
 from digitpad.files import fsync_dir, write_atomic
 from digitpad.images import original_bytes, png_bytes, to_uint8
 from digitpad.pad import Drawing
@@ -48,8 +60,13 @@ log = logging.getLogger(__name__)
 # --- saving -----------------------------------------------------------------------------------
 
 
-def save_digit(folder: str | Path, original: object, image28: object, label: int | str,
-               prediction: object = None) -> Path:
+def save_digit(
+    folder: str | Path,
+    original: object,
+    image28: object,
+    label: int | str,
+    prediction: object = None,
+) -> Path:
     """Save one labelled digit into ``folder`` (created if needed); return its JSON record's path.
 
     ``original``: whatever the person gave, anything digitpad.images reads: a drawing from the pad
@@ -73,7 +90,10 @@ def save_digit(folder: str | Path, original: object, image28: object, label: int
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     digit_id = uuid.uuid4().hex
-    files = {"original": digit_id + ORIGINAL_STEM + original_suffix, "image28": digit_id + IMAGE28_SUFFIX}
+    files = {
+        "original": digit_id + ORIGINAL_STEM + original_suffix,
+        "image28": digit_id + IMAGE28_SUFFIX,
+    }
     write_atomic(folder / files["original"], original_data, private=True)
     write_atomic(folder / files["image28"], image28_data, private=True)
     record = {
@@ -119,7 +139,8 @@ def _read_prediction(prediction: object) -> tuple[int | None, float | None, list
 
 
 def new_tally() -> dict:
-    """An empty tally: {"labelled": 0, "right": 0, "mistakes": [0] * 10} (mistakes by true digit)."""
+    """An empty tally: {"labelled": 0, "right": 0, "mistakes": [0] * 10}, mistakes by true
+    digit."""
     return {"labelled": 0, "right": 0, "mistakes": [0] * NUM_CLASSES}
 
 
@@ -135,7 +156,11 @@ def update_tally(tally: dict | None, label: int, predicted: int | None) -> dict:
     mistakes = list(old["mistakes"])
     if not right:
         mistakes[label] += 1
-    return {"labelled": old["labelled"] + 1, "right": old["right"] + int(right), "mistakes": mistakes}
+    return {
+        "labelled": old["labelled"] + 1,
+        "right": old["right"] + int(right),
+        "mistakes": mistakes,
+    }
 
 
 def tally_records(records: list[DigitRecord]) -> dict:
@@ -152,7 +177,8 @@ def format_tally(tally: dict | None) -> str:
     n, right = tally["labelled"], tally["right"]
     if n == 0:
         return "No digits labelled yet."
-    text = f"**{n}** digit{'s' if n != 1 else ''} labelled; the model got **{right}** right ({right / n:.0%})."
+    digits = f"digit{'s' if n != 1 else ''}"
+    text = f"**{n}** {digits} labelled; the model got **{right}** right ({right / n:.0%})."
     wrong = [(d, k) for d, k in enumerate(tally["mistakes"]) if k]
     if wrong:
         text += " Mistakes per digit: " + ", ".join(f"{d}: {k}" for d, k in wrong) + "."
@@ -162,7 +188,9 @@ def format_tally(tally: dict | None) -> str:
 # --- export -----------------------------------------------------------------------------------
 
 
-def export_npz(folder: str | Path, path: str | Path, test_fraction: float = 0.2, seed: int = 0) -> dict:
+def export_npz(
+    folder: str | Path, path: str | Path, test_fraction: float = 0.2, seed: int = 0
+) -> dict:
     """Write the collection as a Keras-layout ``.npz`` (MNIST's keys; uint8, 255 = ink).
 
     ``test_fraction`` of each digit goes to ``x_test``/``y_test`` (stratified and seeded; at
@@ -178,8 +206,15 @@ def export_npz(folder: str | Path, path: str | Path, test_fraction: float = 0.2,
         train_idx, test_idx = stratified_split(y, test_fraction, seed)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_npz(path, {"x_train": x[train_idx], "y_train": y[train_idx],
-                    "x_test": x[test_idx], "y_test": y[test_idx]})
+    save_npz(
+        path,
+        {
+            "x_train": x[train_idx],
+            "y_train": y[train_idx],
+            "x_test": x[test_idx],
+            "y_test": y[test_idx],
+        },
+    )
     return {
         "path": str(path),
         "n_train": int(len(train_idx)),
@@ -197,7 +232,9 @@ def summarise(folder: str | Path) -> str:
     records = load_records(folder)
     judged = [r for r in records if r.predicted is not None]  # saved with the model's answer
     counts = np.bincount([r.label for r in records], minlength=NUM_CLASSES)
-    pending = len([p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")])
+    pending = len(
+        [p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
+    )
     lines = [
         f"{folder}: {len(records)} saved digits",
         "  per digit: " + " ".join(f"{d}:{n}" for d, n in enumerate(counts)),
@@ -207,22 +244,32 @@ def summarise(folder: str | Path) -> str:
     if len(judged) < len(records):
         lines.append(f"  {len(records) - len(judged)} saved without the model's answer")
     if pending:
-        lines.append(f"  {pending} unfinished temporary file(s) ignored (a save in progress or interrupted)")
+        lines.append(
+            f"  {pending} unfinished temporary file(s) ignored (a save in progress or interrupted)"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m digitpad.collect", description=__doc__,
+        prog="python -m digitpad.collect",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    summary = commands.add_parser("summary", help="counts, how often the model was right, mistakes per digit")
+    summary = commands.add_parser(
+        "summary", help="counts, how often the model was right, mistakes per digit"
+    )
     summary.add_argument("folder", type=Path)
     export = commands.add_parser("export", help="write the digits as a Keras-layout .npz")
     export.add_argument("folder", type=Path)
     export.add_argument("--out", type=Path, required=True, help="the .npz to write")
-    export.add_argument("--test-fraction", type=float, default=0.2, help="share of each digit in x_test (default: %(default)s)")
+    export.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.2,
+        help="share of each digit in x_test (default: %(default)s)",
+    )
     export.add_argument("--seed", type=int, default=0, help="default: %(default)s")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
@@ -236,12 +283,16 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {done['path']}: {done['n_train']} train, {done['n_test']} test digits "
-          f"(per digit: {' '.join(f'{d}:{n}' for d, n in enumerate(done['per_digit']))})")
+    print(
+        f"wrote {done['path']}: {done['n_train']} train, {done['n_test']} test digits "
+        f"(per digit: {' '.join(f'{d}:{n}' for d, n in enumerate(done['per_digit']))})"
+    )
     missing = [d for d, n in enumerate(done["per_digit"]) if n == 0]
     if missing:
-        print(f"note: no examples of digit(s) {missing}; digitpad.data.load_mnist wants all ten in "
-              f"x_train, `train_model.py --extra-data` does not.")
+        print(
+            f"note: no examples of digit(s) {missing}; digitpad.data.load_mnist wants all ten in "
+            f"x_train, `train_model.py --extra-data` does not."
+        )
     return 0
 
 

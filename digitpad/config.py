@@ -47,7 +47,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class FineTuneConfig:
-    """A fine-tune of a trained model on one person's digits: ``python train_model.py fine-tune``."""
+    """A fine-tune on one person's digits: ``python train_model.py fine-tune``."""
 
     extra_data: str = ""  # collection folder or exported .npz (required)
     out: str = str(RUNS_DIR / "fine-tune")

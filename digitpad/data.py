@@ -155,7 +155,11 @@ def read_idx(path: str | Path) -> np.ndarray:
             f"{path} declares shape {shape} ({expected} bytes of data) but holds "
             f"{len(raw) - header} bytes: the file is truncated or corrupt; download it again."
         )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    return (
+        np.frombuffer(raw, dtype=dtype, offset=header)
+        .reshape(shape)
+        .astype(dtype.newbyteorder("="))
+    )
 
 
 def validate(arrays: dict[str, np.ndarray], source: str) -> Mnist:
@@ -164,20 +168,29 @@ def validate(arrays: dict[str, np.ndarray], source: str) -> Mnist:
         x, y = np.asarray(arrays[f"x_{split}"]), np.asarray(arrays[f"y_{split}"])
         where = f"{source}: x_{split}"
         if x.ndim != 3 or x.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-            raise DataError(f"{where} has shape {x.shape}; MNIST images are (N, 28, 28). {HOW_TO_PASS}.")
+            raise DataError(
+                f"{where} has shape {x.shape}; MNIST images are (N, 28, 28). {HOW_TO_PASS}."
+            )
         if x.dtype != np.uint8:
             raise DataError(
                 f"{where} has dtype {x.dtype}; MNIST images are uint8 with 0 = background and "
                 f"255 = ink (convert with np.uint8, scaling floats in [0, 1] by 255)."
             )
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-            raise DataError(f"{source}: y_{split} has shape {y.shape} and dtype {y.dtype}; labels are (N,) integers.")
+            raise DataError(
+                f"{source}: y_{split} has shape {y.shape} and dtype {y.dtype}; "
+                "labels are (N,) integers."
+            )
         if len(x) != len(y):
-            raise DataError(f"{source}: {len(x)} images in x_{split} but {len(y)} labels in y_{split}.")
+            raise DataError(
+                f"{source}: {len(x)} images in x_{split} but {len(y)} labels in y_{split}."
+            )
         if len(x) == 0:
             raise DataError(f"{source}: the {split} split is empty.")
         if y.min() < 0 or y.max() >= NUM_CLASSES:
-            raise DataError(f"{source}: y_{split} has labels from {y.min()} to {y.max()}; digits are 0-9.")
+            raise DataError(
+                f"{source}: y_{split} has labels from {y.min()} to {y.max()}; digits are 0-9."
+            )
     missing = sorted(set(range(NUM_CLASSES)) - set(np.unique(arrays["y_train"]).tolist()))
     if missing:
         raise DataError(f"{source}: the training split has no example of digit(s) {missing}.")
@@ -237,8 +250,12 @@ def subsample(mnist: Mnist, n_train: int, n_test: int, seed: int) -> Mnist:
 
     tr, te = pick(mnist.y_train, n_train), pick(mnist.y_test, n_test)
     return dataclasses.replace(
-        mnist, x_train=mnist.x_train[tr], y_train=mnist.y_train[tr],
-        x_test=mnist.x_test[te], y_test=mnist.y_test[te], source=f"{mnist.source} (dry-run subset)",
+        mnist,
+        x_train=mnist.x_train[tr],
+        y_train=mnist.y_train[tr],
+        x_test=mnist.x_test[te],
+        y_test=mnist.y_test[te],
+        source=f"{mnist.source} (dry-run subset)",
     )
 
 
@@ -292,7 +309,9 @@ def load_records(folder: str | Path) -> list[DigitRecord]:
     """Every complete record in ``folder``, oldest first; broken ones are logged and skipped."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder of saved digits (start the app with --collect {folder}).")
+        raise DataError(
+            f"{folder} is not a folder of saved digits (start the app with --collect {folder})."
+        )
     records = []
     for path in folder.glob("*" + RECORD_SUFFIX):
         if path.name.startswith("."):
@@ -313,14 +332,21 @@ def _parse_record(path: Path) -> DigitRecord:
     predicted = None if predicted is None else check_label(predicted)
     confidence = record.get("confidence")
     files = record["files"]
-    image28, original = path.parent / Path(files["image28"]).name, path.parent / Path(files["original"]).name
+    image28, original = (
+        path.parent / Path(files["image28"]).name,
+        path.parent / Path(files["original"]).name,
+    )
     for file in (image28, original):
         if not file.is_file():
             raise ValueError(f"its image {file.name} is missing")
     return DigitRecord(
-        id=str(record["id"]), label=label, predicted=predicted,
-        confidence=None if confidence is None else float(confidence), saved=str(record["saved"]),
-        image28=image28, original=original,
+        id=str(record["id"]),
+        label=label,
+        predicted=predicted,
+        confidence=None if confidence is None else float(confidence),
+        saved=str(record["saved"]),
+        image28=image28,
+        original=original,
     )
 
 
@@ -360,21 +386,36 @@ def load_digits(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise DataError(f"{path} does not exist; pass a folder of saved digits (written by digitpad.collect.save_digit) "
-                        f"or a .npz exported with `python -m digitpad.collect export DIR --out FILE.npz`.")
+        raise DataError(
+            f"{path} does not exist; pass a folder of saved digits (`demo.py --collect DIR`) "
+            f"or a .npz exported with `python -m digitpad.collect export DIR --out FILE.npz`."
+        )
     if path.is_dir():
         return load_collection(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
-            parts = [("x_train", "y_train"), ("x_test", "y_test")] if "x_train" in npz.files else [("x", "y")]
+            parts = (
+                [("x_train", "y_train"), ("x_test", "y_test")]
+                if "x_train" in npz.files
+                else [("x", "y")]
+            )
             xs = [npz[x] for x, _ in parts]
             ys = [npz[y] for _, y in parts]
     except Exception as error:  # missing keys, not a zip, pickled objects, ...
-        raise DataError(f"{path} is not a digits .npz with keys {list(NPZ_KEYS)} ({error}).") from error
+        raise DataError(
+            f"{path} is not a digits .npz with keys {list(NPZ_KEYS)} ({error})."
+        ) from error
     x, y = np.concatenate(xs), np.concatenate(ys)
-    if x.ndim != 3 or x.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or x.dtype != np.uint8 or len(x) != len(y):
-        raise DataError(f"{path}: expected uint8 images (N, 28, 28) and N labels, got {x.shape} {x.dtype} and {y.shape}.")
+    if (
+        x.ndim != 3
+        or x.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE)
+        or x.dtype != np.uint8
+        or len(x) != len(y)
+    ):
+        raise DataError(
+            f"{path}: expected uint8 images (N, 28, 28) and N labels, "
+            f"got {x.shape} {x.dtype} and {y.shape}."
+        )
     if len(y) and (y.min() < 0 or y.max() >= NUM_CLASSES):
         raise DataError(f"{path}: labels run from {y.min()} to {y.max()}; digits are 0-9.")
     return x, y.astype(np.uint8)
-

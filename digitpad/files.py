@@ -93,10 +93,12 @@ def output_folder(out: str | Path) -> Path:
     if out == ASSETS_DIR or ASSETS_DIR in out.parents:
         raise OutputError(
             f"{out} is inside {ASSETS_DIR}, which holds the shipped model: write the run "
-            f"elsewhere (the default is runs/), then ship it with `python train_model.py ship DIR`.")
+            f"elsewhere (the default is runs/), then ship it with `python train_model.py ship DIR`."
+        )
     if (out / MODEL_FILENAME).exists():
-        raise OutputError(f"{out} already holds a model; pass another --out (runs are never "
-                          "overwritten).")
+        raise OutputError(
+            f"{out} already holds a model; pass another --out (runs are never overwritten)."
+        )
     out.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -165,7 +167,8 @@ def load_keras_model(path: str | Path, *, verify: bool = True) -> Any:
     if not path.is_file():
         raise ModelError(
             f"No model at {path}. Create one with `python train_model.py train` "
-            f"(add --data PATH/mnist.npz when offline), or pass --model PATH.")
+            f"(add --data PATH/mnist.npz when offline), or pass --model PATH."
+        )
     if verify:
         expected = recorded_sha256(path)
         if expected is None:
@@ -174,7 +177,8 @@ def load_keras_model(path: str | Path, *, verify: bool = True) -> Any:
             raise ModelError(
                 f"{path} does not match the SHA-256 recorded in {path.parent / METRICS_FILENAME}: "
                 f"it was changed or damaged. Restore it (git checkout {path.name}), retrain with "
-                f"`python train_model.py train`, or skip the check with --no-verify-model.")
+                f"`python train_model.py train`, or skip the check with --no-verify-model."
+            )
     import keras
 
     try:
@@ -182,14 +186,23 @@ def load_keras_model(path: str | Path, *, verify: bool = True) -> Any:
     except Exception as error:  # zip, JSON or weight errors from a damaged file
         raise ModelError(
             f"{path} is corrupt or not a Keras model ({type(error).__name__}: {error}). "
-            f"Restore it, or retrain with `python train_model.py train`.") from error
+            f"Restore it, or retrain with `python train_model.py train`."
+        ) from error
 
 
 # --- shipping a run ---------------------------------------------------------------------------
 
 # What a training run writes and what ships in assets/: the model, its report and figures.
-SHIPPED_FILES = (MODEL_FILENAME, METRICS_FILENAME, "history.csv", "history.png", "confusion.png",
-                 "samples.png", "misclassified.png", "not_digits.png")
+SHIPPED_FILES = (
+    MODEL_FILENAME,
+    METRICS_FILENAME,
+    "history.csv",
+    "history.png",
+    "confusion.png",
+    "samples.png",
+    "misclassified.png",
+    "not_digits.png",
+)
 FULL_TEST_SET = 10_000  # MNIST's test images: a model ships only if it was measured on all
 
 
@@ -200,15 +213,23 @@ def check_shippable(run: str | Path) -> dict:
     run = Path(run)
     metrics = read_json(run / METRICS_FILENAME) if (run / METRICS_FILENAME).is_file() else None
     if not (run / MODEL_FILENAME).is_file() or metrics is None:
-        raise OutputError(f"{run} holds no trained model with its {METRICS_FILENAME}; pass the "
-                          "folder a `train_model.py train` or `fine-tune` run wrote.")
+        raise OutputError(
+            f"{run} holds no trained model with its {METRICS_FILENAME}; pass the "
+            "folder a `train_model.py train` or `fine-tune` run wrote."
+        )
     if metrics.get("config", {}).get("dry_run"):
-        raise OutputError(f"{run} is a dry run (a smoke test on a few hundred images): it never ships.")
+        raise OutputError(
+            f"{run} is a dry run (a smoke test on a few hundred images): it never ships."
+        )
     if metrics.get("n_test") != FULL_TEST_SET:
-        raise OutputError(f"{run} was measured on {metrics.get('n_test')} test images, not all "
-                          f"{FULL_TEST_SET:,}: train with the full MNIST (--data mnist.npz).")
+        raise OutputError(
+            f"{run} was measured on {metrics.get('n_test')} test images, not all "
+            f"{FULL_TEST_SET:,}: train with the full MNIST (--data mnist.npz)."
+        )
     if recorded_sha256(run / MODEL_FILENAME) != sha256_file(run / MODEL_FILENAME):
-        raise OutputError(f"{run / MODEL_FILENAME} is not the model its {METRICS_FILENAME} measured.")
+        raise OutputError(
+            f"{run / MODEL_FILENAME} is not the model its {METRICS_FILENAME} measured."
+        )
     return metrics
 
 

@@ -34,8 +34,14 @@ import numpy as np
 
 from digitpad.config import DRY_RUN_MNIST_MIX, FineTuneConfig
 from digitpad.data import NUM_CLASSES, DataError, Mnist, load_digits
-from digitpad.files import (MODEL_FILENAME, load_keras_model, output_folder, save_for_serving,
-                            sha256_file, write_json)
+from digitpad.files import (
+    MODEL_FILENAME,
+    load_keras_model,
+    output_folder,
+    save_for_serving,
+    sha256_file,
+    write_json,
+)
 from digitpad.train import open_run, report_run
 
 MIN_DIGITS = 10  # below this, a held-out part would be too small to say anything
@@ -57,7 +63,9 @@ class Person:
     n_total: int
 
 
-def holdout_split(labels: np.ndarray, fraction: float, seed: int, *, source: str = "the extra data") -> tuple[np.ndarray, np.ndarray]:
+def holdout_split(
+    labels: np.ndarray, fraction: float, seed: int, *, source: str = "the extra data"
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, held_out) with ``round(fraction * N)`` (at least MIN_HELDOUT) held out.
 
     Stratified where the counts allow: each digit gives up the same share of its examples, ties
@@ -96,8 +104,10 @@ def fine_tune(config: FineTuneConfig) -> dict:
     opened = open_run(config.seed, config.data, config.dry_run)
     base = load_keras_model(config.model)  # SHA-256 checked against the metrics.json beside it
     before = measure(base, opened.mnist, person)
-    print(f"before: MNIST test {before['mnist_test_accuracy']:.2%}, "
-          f"your held-out digits {before['heldout_accuracy']:.2%}")
+    print(
+        f"before: MNIST test {before['mnist_test_accuracy']:.2%}, "
+        f"your held-out digits {before['heldout_accuracy']:.2%}"
+    )
     x_mix, y_mix, mix = training_mix(opened.mnist, person, config)
     epochs = 1 if config.dry_run else config.epochs
     history, seconds = fit_frozen(base, x_mix, y_mix, config, epochs)
@@ -105,29 +115,44 @@ def fine_tune(config: FineTuneConfig) -> dict:
     print(f"saved {out / MODEL_FILENAME} ({(out / MODEL_FILENAME).stat().st_size / 1e6:.2f} MB)")
     after = measure(tuned, opened.mnist, person)
     training = {
-        "epochs_run": len(history["loss"]), "train_seconds": round(seconds, 1), **mix,
+        "epochs_run": len(history["loss"]),
+        "train_seconds": round(seconds, 1),
+        **mix,
         "fine_tune_history": {k: [float(v) for v in values] for k, values in history.items()},
         "data_sha256_full": opened.full_checksum,
         "base_model": {"path": config.model, "sha256": sha256_file(config.model)},
     }
-    metrics = report_run(tuned, out / MODEL_FILENAME, opened.mnist, out, config.to_json(), training,
-                         config.dry_run)
+    metrics = report_run(
+        tuned, out / MODEL_FILENAME, opened.mnist, out, config.to_json(), training, config.dry_run
+    )
     summary = summarise(config, opened.mnist, person, before, after, training, metrics)
     write_json(out / "fine_tune.json", summary)
     print(format_comparison(summary))
-    print(f"wrote {out / 'fine_tune.json'}; serve it with: python demo.py --model {out / MODEL_FILENAME}")
+    print(
+        f"wrote {out / 'fine_tune.json'}; serve it with: "
+        f"python demo.py --model {out / MODEL_FILENAME}"
+    )
     return summary
 
 
 def split_person(config: FineTuneConfig) -> Person:
     """The person's digits, split (stratified, seeded) into training and held-out digits."""
     x, y = load_digits(config.extra_data)
-    train_idx, held_idx = holdout_split(y, config.holdout_fraction, config.seed, source=config.extra_data)
+    train_idx, held_idx = holdout_split(
+        y, config.holdout_fraction, config.seed, source=config.extra_data
+    )
     person = Person(x[train_idx], y[train_idx], x[held_idx], y[held_idx], len(y))
-    print(f"your digits: {person.n_total} from {config.extra_data}: {len(person.y_train)} to train "
-          f"on, {len(person.y_held)} held out (stratified, seed {config.seed})")
-    print("  per digit (train/held out): " + " ".join(
-        f"{d}:{np.sum(person.y_train == d)}/{np.sum(person.y_held == d)}" for d in range(NUM_CLASSES)))
+    print(
+        f"your digits: {person.n_total} from {config.extra_data}: {len(person.y_train)} to train "
+        f"on, {len(person.y_held)} held out (stratified, seed {config.seed})"
+    )
+    print(
+        "  per digit (train/held out): "
+        + " ".join(
+            f"{d}:{np.sum(person.y_train == d)}/{np.sum(person.y_held == d)}"
+            for d in range(NUM_CLASSES)
+        )
+    )
     return person
 
 
@@ -146,7 +171,9 @@ def measure(model: Any, mnist: Mnist, person: Person) -> dict:
     }
 
 
-def training_mix(mnist: Mnist, person: Person, config: FineTuneConfig) -> tuple[np.ndarray, np.ndarray, dict]:
+def training_mix(
+    mnist: Mnist, person: Person, config: FineTuneConfig
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """A random MNIST subset plus the person's digits repeated to ``personal_share`` of it, plus
     non-digits (without them a fine-tune would unlearn "not sure" for scribbles)."""
     from digitpad.outliers import add_outliers
@@ -160,19 +187,27 @@ def training_mix(mnist: Mnist, person: Person, config: FineTuneConfig) -> tuple[
     repeats = max(1, int(round(share / (1.0 - share) * n_mnist / own))) if n_mnist else 1
     x_mix = np.concatenate([mnist.x_train[pick], np.tile(person.x_train, (repeats, 1, 1))])
     y_mix = np.concatenate([mnist.y_train[pick], np.tile(person.y_train, repeats)])
-    print(f"training mix: {n_mnist} MNIST training images + your {own} digits x {repeats} "
-          f"= {len(y_mix)} per epoch, learning rate {config.learning_rate:g}")
+    print(
+        f"training mix: {n_mnist} MNIST training images + your {own} digits x {repeats} "
+        f"= {len(y_mix)} per epoch, learning rate {config.learning_rate:g}"
+    )
     n_outliers = int(round(config.outliers * len(y_mix)))
     if n_outliers:
         x_mix, y_mix = add_outliers(x_mix, y_mix, n_outliers, config.seed)
-    record = {"n_mnist_mix": int(n_mnist), "n_personal": person.n_total,
-              "n_personal_train": own, "n_heldout": int(len(person.y_held)),
-              "personal_repeats": int(repeats), "n_outliers": n_outliers}
+    record = {
+        "n_mnist_mix": int(n_mnist),
+        "n_personal": person.n_total,
+        "n_personal_train": own,
+        "n_heldout": int(len(person.y_held)),
+        "personal_repeats": int(repeats),
+        "n_outliers": n_outliers,
+    }
     return x_mix, y_mix, record
 
 
-def fit_frozen(model: Any, x: np.ndarray, y: np.ndarray, config: FineTuneConfig,
-               epochs: int) -> tuple[dict, float]:
+def fit_frozen(
+    model: Any, x: np.ndarray, y: np.ndarray, config: FineTuneConfig, epochs: int
+) -> tuple[dict, float]:
     """A few epochs at a low, cosine-decayed learning rate, batch normalisation frozen in
     inference mode (its statistics are MNIST's; a few dozen digits would skew them). Returns
     the history and the seconds it took; ``model`` is changed in place."""
@@ -181,31 +216,53 @@ def fit_frozen(model: Any, x: np.ndarray, y: np.ndarray, config: FineTuneConfig,
     from digitpad.augment import make_dataset
     from digitpad.model import compile_model
 
-    dataset = make_dataset(x, y, config.batch_size, shuffle=True, augment=config.augment, seed=config.seed)
+    dataset = make_dataset(
+        x, y, config.batch_size, shuffle=True, augment=config.augment, seed=config.seed
+    )
     total_steps = max(1, epochs * int(np.ceil(len(y) / config.batch_size)))
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total_steps, alpha=0.1)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, decay_steps=total_steps, alpha=0.1
+    )
     frozen = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     for layer in frozen:
         layer.trainable = False  # Keras 3: a frozen BatchNormalization runs in inference mode
     compile_model(model, schedule, config.outlier_weight)
     started = time.perf_counter()
-    history = model.fit(dataset, epochs=epochs, shuffle=False,  # the dataset shuffles itself
-                        verbose=1 if sys.stdout.isatty() else 2).history
+    history = model.fit(
+        dataset,
+        epochs=epochs,
+        shuffle=False,  # the dataset shuffles itself
+        verbose=1 if sys.stdout.isatty() else 2,
+    ).history
     seconds = time.perf_counter() - started
     for layer in frozen:
         layer.trainable = True  # saved as it came: trainable by the next run
     return history, seconds
 
 
-def summarise(config: FineTuneConfig, mnist: Mnist, person: Person, before: dict, after: dict,
-              training: dict, metrics: dict) -> dict:
+def summarise(
+    config: FineTuneConfig,
+    mnist: Mnist,
+    person: Person,
+    before: dict,
+    after: dict,
+    training: dict,
+    metrics: dict,
+) -> dict:
     """The record written to ``fine_tune.json``: before, after, per digit, what was trained."""
     held = person.y_held
     per_digit = {
-        str(d): {"n": int(np.sum(held == d)),
-                 "right_before": int(np.sum((held == d) & (np.asarray(before["heldout_predictions"]) == d))),
-                 "right_after": int(np.sum((held == d) & (np.asarray(after["heldout_predictions"]) == d)))}
-        for d in range(NUM_CLASSES) if np.any(held == d)
+        str(d): {
+            "n": int(np.sum(held == d)),
+            "right_before": int(
+                np.sum((held == d) & (np.asarray(before["heldout_predictions"]) == d))
+            ),
+            "right_after": int(
+                np.sum((held == d) & (np.asarray(after["heldout_predictions"]) == d))
+            ),
+        }
+        for d in range(NUM_CLASSES)
+        if np.any(held == d)
     }
     out = Path(config.out)
     return {
@@ -217,9 +274,16 @@ def summarise(config: FineTuneConfig, mnist: Mnist, person: Person, before: dict
         "n_heldout": int(len(held)),
         "n_personal_train": int(len(person.y_train)),
         "base_model": training["base_model"],
-        "model": {"path": str(out / MODEL_FILENAME), "sha256": metrics["model"]["sha256"],
-                  "bytes": metrics["model"]["bytes"]},
-        "data": {"extra": str(config.extra_data), "mnist": mnist.source, "mnist_sha256": mnist.checksum},
+        "model": {
+            "path": str(out / MODEL_FILENAME),
+            "sha256": metrics["model"]["sha256"],
+            "bytes": metrics["model"]["bytes"],
+        },
+        "data": {
+            "extra": str(config.extra_data),
+            "mnist": mnist.source,
+            "mnist_sha256": mnist.checksum,
+        },
         "training": training,
         "config": config.to_json(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -230,13 +294,21 @@ def format_comparison(summary: dict) -> str:
     """The before/after table printed at the end."""
     before, after = summary["before"], summary["after"]
     rows = [
-        (f"MNIST test ({summary['n_mnist_test']} digits)", "mnist_test_accuracy", "mnist_test_errors"),
+        (
+            f"MNIST test ({summary['n_mnist_test']} digits)",
+            "mnist_test_accuracy",
+            "mnist_test_errors",
+        ),
         (f"your held-out digits ({summary['n_heldout']})", "heldout_accuracy", "heldout_errors"),
     ]
     lines = [f"\n{'':34}{'before':>16}{'after':>16}"]
     for name, accuracy, errors in rows:
-        lines.append(f"{name:34}{before[accuracy]:>9.2%} ({before[errors]:>3})"
-                     f"{after[accuracy]:>9.2%} ({after[errors]:>3})")
-    lines.append(f"(accuracy, errors in brackets; one held-out digit is {1 / summary['n_heldout']:.1%}, "
-                 f"so a change of a digit or two is noise)")
+        lines.append(
+            f"{name:34}{before[accuracy]:>9.2%} ({before[errors]:>3})"
+            f"{after[accuracy]:>9.2%} ({after[errors]:>3})"
+        )
+    lines.append(
+        f"(accuracy, errors in brackets; one held-out digit is {1 / summary['n_heldout']:.1%}, "
+        f"so a change of a digit or two is noise)"
+    )
     return "\n".join(lines)

@@ -90,8 +90,9 @@ class BodyTooLarge(Exception):
 class Guard:
     """ASGI middleware: body size, closed routes, foreign origins."""
 
-    def __init__(self, app: Any, max_body: int = MAX_BODY_BYTES,
-                 allowed_origins: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: Any, max_body: int = MAX_BODY_BYTES, allowed_origins: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.allowed_origins = {o.rstrip("/").lower() for o in allowed_origins}
@@ -161,9 +162,16 @@ class Guard:
 async def respond(send: Callable, status: int, text: str) -> None:
     """A plain-text answer with ``status``, straight from the middleware."""
     body = text.encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -220,8 +228,12 @@ def harden(blocks: Any) -> None:
     on a ``gr.Blocks``, before it is launched."""
     # api_open=False: /gradio_api/run/... and /api/... refuse queued events, so nothing skips the
     # queue's limits; the browser and gradio_client both use the queue.
-    blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, api_open=False,
-                 status_update_rate=STATUS_UPDATE_SECONDS)
+    blocks.queue(
+        default_concurrency_limit=CONCURRENCY,
+        max_size=QUEUE_SIZE,
+        api_open=False,
+        status_update_rate=STATUS_UPDATE_SECONDS,
+    )
     blocks.delete_cache = DELETE_CACHE
     # Gradio 6.31 records every event (up to 10,000) for its monitoring dashboard, and after each
     # event rebuilds a pandas summary of all the records (milliseconds, in a thread holding the
@@ -232,16 +244,25 @@ def harden(blocks: Any) -> None:
     queue.ANAYLTICS_CACHE_FREQUENCY = sys.maxsize
 
 
-def launch_options(auth: tuple[str, str] | None = None, allowed_origins: tuple[str, ...] = (),
-                   forget: Callable[[str], None] | None = None) -> dict:
+def launch_options(
+    auth: tuple[str, str] | None = None,
+    allowed_origins: tuple[str, ...] = (),
+    forget: Callable[[str], None] | None = None,
+) -> dict:
     """Keyword arguments for ``gr.Blocks.launch`` beyond the app's own; ``forget(session_hash)``
     is called when a one-use session is dropped (:class:`OneShotSessions`)."""
     from starlette.middleware import Middleware
 
     return {
-        "app_kwargs": {"middleware": [Middleware(Guard, allowed_origins=allowed_origins),
-                                      Middleware(OneShotSessions, forget=forget)],
-                       "docs_url": None, "redoc_url": None, "openapi_url": None},
+        "app_kwargs": {
+            "middleware": [
+                Middleware(Guard, allowed_origins=allowed_origins),
+                Middleware(OneShotSessions, forget=forget),
+            ],
+            "docs_url": None,
+            "redoc_url": None,
+            "openapi_url": None,
+        },
         "state_session_capacity": SESSIONS,
         "enable_monitoring": False,
         "show_error": False,  # an exception in a handler: "Error", never its text or traceback

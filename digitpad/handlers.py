@@ -126,15 +126,25 @@ class Labelled:
 
     def counted_in(self, tally: dict) -> dict:
         """``tally`` with this label counted (unchanged when there is nothing to count)."""
-        return tally if self.label is None else collect.update_tally(tally, self.label, self.predicted)
+        return (
+            tally if self.label is None else collect.update_tally(tally, self.label, self.predicted)
+        )
 
     def as_json(self, tally: dict) -> LabelResult:
         """What the labelling API returns: plain data, with the session's tally after it."""
-        return {"counted": self.label is not None, "label": self.label, "predicted": self.predicted,
-                "saved": self.saved, "message": self.message, "tally": tally}
+        return {
+            "counted": self.label is not None,
+            "label": self.label,
+            "predicted": self.predicted,
+            "saved": self.saved,
+            "message": self.message,
+            "tally": tally,
+        }
 
 
-def label(predictor: Predictor, folder: Path | None, source: object, answer: str | None) -> Labelled:
+def label(
+    predictor: Predictor, folder: Path | None, source: object, answer: str | None
+) -> Labelled:
     """The person says the digit in ``source`` (a drawing, or an upload's path) is ``answer``
     ("0"-"9", or ``RIGHT``).
 
@@ -161,15 +171,22 @@ def label(predictor: Predictor, folder: Path | None, source: object, answer: str
             collect.save_digit(folder, source, recognition.image, digit, recognition)
         except (OSError, ValueError) as error:
             log.exception("could not save a digit in %s", folder)
-            return Labelled(f"Could not save it ({type(error).__name__}), so it was not counted; "
-                            "your drawing is still there to try again.")
-    said = "the model said so too" if prediction.digit == digit else f"the model said {prediction.digit}"
+            return Labelled(
+                f"Could not save it ({type(error).__name__}), so it was not counted; "
+                "your drawing is still there to try again."
+            )
+    said = (
+        "the model said so too"
+        if prediction.digit == digit
+        else f"the model said {prediction.digit}"
+    )
     done = "Saved" if folder is not None else "Counted"
     return Labelled(f"{done}: a {digit} ({said}).", digit, prediction.digit, folder is not None)
 
 
-def label_sketch(predictor: Predictor, folder: Path | None, value: str | None,
-                 answer: str | None) -> Labelled:
+def label_sketch(
+    predictor: Predictor, folder: Path | None, value: str | None, answer: str | None
+) -> Labelled:
     """:func:`label` for the drawing pad's value."""
     drawing, problem = drawing_or_problem(value)
     return Labelled(problem) if problem else label(predictor, folder, drawing, answer)

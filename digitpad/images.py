@@ -73,8 +73,10 @@ def load_image(source: object, *, draft_size: int | None = None) -> Image.Image:
                     raise ImageError(f"{too_big} ({width}x{height})")
                 if draft_size and image.format == "JPEG" and max(width, height) > draft_size:
                     scale = draft_size / max(width, height)
-                    image.draft("L" if image.mode in ("L", "RGB") else None,
-                                (math.ceil(width * scale), math.ceil(height * scale)))
+                    image.draft(
+                        "L" if image.mode in ("L", "RGB") else None,
+                        (math.ceil(width * scale), math.ceil(height * scale)),
+                    )
                 image.load()
                 try:
                     return ImageOps.exif_transpose(image)  # a copy, upright: the file can close
@@ -90,7 +92,6 @@ def load_image(source: object, *, draft_size: int | None = None) -> Image.Image:
             f"{prefix}not a readable image ({type(error).__name__}: {error}); "
             f"send a PNG or JPEG file"
         ) from error
-
 
 
 def as_image(source: object) -> Image.Image | None:

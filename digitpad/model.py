@@ -115,7 +115,9 @@ class DigitAccuracy(keras.metrics.Metric):
         self.seen.assign(0.0)
 
 
-def compile_model(model: keras.Model, learning_rate: float | Any, outlier_weight: float) -> keras.Model:
+def compile_model(
+    model: keras.Model, learning_rate: float | Any, outlier_weight: float
+) -> keras.Model:
     """Adam; cross-entropy on digits plus outlier exposure on non-digits
     (:func:`outlier_exposure_loss`); accuracy on the digits."""
     model.compile(

@@ -51,7 +51,10 @@ LETTERS = {
     "K": [[(0, 0), (0, 1)], [(0.95, 0), (0, 0.58)], [(0.3, 0.4), (1, 1)]],
     "M": [[(0, 1), (0, 0), (0.5, 0.6), (1, 0), (1, 1)]],
     "N": [[(0, 1), (0, 0), (1, 1), (1, 0)]],
-    "R": [[(0, 1), (0, 0), (0.7, 0), (0.95, 0.13), (0.95, 0.37), (0.7, 0.5), (0, 0.5)], [(0.45, 0.5), (1, 1)]],
+    "R": [
+        [(0, 1), (0, 0), (0.7, 0), (0.95, 0.13), (0.95, 0.37), (0.7, 0.5), (0, 0.5)],
+        [(0.45, 0.5), (1, 1)],
+    ],
     "V": [[(0, 0), (0.5, 1), (1, 0)]],
     "W": [[(0, 0), (0.25, 1), (0.5, 0.35), (0.75, 1), (1, 0)]],
     "X": [[(0, 0), (1, 1)], [(1, 0), (0, 1)]],
@@ -63,8 +66,10 @@ Strokes = list  # of (N, 2) float arrays in [0, 1], as digitpad.pad.read_strokes
 
 def scribble(rng: np.random.Generator) -> Strokes:
     """3-14 straight strokes of 2-5 points each, anywhere on the pad."""
-    return [rng.uniform(MARGIN, 1 - MARGIN, size=(rng.integers(2, 6), 2))
-            for _ in range(rng.integers(3, 15))]
+    return [
+        rng.uniform(MARGIN, 1 - MARGIN, size=(rng.integers(2, 6), 2))
+        for _ in range(rng.integers(3, 15))
+    ]
 
 
 def hatching(rng: np.random.Generator) -> Strokes:
@@ -91,8 +96,13 @@ def shape(rng: np.random.Generator) -> Strokes:
         star = rng.random() < 0.4
         corners = int(rng.integers(5, 8)) if star else int(rng.integers(3, 5))
         angles = rng.uniform(0, 2 * math.pi) + np.arange(corners * (2 if star else 1)) * (
-            math.pi / corners if star else 2 * math.pi / corners)
-        radii = np.where(np.arange(len(angles)) % 2 == 1, rng.uniform(0.35, 0.55), 1.0) if star else np.ones(len(angles))
+            math.pi / corners if star else 2 * math.pi / corners
+        )
+        radii = (
+            np.where(np.arange(len(angles)) % 2 == 1, rng.uniform(0.35, 0.55), 1.0)
+            if star
+            else np.ones(len(angles))
+        )
         outline = np.stack([np.cos(angles) * radii, np.sin(angles) * radii], axis=1)
         outline = np.concatenate([outline, outline[:1]])  # closed
         strokes.append(_wobble(outline * scale, rng))
@@ -109,19 +119,24 @@ def letter(rng: np.random.Generator, name: str | None = None) -> Strokes:
 MAKERS = {"scribbles": scribble, "hatching": hatching, "shapes": shape, "letters": letter}
 
 
-def add_outliers(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def add_outliers(
+    x: np.ndarray, y: np.ndarray, count: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Append ``count`` training non-digits (:func:`make_outliers`, seeded) to images ``x`` and
     labels ``y``, labelled ``NOT_A_DIGIT``; the labels become int32."""
     started = time.perf_counter()
     x_out = make_outliers(count, seed)
-    print(f"not digits: {count} drawings ({', '.join(TRAIN_FAMILIES)}) added to the training split, "
-          f"made in {time.perf_counter() - started:.0f} s")
+    print(
+        f"not digits: {count} drawings ({', '.join(TRAIN_FAMILIES)}) added to the training split, "
+        f"made in {time.perf_counter() - started:.0f} s"
+    )
     labels = np.concatenate([y.astype(np.int32), np.full(count, NOT_A_DIGIT, np.int32)])
     return np.concatenate([x, x_out]), labels
 
 
-def make_outliers(count: int, seed: int, families: tuple[str, ...] = TRAIN_FAMILIES, *,
-                  held_out: bool = False) -> np.ndarray:
+def make_outliers(
+    count: int, seed: int, families: tuple[str, ...] = TRAIN_FAMILIES, *, held_out: bool = False
+) -> np.ndarray:
     """``count`` non-digits in MNIST's format, (count, 28, 28) uint8, white ink on black, drawn
     from ``families`` in turn (seeded). A drawing the conversion finds no digit in is replaced.
 
@@ -159,7 +174,9 @@ def _place(strokes: Strokes, rng: np.random.Generator) -> Strokes:
     return [np.clip(stroke @ matrix.T * fit + centre, 0, 1) for stroke in strokes]
 
 
-def _wobble(stroke: np.ndarray, rng: np.random.Generator, pieces: int = 6, jitter: float = 0.015) -> np.ndarray:
+def _wobble(
+    stroke: np.ndarray, rng: np.random.Generator, pieces: int = 6, jitter: float = 0.015
+) -> np.ndarray:
     """Each straight segment as ``pieces`` points with a little noise, as a hand draws a line."""
     stroke = stroke + rng.normal(0, 2 * jitter, stroke.shape)  # corners a little off
     t = np.linspace(0, 1, pieces, endpoint=False)[:, None]

@@ -5,8 +5,8 @@ layer and the composite to PNG and uploads them three times (and again on each l
 change), and it keeps the canvas redrawing at 60 fps for half a second after every pointer
 event; without a GPU that is software WebGL with a read-back per frame, and stroke-to-label took
 most of a second in headless Chromium on the development machine, the model's part a few ms
-(docs/measurements.md, "In a browser"). It also starts with no tool selected, clears only once with a
-separate button, and can draw its square off-centre on a slow first load.
+(docs/measurements.md, "In a browser"). It also starts with no tool selected, clears only once
+with a separate button, and can draw its square off-centre on a slow first load.
 
 This pad draws with the browser's 2-D canvas (no WebGL), and on each pen lift sends the strokes
 themselves, a few hundred numbers, as the component's value: no image is encoded or uploaded. The
@@ -104,8 +104,10 @@ def read_strokes(value: object) -> list[np.ndarray]:
         points += len(stroke)
         if points > MAX_POINTS:
             raise ValueError(f"the drawing has over {MAX_POINTS:,} points")
-        if not all(isinstance(p, (list, tuple)) and len(p) == 2 and all(_is_number(c) for c in p)
-                   for p in stroke):
+        if not all(
+            isinstance(p, (list, tuple)) and len(p) == 2 and all(_is_number(c) for c in p)
+            for p in stroke
+        ):
             raise ValueError("the drawing's points must each be [x, y], two numbers")
         array = np.asarray(stroke, dtype=np.float64)
         if not np.isfinite(array).all():
@@ -141,5 +143,6 @@ def render(strokes: Sequence[np.ndarray], size: int = RENDER_SIZE) -> np.ndarray
 
 def value_of(strokes: Iterable[Iterable[Sequence[float]]]) -> str:
     """Strokes (sequences of (x, y) in [0, 1]) -> the pad's value, as the page sends it."""
-    return json.dumps({"strokes": [[[round(float(x), 4), round(float(y), 4)] for x, y in s]
-                                   for s in strokes]})
+    return json.dumps(
+        {"strokes": [[[round(float(x), 4), round(float(y), 4)] for x, y in s] for s in strokes]}
+    )

@@ -32,10 +32,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Recognise the handwritten digit in each image file (PNG, JPEG, ...).",
     )
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH,
-                        help="the .keras model (default: %(default)s)")
-    parser.add_argument("--no-verify-model", action="store_true",
-                        help="skip the SHA-256 check against the metrics.json beside the model")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=DEFAULT_MODEL_PATH,
+        help="the .keras model (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-verify-model",
+        action="store_true",
+        help="skip the SHA-256 check against the metrics.json beside the model",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser.parse_args(argv)
 
@@ -61,8 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"digitpad: {where}{error}", file=sys.stderr)
             failed += 1
             continue
-        print(format_json(path, recognition) if args.json else format_line(path, recognition),
-              flush=True)
+        print(
+            format_json(path, recognition) if args.json else format_line(path, recognition),
+            flush=True,
+        )
     return 1 if failed else 0
 
 
@@ -79,15 +88,18 @@ def format_line(path: Path, recognition: Recognition) -> str:
 def format_json(path: Path, recognition: Recognition) -> str:
     """One JSON object per file: digit, confidence, probabilities, sure, message."""
     prediction = recognition.prediction
-    return json.dumps({
-        "file": str(path),
-        "digit": None if prediction is None else prediction.digit,
-        "confidence": None if prediction is None else round(prediction.confidence, 6),
-        "probabilities": None if prediction is None
-        else [round(float(p), 6) for p in prediction.probabilities],
-        "sure": None if prediction is None else prediction.sure,
-        "message": recognition.message,
-    })
+    return json.dumps(
+        {
+            "file": str(path),
+            "digit": None if prediction is None else prediction.digit,
+            "confidence": None if prediction is None else round(prediction.confidence, 6),
+            "probabilities": None
+            if prediction is None
+            else [round(float(p), 6) for p in prediction.probabilities],
+            "sure": None if prediction is None else prediction.sure,
+            "message": recognition.message,
+        }
+    )
 
 
 if __name__ == "__main__":

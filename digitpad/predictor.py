@@ -75,8 +75,9 @@ class Predictor:
             return np.zeros((0, NUM_CLASSES), np.float32)
         if len(images) <= MAX_BATCH:  # one call, as for the app's one image
             return self._invoke(images)
-        return np.concatenate([self._invoke(images[i: i + MAX_BATCH])
-                               for i in range(0, len(images), MAX_BATCH)])
+        return np.concatenate(
+            [self._invoke(images[i : i + MAX_BATCH]) for i in range(0, len(images), MAX_BATCH)]
+        )
 
     def _invoke(self, images: np.ndarray) -> np.ndarray:
         interpreter = self._interpreter
@@ -102,7 +103,9 @@ class Predictor:
         if conversion.image is None:
             return Recognition(image=None, prediction=None, message=conversion.reason)
         prediction = self.predict(conversion.image)
-        return Recognition(image=conversion.image, prediction=prediction, message=prediction.verdict)
+        return Recognition(
+            image=conversion.image, prediction=prediction, message=prediction.verdict
+        )
 
 
 def _litert_model(model: Any) -> bytes:
@@ -114,5 +117,6 @@ def _litert_model(model: Any) -> bytes:
     variables = tf.Module()  # tracks the weights, so that the converter freezes their values
     variables.weights = [weight.value for weight in model.weights]
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [forward.get_concrete_function()], variables)
+        [forward.get_concrete_function()], variables
+    )
     return converter.convert()

@@ -291,8 +291,9 @@ def _locate(planes: _Planes) -> _Located | str:
     ink_area = float(contrast[keep].sum()) / peak * factor**2  # full-resolution px
     stroke = ink_area / (INK_LENGTH * max(box[2] - box[0], box[3] - box[1]))
     keep = _grow(keep)  # a pixel of slack
-    return _Located(box=box, keep=keep, background=background, backdrop=backdrop, flip=flip,
-                    stroke=stroke)
+    return _Located(
+        box=box, keep=keep, background=background, backdrop=backdrop, flip=flip, stroke=stroke
+    )
 
 
 def _grow(mask: np.ndarray) -> np.ndarray:
@@ -334,7 +335,7 @@ def _flat_level(histogram: np.ndarray) -> float | None:
     """A canvas has one background grey, shared by a large share of its pixels: that grey, in
     [0, 1]; None for anything else (a photo)."""
     mode = int(np.argmax(histogram))
-    if histogram[max(mode - 1, 0): mode + 2].sum() >= FLAT_FRACTION * histogram.sum():
+    if histogram[max(mode - 1, 0) : mode + 2].sum() >= FLAT_FRACTION * histogram.sum():
         return mode / 255
     return None
 
@@ -457,8 +458,12 @@ def _render(planes: _Planes, located: _Located) -> Conversion:
     fine = min(MAX_FINE, max(1, math.ceil(MIN_WORK_STROKE / max(work_stroke, 1e-3))))
     scale = fine * WORK_SIZE / long_side
     margin = math.ceil(0.15 * long_side) + planes.factor
-    crop = (max(left - margin, 0), max(top - margin, 0),
-            min(right + margin, width), min(bottom + margin, height))
+    crop = (
+        max(left - margin, 0),
+        max(top - margin, 0),
+        min(right + margin, width),
+        min(bottom + margin, height),
+    )
     size = (max(1, round((crop[2] - crop[0]) * scale)), max(1, round((crop[3] - crop[1]) * scale)))
     filter_ = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
 
@@ -528,7 +533,7 @@ def _components_touching(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray | No
 def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(ink.any(axis=1))  # two reductions: a third of np.nonzero's time
     cols = np.flatnonzero(ink.any(axis=0))
-    return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def _normalise_stroke(ink: np.ndarray, distance: np.ndarray, width_px: float) -> np.ndarray:
@@ -574,6 +579,7 @@ def _place(ink: np.ndarray) -> np.ndarray:
     h = min(box.shape[0] - src_top, IMAGE_SIZE - dst_top)
     w = min(box.shape[1] - src_left, IMAGE_SIZE - dst_left)
     if h > 0 and w > 0:
-        out[dst_top: dst_top + h, dst_left: dst_left + w] = box[src_top: src_top + h,
-                                                              src_left: src_left + w]
+        out[dst_top : dst_top + h, dst_left : dst_left + w] = box[
+            src_top : src_top + h, src_left : src_left + w
+        ]
     return out

@@ -76,10 +76,16 @@ def format_classification_report(per_class: dict, accuracy: float, total: int) -
     """The per-class table, as scikit-learn's classification_report prints it."""
     lines = [f"{'':>12}{'precision':>10}{'recall':>10}{'f1-score':>10}{'support':>10}", ""]
     for d, m in per_class.items():
-        lines.append(f"{d:>12}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>10.4f}{m['support']:>10}")
+        lines.append(
+            f"{d:>12}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>10.4f}{m['support']:>10}"
+        )
     macro = {k: np.mean([m[k] for m in per_class.values()]) for k in ("precision", "recall", "f1")}
-    lines += ["", f"{'accuracy':>12}{'':>20}{accuracy:>10.4f}{total:>10}",
-              f"{'macro avg':>12}{macro['precision']:>10.4f}{macro['recall']:>10.4f}{macro['f1']:>10.4f}{total:>10}"]
+    lines += [
+        "",
+        f"{'accuracy':>12}{'':>20}{accuracy:>10.4f}{total:>10}",
+        f"{'macro avg':>12}{macro['precision']:>10.4f}{macro['recall']:>10.4f}"
+        f"{macro['f1']:>10.4f}{total:>10}",
+    ]
     return "\n".join(lines)
 
 
@@ -88,17 +94,23 @@ def library_versions() -> dict:
     import keras
     import tensorflow as tf
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__}
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def sure_answers(probs: np.ndarray, labels: np.ndarray) -> dict:
     """How many of these test digits the app answers "sure", and how many of those are right."""
     sure = is_sure(probs)
     right = probs.argmax(axis=1) == labels
-    return {"share": round(float(sure.mean()), 5),
-            "right_when_sure": round(float(right[sure].mean()), 5) if sure.any() else None,
-            "wrong_but_sure": int(np.sum(sure & ~right))}
+    return {
+        "share": round(float(sure.mean()), 5),
+        "right_when_sure": round(float(right[sure].mean()), 5) if sure.any() else None,
+        "wrong_but_sure": int(np.sum(sure & ~right)),
+    }
 
 
 def not_digit_check(model: Any, per_family: int = NOT_DIGITS_PER_FAMILY) -> tuple[dict, dict]:
@@ -109,14 +121,26 @@ def not_digit_check(model: Any, per_family: int = NOT_DIGITS_PER_FAMILY) -> tupl
         images = make_outliers(per_family, 0, (family,), held_out=True)
         probs = predict_probabilities(model, images)
         sure = int(is_sure(probs).sum())
-        counts[family] = {"n": per_family, "sure": sure, "sure_share": round(sure / per_family, 5),
-                          "trained_on_family": family in TRAIN_FAMILIES}
+        counts[family] = {
+            "n": per_family,
+            "sure": sure,
+            "sure_share": round(sure / per_family, 5),
+            "trained_on_family": family in TRAIN_FAMILIES,
+        }
         seen[family] = (images, probs)
     return counts, seen
 
 
-def evaluate_and_report(model: Any, model_path: Path, mnist: Mnist, out: Path, *, config: dict,
-                        training: dict, not_digits_per_family: int | None = None) -> dict:
+def evaluate_and_report(
+    model: Any,
+    model_path: Path,
+    mnist: Mnist,
+    out: Path,
+    *,
+    config: dict,
+    training: dict,
+    not_digits_per_family: int | None = None,
+) -> dict:
     """Evaluate ``model`` once on the test set and on held-out non-digits; print the report and
     write ``metrics.json`` and the figures into ``out``. Returns the metrics."""
     probs = predict_probabilities(model, mnist.x_test)
@@ -125,19 +149,26 @@ def evaluate_and_report(model: Any, model_path: Path, mnist: Mnist, out: Path, *
     metrics["not_digits"] = not_digits
     print_report(metrics)
     model_path = Path(model_path)
-    metrics.update({
-        "parameters": int(model.count_params()),
-        "model": {"file": model_path.name, "sha256": sha256_file(model_path),
-                  "bytes": model_path.stat().st_size},
-        "data": {"source": mnist.source, "sha256": mnist.checksum},
-        "training": training,
-        "config": config,
-        "versions": library_versions(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    })
+    metrics.update(
+        {
+            "parameters": int(model.count_params()),
+            "model": {
+                "file": model_path.name,
+                "sha256": sha256_file(model_path),
+                "bytes": model_path.stat().st_size,
+            },
+            "data": {"source": mnist.source, "sha256": mnist.checksum},
+            "training": training,
+            "config": config,
+            "versions": library_versions(),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / METRICS_FILENAME, metrics)
-    write_figures(out, mnist, probs, np.asarray(metrics["confusion_matrix"]), training.get("history"), seen)
+    write_figures(
+        out, mnist, probs, np.asarray(metrics["confusion_matrix"]), training.get("history"), seen
+    )
     return metrics
 
 
@@ -165,23 +196,37 @@ def print_report(metrics: dict) -> None:
     accuracy, total = metrics["test_accuracy"], metrics["n_test"]
     print("\nclassification report (test set):")
     print(format_classification_report(metrics["per_class"], accuracy, total))
-    print(f"\ntest loss: {metrics['test_loss']:.4f}\n"
-          f"test accuracy: {accuracy:.4f} ({metrics['test_errors']} errors in {total})")
+    print(
+        f"\ntest loss: {metrics['test_loss']:.4f}\n"
+        f"test accuracy: {accuracy:.4f} ({metrics['test_errors']} errors in {total})"
+    )
     sure = metrics["sure"]
     right = sure["right_when_sure"]
-    print(f"answered 'sure': {sure['share']:.2%} of the test digits"
-          + (f", {right:.2%} of them right" if right is not None else ""))
-    print("not digits, held out, wrongly answered 'sure': " + ", ".join(
-        f"{family} {row['sure_share']:.1%}"
-        + ("" if row["trained_on_family"] else " (a family never trained on)")
-        for family, row in metrics["not_digits"].items()))
+    print(
+        f"answered 'sure': {sure['share']:.2%} of the test digits"
+        + (f", {right:.2%} of them right" if right is not None else "")
+    )
+    print(
+        "not digits, held out, wrongly answered 'sure': "
+        + ", ".join(
+            f"{family} {row['sure_share']:.1%}"
+            + ("" if row["trained_on_family"] else " (a family never trained on)")
+            for family, row in metrics["not_digits"].items()
+        )
+    )
 
 
 # --- figures: one function each ---------------------------------------------------------------
 
 
-def write_figures(out: Path, mnist: Mnist, probs: np.ndarray, confusion: np.ndarray,
-                  history: dict | None, not_digits: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+def write_figures(
+    out: Path,
+    mnist: Mnist,
+    probs: np.ndarray,
+    confusion: np.ndarray,
+    history: dict | None,
+    not_digits: dict[str, tuple[np.ndarray, np.ndarray]],
+) -> None:
     """Every figure of the report into ``out`` (history.png only when there is a history)."""
     import matplotlib
 
@@ -218,10 +263,22 @@ def plot_confusion(path: Path, confusion: np.ndarray) -> None:
     for i in range(NUM_CLASSES):
         for j in range(NUM_CLASSES):
             if confusion[i, j]:
-                ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if i == j else "black")
-    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true",
-           title=f"confusion matrix, {int(confusion.sum())} test digits")
+                ax.text(
+                    j,
+                    i,
+                    str(confusion[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if i == j else "black",
+                )
+    ax.set(
+        xticks=range(10),
+        yticks=range(10),
+        xlabel="predicted",
+        ylabel="true",
+        title=f"confusion matrix, {int(confusion.sum())} test digits",
+    )
     _save(fig, path, dpi=110)
 
 
@@ -229,19 +286,33 @@ def plot_samples(path: Path, images: np.ndarray, labels: np.ndarray, probs: np.n
     """40 random test digits (seeded), predicted against true; mistakes in red."""
     predicted = probs.argmax(axis=1)
     picks = np.random.default_rng(0).choice(len(labels), size=min(40, len(labels)), replace=False)
-    _digit_grid(path, images, picks, [f"pred {predicted[i]} / true {labels[i]}" for i in picks],
-                [predicted[i] != labels[i] for i in picks], "random test digits")
+    _digit_grid(
+        path,
+        images,
+        picks,
+        [f"pred {predicted[i]} / true {labels[i]}" for i in picks],
+        [predicted[i] != labels[i] for i in picks],
+        "random test digits",
+    )
 
 
-def plot_misclassified(path: Path, images: np.ndarray, labels: np.ndarray, probs: np.ndarray) -> None:
+def plot_misclassified(
+    path: Path, images: np.ndarray, labels: np.ndarray, probs: np.ndarray
+) -> None:
     """The misclassified test digits (the first 60), with the model's top two guesses."""
     wrong_all = np.flatnonzero(probs.argmax(axis=1) != labels)
     wrong = wrong_all[:60]
     top2 = np.argsort(probs, axis=1)[:, ::-1][:, :2]
-    titles = [f"true {labels[i]}: {top2[i, 0]} {probs[i, top2[i, 0]]:.0%}, "
-              f"{top2[i, 1]} {probs[i, top2[i, 1]]:.0%}" for i in wrong]
-    title = (f"all {len(wrong_all)} misclassified test digits (top-2 guesses)"
-             if len(wrong) == len(wrong_all) else f"first {len(wrong)} misclassified test digits")
+    titles = [
+        f"true {labels[i]}: {top2[i, 0]} {probs[i, top2[i, 0]]:.0%}, "
+        f"{top2[i, 1]} {probs[i, top2[i, 1]]:.0%}"
+        for i in wrong
+    ]
+    title = (
+        f"all {len(wrong_all)} misclassified test digits (top-2 guesses)"
+        if len(wrong) == len(wrong_all)
+        else f"first {len(wrong)} misclassified test digits"
+    )
     _digit_grid(path, images, wrong, titles, [True] * len(wrong), title)
 
 
@@ -251,15 +322,33 @@ def plot_not_digits(path: Path, not_digits: dict[str, tuple[np.ndarray, np.ndarr
     images = np.concatenate([images[:cols] for images, _ in not_digits.values()])
     probs = np.concatenate([family_probs[:cols] for _, family_probs in not_digits.values()])
     sure = is_sure(probs)
-    names = [family for family, (family_images, _) in not_digits.items() for _ in family_images[:cols]]
-    titles = [f"{name}: {p.argmax()} {p.max():.0%}" if s else f"{name}: not sure"
-              for name, p, s in zip(names, probs, sure)]
-    _digit_grid(path, images, range(len(images)), titles, sure,
-                "held-out drawings that are no digit (red: answered 'sure')", cols=cols)
+    names = [
+        family for family, (family_images, _) in not_digits.items() for _ in family_images[:cols]
+    ]
+    titles = [
+        f"{name}: {p.argmax()} {p.max():.0%}" if s else f"{name}: not sure"
+        for name, p, s in zip(names, probs, sure)
+    ]
+    _digit_grid(
+        path,
+        images,
+        range(len(images)),
+        titles,
+        sure,
+        "held-out drawings that are no digit (red: answered 'sure')",
+        cols=cols,
+    )
 
 
-def _digit_grid(path: Path, images: np.ndarray, indices: Any, titles: list[str], red: Any,
-                suptitle: str, cols: int = 8) -> None:
+def _digit_grid(
+    path: Path,
+    images: np.ndarray,
+    indices: Any,
+    titles: list[str],
+    red: Any,
+    suptitle: str,
+    cols: int = 8,
+) -> None:
     import matplotlib.pyplot as plt
 
     rows = max(1, int(np.ceil(len(indices) / cols)))

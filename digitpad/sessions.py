@@ -36,8 +36,12 @@ class Visitor:
 class Sessions:
     """The visitors' records, keyed by Gradio's session hash; thread-safe."""
 
-    def __init__(self, capacity: int = CAPACITY, idle_seconds: float = IDLE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        capacity: int = CAPACITY,
+        idle_seconds: float = IDLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.capacity = capacity
         self.idle_seconds = idle_seconds
         self._clock = clock

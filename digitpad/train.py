@@ -19,8 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.config import (DRY_RUN_NOT_DIGITS, DRY_RUN_TEST_IMAGES, DRY_RUN_TRAIN_IMAGES,
-                             TrainConfig)
+from digitpad.config import (
+    DRY_RUN_NOT_DIGITS,
+    DRY_RUN_TEST_IMAGES,
+    DRY_RUN_TRAIN_IMAGES,
+    TrainConfig,
+)
 from digitpad.data import Mnist, describe, load_digits, load_mnist, stratified_split, subsample
 from digitpad.files import MODEL_FILENAME, load_keras_model, output_folder, save_for_serving
 
@@ -67,16 +71,24 @@ def train(config: TrainConfig) -> dict:
     opened = open_run(config.seed, config.data, config.dry_run)
     split = make_split(opened.mnist, config, extra)
     epochs = 1 if config.dry_run else config.epochs
-    model = build_compiled(config, steps_per_epoch=int(np.ceil(len(split.x_train) / config.batch_size)),
-                           epochs=epochs)
+    model = build_compiled(
+        config, steps_per_epoch=int(np.ceil(len(split.x_train) / config.batch_size)), epochs=epochs
+    )
     model, fitted = fit(model, split, config, epochs, out)
-    training = {**fitted, "data_sha256_full": opened.full_checksum, "n_extra": split.n_extra,
-                "n_outliers": split.n_outliers}
-    return report_run(model, out / MODEL_FILENAME, opened.mnist, out, config.to_json(), training,
-                      config.dry_run)
+    training = {
+        **fitted,
+        "data_sha256_full": opened.full_checksum,
+        "n_extra": split.n_extra,
+        "n_outliers": split.n_outliers,
+    }
+    return report_run(
+        model, out / MODEL_FILENAME, opened.mnist, out, config.to_json(), training, config.dry_run
+    )
 
 
-def make_split(mnist: Mnist, config: TrainConfig, extra: tuple[np.ndarray, np.ndarray] | None) -> Split:
+def make_split(
+    mnist: Mnist, config: TrainConfig, extra: tuple[np.ndarray, np.ndarray] | None
+) -> Split:
     """Training and validation images: MNIST's training set split stratified; the person's
     digits and the non-digits go to the training part only (validation and test stay MNIST's)."""
     from digitpad.outliers import add_outliers
@@ -92,8 +104,10 @@ def make_split(mnist: Mnist, config: TrainConfig, extra: tuple[np.ndarray, np.nd
     n_outliers = int(round(config.outliers * len(x_train)))
     if n_outliers:
         x_train, y_train = add_outliers(x_train, y_train, n_outliers, config.seed)
-    print(f"split: {len(x_train)} train / {len(x_val)} validation (stratified, seed {config.seed}); "
-          f"{len(mnist.x_test)} test, used once at the end")
+    print(
+        f"split: {len(x_train)} train / {len(x_val)} validation (stratified, seed {config.seed}); "
+        f"{len(mnist.x_test)} test, used once at the end"
+    )
     return Split(x_train, y_train, x_val, y_val, n_extra, n_outliers)
 
 
@@ -107,8 +121,12 @@ def build_compiled(config: TrainConfig, steps_per_epoch: int, epochs: int) -> An
     total_steps = max(1, epochs * steps_per_epoch)
     warmup = min(steps_per_epoch, total_steps // 2)
     schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.learning_rate / 10, warmup_target=config.learning_rate,
-        warmup_steps=warmup, decay_steps=max(1, total_steps - warmup), alpha=0.01)
+        initial_learning_rate=config.learning_rate / 10,
+        warmup_target=config.learning_rate,
+        warmup_steps=warmup,
+        decay_steps=max(1, total_steps - warmup),
+        alpha=0.01,
+    )
     with distribution_strategy().scope():
         model = compile_model(build_model(config.arch), schedule, config.outlier_weight)
     model.summary(print_fn=print)
@@ -133,26 +151,43 @@ def fit(model: Any, split: Split, config: TrainConfig, epochs: int, out: Path) -
 
     from digitpad.augment import make_dataset
 
-    train_ds = make_dataset(split.x_train, split.y_train, config.batch_size, shuffle=True,
-                            augment=config.augment, seed=config.seed)
-    val_ds = make_dataset(split.x_val, split.y_val, 1024, shuffle=False, augment=False, seed=config.seed)
+    train_ds = make_dataset(
+        split.x_train,
+        split.y_train,
+        config.batch_size,
+        shuffle=True,
+        augment=config.augment,
+        seed=config.seed,
+    )
+    val_ds = make_dataset(
+        split.x_val, split.y_val, 1024, shuffle=False, augment=False, seed=config.seed
+    )
     work = Path(tempfile.mkdtemp(prefix=".train-", dir=out))  # the checkpoint, while it runs
     callbacks = [
-        keras.callbacks.ModelCheckpoint(work / "best.keras", monitor="val_loss", save_best_only=True),
+        keras.callbacks.ModelCheckpoint(
+            work / "best.keras", monitor="val_loss", save_best_only=True
+        ),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
         keras.callbacks.CSVLogger(str(out / "history.csv")),
     ]
     started = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks,
-                        shuffle=False,  # the dataset shuffles itself; Keras' own would be ignored
-                        verbose=1 if sys.stdout.isatty() else 2).history
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=epochs,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself; Keras' own would be ignored
+        verbose=1 if sys.stdout.isatty() else 2,
+    ).history
     seconds = time.perf_counter() - started
     best = keras.models.load_model(work / "best.keras", compile=False, safe_mode=True)
     model = save_for_serving(best, out / MODEL_FILENAME)
     shutil.rmtree(work, ignore_errors=True)
     best_epoch = int(np.argmin(history["val_loss"])) + 1
-    print(f"saved {out / MODEL_FILENAME} ({(out / MODEL_FILENAME).stat().st_size / 1e6:.2f} MB), "
-          f"best epoch {best_epoch}/{len(history['loss'])}")
+    print(
+        f"saved {out / MODEL_FILENAME} ({(out / MODEL_FILENAME).stat().st_size / 1e6:.2f} MB), "
+        f"best epoch {best_epoch}/{len(history['loss'])}"
+    )
     return model, {
         "epochs_run": len(history["loss"]),
         "best_epoch": best_epoch,
@@ -165,14 +200,31 @@ def fit(model: Any, split: Split, config: TrainConfig, epochs: int, out: Path) -
     }
 
 
-def report_run(model: Any, model_path: Path, mnist: Mnist, out: Path, config: dict, training: dict,
-               dry_run: bool) -> dict:
+def report_run(
+    model: Any,
+    model_path: Path,
+    mnist: Mnist,
+    out: Path,
+    config: dict,
+    training: dict,
+    dry_run: bool,
+) -> dict:
     """Measure batched inference speed, then evaluate once and write the report."""
     from digitpad.report import evaluate_and_report, measure_inference_speed
 
-    training = {**training, "inference_images_per_second": measure_inference_speed(model, mnist.x_test)}
-    return evaluate_and_report(model, model_path, mnist, out, config=config, training=training,
-                               not_digits_per_family=DRY_RUN_NOT_DIGITS if dry_run else None)
+    training = {
+        **training,
+        "inference_images_per_second": measure_inference_speed(model, mnist.x_test),
+    }
+    return evaluate_and_report(
+        model,
+        model_path,
+        mnist,
+        out,
+        config=config,
+        training=training,
+        not_digits_per_family=DRY_RUN_NOT_DIGITS if dry_run else None,
+    )
 
 
 def evaluate(model_path: Path, data: str | None, out: Path) -> dict:
@@ -181,5 +233,12 @@ def evaluate(model_path: Path, data: str | None, out: Path) -> dict:
     model = load_keras_model(model_path)
     mnist = load_mnist(data)
     print(describe(mnist))
-    return report_run(model, Path(model_path), mnist, out,
-                      {"evaluate": str(model_path), "data": data}, {}, dry_run=False)
+    return report_run(
+        model,
+        Path(model_path),
+        mnist,
+        out,
+        {"evaluate": str(model_path), "data": data},
+        {},
+        dry_run=False,
+    )

@@ -56,7 +56,7 @@ class Prediction:
 
     @property
     def verdict(self) -> str:
-        """"7, 98% sure", "not sure: 4 or 9?", or "not sure it is a digit: 4 or 9?" when no
+        """ "7, 98% sure", "not sure: 4 or 9?", or "not sure it is a digit: 4 or 9?" when no
         digit has even DIGIT_LIKE of the probability."""
         if self.sure:
             return f"{self.digit}, {self.confidence:.0%} sure"

@@ -28,12 +28,21 @@ import sys
 import time
 from pathlib import Path
 
-from harness import (CHROMIUM, ONE_STROKE_DIGITS, REPO_DIR, AppPage, Server, example_photo,
-                     open_chromium, start_server)
+from harness import (
+    CHROMIUM,
+    ONE_STROKE_DIGITS,
+    REPO_DIR,
+    AppPage,
+    Server,
+    example_photo,
+    open_chromium,
+    start_server,
+)
 
 from digitpad import DEFAULT_MODEL_PATH
 
 TARGET_P50_MS = 400
+
 
 def stroke_latency(app: AppPage, digit: int) -> tuple[float, str]:
     """Clear, draw a one-stroke digit: ms from its pointerup to the verdict change, and the
@@ -72,22 +81,34 @@ def percentile(values: list[float], q: float) -> float:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--strokes", type=int, default=20,
-                        help="strokes timed (default: %(default)s)")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH,
-                        help="the .keras model (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=REPO_DIR / "bench_out" / "browser.json",
-                        help="JSON results (default: %(default)s)")
-    parser.add_argument("--warmup", type=int, default=2,
-                        help="untimed strokes first (default: %(default)s)")
+    parser.add_argument(
+        "--strokes", type=int, default=20, help="strokes timed (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=DEFAULT_MODEL_PATH,
+        help="the .keras model (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO_DIR / "bench_out" / "browser.json",
+        help="JSON results (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="untimed strokes first (default: %(default)s)"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not CHROMIUM.is_file():
-        print(f"error: no {CHROMIUM}; install Debian's chromium (apt-get install chromium)",
-              file=sys.stderr)
+        print(
+            f"error: no {CHROMIUM}; install Debian's chromium (apt-get install chromium)",
+            file=sys.stderr,
+        )
         return 1
     from playwright.sync_api import sync_playwright
 
@@ -132,28 +153,44 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         "summary": summary,
         "samples": samples,
-        "app": {"pad": "digitpad.pad (strokes)", "pad_width_px": digitpad_app.PAD_WIDTH,
-                "pen_radius": pad.PEN_RADIUS},
-        "machine": {"cpus": os.cpu_count(), "load_average_before": load_before,
-                    "load_average_after": load_after, "platform": platform.platform(),
-                    "chromium": chromium_version, "python": platform.python_version()},
+        "app": {
+            "pad": "digitpad.pad (strokes)",
+            "pad_width_px": digitpad_app.PAD_WIDTH,
+            "pen_radius": pad.PEN_RADIUS,
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+            "platform": platform.platform(),
+            "chromium": chromium_version,
+            "python": platform.python_version(),
+        },
         "model": str(args.model),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
 
-    print(f"\nstroke end -> updated label, headless Chromium {chromium_version}, "
-          f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} -> {load_after[0]:.1f}")
-    print(f"drawing pad {digitpad_app.PAD_WIDTH} px wide, "
-          f"{len(samples)} strokes after {args.warmup} untimed\n")
+    print(
+        f"\nstroke end -> updated label, headless Chromium {chromium_version}, "
+        f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} -> {load_after[0]:.1f}"
+    )
+    print(
+        f"drawing pad {digitpad_app.PAD_WIDTH} px wide, "
+        f"{len(samples)} strokes after {args.warmup} untimed\n"
+    )
     print(f"  {'p50':>8} {'p95':>8} {'mean':>8} {'min':>8} {'max':>8}   target p50")
-    print(f"  {summary['p50_ms']:>6.0f}ms {summary['p95_ms']:>6.0f}ms {summary['mean_ms']:>6.0f}ms "
-          f"{summary['min_ms']:>6.0f}ms {summary['max_ms']:>6.0f}ms   <= {TARGET_P50_MS} ms "
-          f"({'met' if summary['p50_ms'] <= TARGET_P50_MS else 'NOT met'})")
+    print(
+        f"  {summary['p50_ms']:>6.0f}ms {summary['p95_ms']:>6.0f}ms {summary['mean_ms']:>6.0f}ms "
+        f"{summary['min_ms']:>6.0f}ms {summary['max_ms']:>6.0f}ms   <= {TARGET_P50_MS} ms "
+        f"({'met' if summary['p50_ms'] <= TARGET_P50_MS else 'NOT met'})"
+    )
     print(f"\nread right and sure: {right}/{len(samples)} strokes")
-    print(f"start-up: serving after {serving_s:.1f} s, first answer after {first_answer_s:.1f} s "
-          f"(process start -> photo answered through the API)")
+    print(
+        f"start-up: serving after {serving_s:.1f} s, first answer after {first_answer_s:.1f} s "
+        f"(process start -> photo answered through the API)"
+    )
     print(f"wrote {args.out}")
     return 0
 

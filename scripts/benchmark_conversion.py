@@ -50,22 +50,39 @@ SURE_GRID_MARGIN = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH,
-                        help="(default: %(default)s)")
+    parser.add_argument(
+        "--model", type=Path, default=DEFAULT_MODEL_PATH, help="(default: %(default)s)"
+    )
     parser.add_argument("--no-verify-model", action="store_true")
-    parser.add_argument("--data", default=str(REPO_DIR.parent / "shared" / "data" / "mnist.npz"),
-                        help="MNIST .npz or IDX folder (default: %(default)s)")
-    parser.add_argument("--eval-data", type=Path, default=REPO_DIR / "eval_data",
-                        help="made by scripts/make_eval_set.py (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=REPO_DIR / "bench_out" / "conversion.json",
-                        help="results as JSON (default: %(default)s)")
+    parser.add_argument(
+        "--data",
+        default=str(REPO_DIR.parent / "shared" / "data" / "mnist.npz"),
+        help="MNIST .npz or IDX folder (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--eval-data",
+        type=Path,
+        default=REPO_DIR / "eval_data",
+        help="made by scripts/make_eval_set.py (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO_DIR / "bench_out" / "conversion.json",
+        help="results as JSON (default: %(default)s)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="images per subset (default: all)")
-    parser.add_argument("--repeats", type=int, default=200,
-                        help="timed calls per latency measurement (default: %(default)s)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=200,
+        help="timed calls per latency measurement (default: %(default)s)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="a few images, a few repeats")
     parser.add_argument("--latency-only", action="store_true", help="only the latency table")
-    parser.add_argument("--scribbles-only", action="store_true",
-                        help="only the random-scribble count (5)")
+    parser.add_argument(
+        "--scribbles-only", action="store_true", help="only the random-scribble count (5)"
+    )
     return parser.parse_args(argv)
 
 
@@ -175,8 +192,10 @@ def accuracy_table(predictor, mnist, args) -> dict:
     print(f"{'input':32s} {'images':>7s} {'accuracy':>9s} {'95% interval':>14s} {'no digit':>9s}")
     for name, row in table.items():
         low, high = row["interval_95"]
-        print(f"{name:32s} {row['images']:7d} {row['accuracy']:9.2%} {low:7.2%}-{high:6.2%} "
-              f"{row['no_digit']:9d}")
+        print(
+            f"{name:32s} {row['images']:7d} {row['accuracy']:9.2%} {low:7.2%}-{high:6.2%} "
+            f"{row['no_digit']:9d}"
+        )
     table["_probabilities"] = all_probabilities
     return table
 
@@ -194,8 +213,12 @@ def score(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     found = ~np.isnan(probabilities[:, 0])
     correct = found & (np.nan_to_num(probabilities).argmax(axis=1) == labels)
     low, high = wilson_interval(int(correct.sum()), len(labels))
-    return {"images": int(len(labels)), "accuracy": float(correct.mean()),
-            "interval_95": [low, high], "no_digit": int((~found).sum())}
+    return {
+        "images": int(len(labels)),
+        "accuracy": float(correct.mean()),
+        "interval_95": [low, high],
+        "no_digit": int((~found).sum()),
+    }
 
 
 def wilson_interval(right: int, total: int, z: float = 1.96) -> tuple[float, float]:
@@ -226,8 +249,10 @@ def scribbles(predictor, count: int = 200) -> dict:
         no_digit += prediction is None
         sure += prediction is not None and prediction.sure
     print(f"\n== Random scribbles on the pad ({count}, seeded) ==")
-    print(f"answered 'sure': {sure} ({sure / count:.0%}); 'no digit': {no_digit}; "
-          f"'not sure': {count - sure - no_digit}")
+    print(
+        f"answered 'sure': {sure} ({sure / count:.0%}); 'no digit': {no_digit}; "
+        f"'not sure': {count - sure - no_digit}"
+    )
     return {"count": count, "sure": sure, "no_digit": no_digit}
 
 
@@ -253,8 +278,9 @@ def latency_table(predictor, mnist, args) -> dict:
     drawing = pad_value(7)  # what the page sends for a 7 drawn on the pad
     x = mnist.x_test[:1] / np.float32(255)
     rows = {  # the first row times the app's own handler: parse, render, recognise, outputs
-        "app: drawing pad value (parse, render, recognise)":
-            lambda: predict_sketch(predictor, drawing),
+        "app: drawing pad value (parse, render, recognise)": lambda: predict_sketch(
+            predictor, drawing
+        ),
         "recognise(800x800 canvas layer)": lambda: predictor.recognise(sketch),
         "to_mnist(800x800 canvas layer)": lambda: to_mnist_only(sketch),
         "recognise(12 MP JPEG photo, bytes)": lambda: predictor.recognise(photo_bytes),
@@ -268,12 +294,16 @@ def latency_table(predictor, mnist, args) -> dict:
         repeats = args.repeats if "model.predict" not in name else max(5, args.repeats // 4)
         table[name] = time_call(call, repeats)
         row = table[name]
-        print(f"{name:50s} {row['p50']:8.2f} {row['p95']:8.2f} {row['min']:8.2f} "
-              f"{row['cpu_p50']:8.2f}")
+        print(
+            f"{name:50s} {row['p50']:8.2f} {row['p95']:8.2f} {row['min']:8.2f} "
+            f"{row['cpu_p50']:8.2f}"
+        )
     table["photo_jpeg_bytes"] = len(photo_bytes)
     table["load_average"] = os.getloadavg()[0]  # other work on the machine inflates these
-    print(f"(load average {table['load_average']:.1f} on {os.cpu_count()} CPUs. cpu: this "
-          f"process's CPU time per call, all threads; waiting for a busy CPU is not in it)")
+    print(
+        f"(load average {table['load_average']:.1f} on {os.cpu_count()} CPUs. cpu: this "
+        f"process's CPU time per call, all threads; waiting for a busy CPU is not in it)"
+    )
     return table
 
 
@@ -292,9 +322,13 @@ def time_call(call, repeats: int) -> dict:
         call()
         times.append((time.perf_counter() - start) * 1000)
         cpu_times.append((time.process_time() - cpu_start) * 1000)
-    return {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95)),
-            "min": float(np.min(times)), "cpu_p50": float(np.percentile(cpu_times, 50)),
-            "repeats": repeats}
+    return {
+        "p50": float(np.percentile(times, 50)),
+        "p95": float(np.percentile(times, 95)),
+        "min": float(np.min(times)),
+        "cpu_p50": float(np.percentile(cpu_times, 50)),
+        "repeats": repeats,
+    }
 
 
 # --- thresholds -------------------------------------------------------------------------------
@@ -313,19 +347,27 @@ def sure_table(probabilities_and_labels: list) -> list[dict]:
     right = probabilities.argmax(axis=1) == labels
     rows = []
     print(f"{len(labels)} digits found; overall accuracy {right.mean():.2%}")
-    print(f"{'p >=':>5s} {'margin >=':>9s} {'sure':>7s} {'sure right':>10s} "
-          f"{'wrong but sure':>14s} {'unsure but right':>16s}")
+    print(
+        f"{'p >=':>5s} {'margin >=':>9s} {'sure':>7s} {'sure right':>10s} "
+        f"{'wrong but sure':>14s} {'unsure but right':>16s}"
+    )
     for p in SURE_GRID_PROBABILITY:
         for m in SURE_GRID_MARGIN:
             sure = (top >= p) & (margin >= m)
-            row = {"probability": p, "margin": m, "coverage": float(sure.mean()),
-                   "sure_accuracy": float(right[sure].mean()) if sure.any() else None,
-                   "wrong_sure": float((sure & ~right).mean()),
-                   "unsure_right": float((~sure & right).mean())}
+            row = {
+                "probability": p,
+                "margin": m,
+                "coverage": float(sure.mean()),
+                "sure_accuracy": float(right[sure].mean()) if sure.any() else None,
+                "wrong_sure": float((sure & ~right).mean()),
+                "unsure_right": float((~sure & right).mean()),
+            }
             rows.append(row)
             accuracy = "-" if row["sure_accuracy"] is None else f"{row['sure_accuracy']:.2%}"
-            print(f"{p:5.2f} {m:9.2f} {row['coverage']:7.2%} {accuracy:>10s} "
-                  f"{row['wrong_sure']:14.2%} {row['unsure_right']:16.2%}")
+            print(
+                f"{p:5.2f} {m:9.2f} {row['coverage']:7.2%} {accuracy:>10s} "
+                f"{row['wrong_sure']:14.2%} {row['unsure_right']:16.2%}"
+            )
     return rows
 
 
@@ -340,14 +382,18 @@ def mnist_stroke(images: np.ndarray) -> dict:
     ratios = []
     for image in images:
         rows, cols = np.nonzero(image)
-        crop = image[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+        crop = image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
         size = (crop.shape[1] * 4, crop.shape[0] * 4)
         ink = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR)) >= 128
         if ink.any():
             ink = _crop_to_ink(ink)
             ratios.append(stroke_width(ink) / max(ink.shape))
-    percentiles = dict(zip(("p1", "p10", "p50", "p90", "p99"),
-                           np.percentile(ratios, [1, 10, 50, 90, 99]).round(3).tolist()))
+    percentiles = dict(
+        zip(
+            ("p1", "p10", "p50", "p90", "p99"),
+            np.percentile(ratios, [1, 10, 50, 90, 99]).round(3).tolist(),
+        )
+    )
     print("  ".join(f"{k} {v:.3f}" for k, v in percentiles.items()))
     return percentiles
 

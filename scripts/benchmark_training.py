@@ -28,10 +28,21 @@ from digitpad.config import TrainConfig  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=None, help="MNIST .npz or IDX folder (default: Keras download)")
-    parser.add_argument("--images", type=int, default=6400, help="training images timed per architecture (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON here")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", default=None, help="MNIST .npz or IDX folder (default: Keras download)"
+    )
+    parser.add_argument(
+        "--images",
+        type=int,
+        default=6400,
+        help="training images timed per architecture (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write the results as JSON here"
+    )
     args = parser.parse_args()
 
     import keras
@@ -61,11 +72,15 @@ def main() -> None:
         }
     results["machine"] = {"cpus": os.cpu_count()}
 
-    print(f"{'arch':<10}{'params':>10}{'file MB':>9}{'train img/s':>13}{'infer img/s':>13}{'s/epoch (54k)':>15}")
+    print(
+        f"{'arch':<10}{'params':>10}{'file MB':>9}{'train img/s':>13}{'infer img/s':>13}{'s/epoch (54k)':>15}"
+    )
     for arch in ARCHITECTURES:
         r = results[arch]
-        print(f"{arch:<10}{r['parameters']:>10,}{r['model_bytes'] / 1e6:>9.2f}{r['train_images_per_second']:>13,.0f}"
-              f"{r['inference_images_per_second']:>13,.0f}{r['projected_epoch_seconds']:>15.0f}")
+        print(
+            f"{arch:<10}{r['parameters']:>10,}{r['model_bytes'] / 1e6:>9.2f}{r['train_images_per_second']:>13,.0f}"
+            f"{r['inference_images_per_second']:>13,.0f}{r['projected_epoch_seconds']:>15.0f}"
+        )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -38,24 +38,74 @@ def expected_digit(path: Path) -> int:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1100, "height": 1000}
 VERDICT = "#verdict [data-testid=markdown]"  # the text, not the progress timer beside it
 PAD_READY = "#sketchpad canvas[data-ready]"  # the pad's script has run: strokes are drawn and sent
 
 # Digits as mouse strokes, in a unit box (x right, y down): one list of points per stroke.
 STROKES: dict[int, list[list[tuple[float, float]]]] = {
-    0: [[(0.5, 0.0), (0.2, 0.1), (0.05, 0.45), (0.15, 0.85), (0.5, 1.0), (0.85, 0.85),
-         (0.95, 0.45), (0.8, 0.1), (0.5, 0.0)]],
+    0: [
+        [
+            (0.5, 0.0),
+            (0.2, 0.1),
+            (0.05, 0.45),
+            (0.15, 0.85),
+            (0.5, 1.0),
+            (0.85, 0.85),
+            (0.95, 0.45),
+            (0.8, 0.1),
+            (0.5, 0.0),
+        ]
+    ],
     1: [[(0.55, 0.0), (0.5, 0.5), (0.45, 1.0)]],
-    2: [[(0.1, 0.2), (0.4, 0.0), (0.8, 0.05), (0.9, 0.3), (0.6, 0.6), (0.1, 1.0), (0.5, 0.98),
-         (0.95, 1.0)]],
-    3: [[(0.1, 0.1), (0.5, 0.0), (0.85, 0.18), (0.72, 0.42), (0.4, 0.5), (0.78, 0.58),
-         (0.92, 0.8), (0.6, 1.0), (0.1, 0.9)]],
+    2: [
+        [
+            (0.1, 0.2),
+            (0.4, 0.0),
+            (0.8, 0.05),
+            (0.9, 0.3),
+            (0.6, 0.6),
+            (0.1, 1.0),
+            (0.5, 0.98),
+            (0.95, 1.0),
+        ]
+    ],
+    3: [
+        [
+            (0.1, 0.1),
+            (0.5, 0.0),
+            (0.85, 0.18),
+            (0.72, 0.42),
+            (0.4, 0.5),
+            (0.78, 0.58),
+            (0.92, 0.8),
+            (0.6, 1.0),
+            (0.1, 0.9),
+        ]
+    ],
     4: [[(0.6, 0.0), (0.05, 0.65), (0.95, 0.65)], [(0.75, 0.3), (0.72, 1.0)]],
-    6: [[(0.75, 0.0), (0.35, 0.25), (0.1, 0.65), (0.3, 0.98), (0.7, 0.95), (0.85, 0.7),
-         (0.6, 0.5), (0.25, 0.6)]],
+    6: [
+        [
+            (0.75, 0.0),
+            (0.35, 0.25),
+            (0.1, 0.65),
+            (0.3, 0.98),
+            (0.7, 0.95),
+            (0.85, 0.7),
+            (0.6, 0.5),
+            (0.25, 0.6),
+        ]
+    ],
     7: [[(0.05, 0.05), (0.5, 0.0), (0.95, 0.03), (0.6, 0.5), (0.4, 1.0)]],
 }
 ONE_STROKE_DIGITS = [d for d, strokes in STROKES.items() if len(strokes) == 1]
@@ -113,19 +163,38 @@ class Server:
                 self.process.wait()
 
 
-def start_server(model: Path = DEFAULT_MODEL_PATH, *, extra: list[str] = (), timeout: float = 180,
-                 env: dict | None = None) -> Server:
+def start_server(
+    model: Path = DEFAULT_MODEL_PATH,
+    *,
+    extra: list[str] = (),
+    timeout: float = 180,
+    env: dict | None = None,
+) -> Server:
     """Start ``demo.py`` on 127.0.0.1 on a free port; return once it serves its page."""
     import threading
     import urllib.request
 
     port = free_port()
-    command = [sys.executable, str(REPO_DIR / "demo.py"), "--host", "127.0.0.1",
-               "--port", str(port), "--model", str(model), *extra]
+    command = [
+        sys.executable,
+        str(REPO_DIR / "demo.py"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--model",
+        str(model),
+        *extra,
+    ]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO_DIR, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, **(env or {})})
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     output: list[str] = []
     threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
     server = Server(process, f"http://127.0.0.1:{port}/", started, output)
@@ -166,7 +235,9 @@ def wait_until_drawable(page: object, timeout: float = 30_000) -> None:
         f"() => {{ const c = document.querySelector('{PAD_READY}'); if (!c) return false;"
         " const b = c.getBoundingClientRect();"
         " return document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2) === c; }",
-        timeout=timeout, polling=50)
+        timeout=timeout,
+        polling=50,
+    )
 
 
 class AppPage:
@@ -210,10 +281,14 @@ class AppPage:
             self.page.wait_for_function(
                 f"() => {{ const n = document.querySelector('{VERDICT}');"
                 f" const text = n ? n.innerText.trim() : ''; return {predicate}; }}",
-                timeout=timeout, polling=50)
+                timeout=timeout,
+                polling=50,
+            )
         except PlaywrightTimeout:
-            raise AssertionError(f"after {timeout / 1000:.0f} s the verdict reads"
-                                 f" {self.verdict()!r}, not ({predicate})") from None
+            raise AssertionError(
+                f"after {timeout / 1000:.0f} s the verdict reads"
+                f" {self.verdict()!r}, not ({predicate})"
+            ) from None
         return self.verdict()
 
     def timings(self) -> dict:
@@ -230,8 +305,10 @@ class AppPage:
         cx, cy, side = self.square()
         width, height = DIGIT_BOX[0] * side, DIGIT_BOX[1] * side
         for stroke in strokes:
-            points = [(cx + (x - 0.5) * width, cy + (y - 0.5) * height)
-                      for x, y in densify(stroke, POINT_SPACING / max(width, height))]
+            points = [
+                (cx + (x - 0.5) * width, cy + (y - 0.5) * height)
+                for x, y in densify(stroke, POINT_SPACING / max(width, height))
+            ]
             self.page.mouse.move(*points[0])
             self.page.mouse.down()
             for point in points[1:]:
@@ -274,5 +351,12 @@ def pad_value(digit: int) -> str:
     from digitpad import pad
 
     width, height = DIGIT_BOX
-    return pad.value_of([[(0.5 + (x - 0.5) * width, 0.5 + (y - 0.5) * height)
-                          for x, y in densify(stroke, 4 * pad.MIN_STEP)] for stroke in STROKES[digit]])
+    return pad.value_of(
+        [
+            [
+                (0.5 + (x - 0.5) * width, 0.5 + (y - 0.5) * height)
+                for x, y in densify(stroke, 4 * pad.MIN_STEP)
+            ]
+            for stroke in STROKES[digit]
+        ]
+    )

@@ -77,18 +77,24 @@ def kind_of(text: str, status: int) -> str:
     return f"HTTP {status}: {text[:80]}" if status != 200 else f"error: {text[:80]}"
 
 
-async def run_clients(url: str, endpoint: str, payload: dict, clients: int, count: int,
-                      sessions: str) -> list:
+async def run_clients(
+    url: str, endpoint: str, payload: dict, clients: int, count: int, sessions: str
+) -> list:
     import httpx
 
     results: list[tuple[float, str | None]] = []
     remaining = count
     limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+
         async def loop():
             nonlocal remaining
             # like a browser tab or a gradio_client Client: one session for all of its requests
-            mine = payload | {"session_hash": uuid.uuid4().hex[:11]} if sessions == "client" else payload
+            mine = (
+                payload | {"session_hash": uuid.uuid4().hex[:11]}
+                if sessions == "client"
+                else payload
+            )
             while remaining > 0:
                 remaining -= 1
                 results.append(await one_request(client, url, endpoint, mine))
@@ -108,8 +114,9 @@ def upload(url: str, path: Path) -> dict:
     """Upload ``path`` once; the FileData payload every request then refers to."""
     import httpx
 
-    response = httpx.post(f"{url}gradio_api/upload", files={"files": (path.name, path.read_bytes())},
-                          timeout=30)
+    response = httpx.post(
+        f"{url}gradio_api/upload", files={"files": (path.name, path.read_bytes())}, timeout=30
+    )
     response.raise_for_status()
     server_path = response.json()[0]
     return {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
@@ -140,12 +147,22 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def run_step(pool, url: str, endpoint: str, payload: dict, sessions: str, clients: int, count: int,
-             processes: int) -> dict:
+def run_step(
+    pool,
+    url: str,
+    endpoint: str,
+    payload: dict,
+    sessions: str,
+    clients: int,
+    count: int,
+    processes: int,
+) -> dict:
     n = min(processes, clients)
     shares = [(clients // n + (i < clients % n), count // n + (i < count % n)) for i in range(n)]
     started = time.perf_counter()
-    parts = pool.map(worker, [(url, endpoint, payload, c, k, sessions) for c, k in shares if c and k])
+    parts = pool.map(
+        worker, [(url, endpoint, payload, c, k, sessions) for c, k in shares if c and k]
+    )
     wall = time.perf_counter() - started
     results = [r for part in parts for r in part]
     ok = [latency for latency, error in results if error is None]
@@ -153,30 +170,57 @@ def run_step(pool, url: str, endpoint: str, payload: dict, sessions: str, client
     for _, error in results:
         if error is not None:
             errors[error] = errors.get(error, 0) + 1
-    return {"clients": clients, "requests": len(results), "ok": len(ok), "seconds": round(wall, 2),
-            "rate": round(len(ok) / wall, 1), "p50": percentile(ok, 50), "p95": percentile(ok, 95),
-            "p99": percentile(ok, 99), "errors": errors}
+    return {
+        "clients": clients,
+        "requests": len(results),
+        "ok": len(ok),
+        "seconds": round(wall, 2),
+        "rate": round(len(ok) / wall, 1),
+        "p50": percentile(ok, 50),
+        "p95": percentile(ok, 95),
+        "p99": percentile(ok, 99),
+        "errors": errors,
+    }
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running app (default: start demo.py on a free port)")
     parser.add_argument("--pid", type=int, help="with --url: the server's pid, for its memory")
-    parser.add_argument("--requests", type=int, default=5000,
-                        help="total over all steps (default: %(default)s)")
-    parser.add_argument("--clients", type=int, nargs="+", default=list(STEPS),
-                        help="concurrent clients per step (default: %(default)s)")
-    parser.add_argument("--processes", type=int, default=4,
-                        help="client processes (default: %(default)s)")
-    parser.add_argument("--input", choices=["drawing", "photo"], default="drawing",
-                        help="drawing: the pad's strokes to /predict_sketch; photo: --image, "
-                             "uploaded once, to /predict_image (default: %(default)s)")
-    parser.add_argument("--sessions", choices=["client", "request"], default="client",
-                        help="client: each client keeps one session, as a browser tab or "
-                             "gradio_client does; request: a new one per request, as curl "
-                             "(default: %(default)s)")
-    parser.add_argument("--image", type=Path, default=EXAMPLE,
-                        help="the photo for --input photo (default: %(default)s)")
+    parser.add_argument(
+        "--requests", type=int, default=5000, help="total over all steps (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        nargs="+",
+        default=list(STEPS),
+        help="concurrent clients per step (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--processes", type=int, default=4, help="client processes (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--input",
+        choices=["drawing", "photo"],
+        default="drawing",
+        help="drawing: the pad's strokes to /predict_sketch; photo: --image, "
+        "uploaded once, to /predict_image (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sessions",
+        choices=["client", "request"],
+        default="client",
+        help="client: each client keeps one session, as a browser tab or "
+        "gradio_client does; request: a new one per request, as curl "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--image",
+        type=Path,
+        default=EXAMPLE,
+        help="the photo for --input photo (default: %(default)s)",
+    )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     return parser.parse_args(argv)
 
@@ -204,30 +248,50 @@ def main(argv=None) -> int:
         with mp_context.Pool(args.processes) as pool:
             run_step(pool, url, endpoint, payload, args.sessions, 2, 20, args.processes)  # warm up
             rss_before, cache_before = rss_mb(pid), folder_mb(cache)
-            print(f"server {url} pid {pid}: RSS {fmt(rss_before)} MB, cache {fmt(cache_before)} MB; "
-                  f"/{endpoint}, sessions per {args.sessions}, {per_step} requests per step, "
-                  f"{args.processes} client processes",
-                  flush=True)
-            print(f"{'clients':>7} {'ok':>6} {'pred/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
-                  f"{'p99 ms':>7}  errors", flush=True)
+            print(
+                f"server {url} pid {pid}: RSS {fmt(rss_before)} MB, cache {fmt(cache_before)} MB; "
+                f"/{endpoint}, sessions per {args.sessions}, {per_step} requests per step, "
+                f"{args.processes} client processes",
+                flush=True,
+            )
+            print(
+                f"{'clients':>7} {'ok':>6} {'pred/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
+                f"{'p99 ms':>7}  errors",
+                flush=True,
+            )
             steps = []
             for clients in args.clients:
-                step = run_step(pool, url, endpoint, payload, args.sessions, clients, per_step,
-                                args.processes)
+                step = run_step(
+                    pool, url, endpoint, payload, args.sessions, clients, per_step, args.processes
+                )
                 step["rss_mb"] = rss_mb(pid)
                 steps.append(step)
-                print(f"{clients:>7} {step['ok']:>6} {step['rate']:>7.1f} {step['p50'] * 1e3:>7.0f} "
-                      f"{step['p95'] * 1e3:>7.0f} {step['p99'] * 1e3:>7.0f}  "
-                      f"{step['errors'] or '-'}  (RSS {fmt(step['rss_mb'])} MB)", flush=True)
+                print(
+                    f"{clients:>7} {step['ok']:>6} {step['rate']:>7.1f} {step['p50'] * 1e3:>7.0f} "
+                    f"{step['p95'] * 1e3:>7.0f} {step['p99'] * 1e3:>7.0f}  "
+                    f"{step['errors'] or '-'}  (RSS {fmt(step['rss_mb'])} MB)",
+                    flush=True,
+                )
         rss_after, cache_after = rss_mb(pid), folder_mb(cache)
         total = sum(s["requests"] for s in steps)
-        print(f"after {total} requests: server RSS {fmt(rss_before)} -> {fmt(rss_after)} MB, "
-              f"cache folder {fmt(cache_before)} -> {fmt(cache_after)} MB", flush=True)
-        report = {"url": url, "input": args.input, "endpoint": endpoint, "sessions": args.sessions,
-                  "requests": total,
-                  "steps": steps, "rss_before_mb": rss_before,
-                  "rss_after_mb": rss_after, "cache_before_mb": cache_before,
-                  "cache_after_mb": cache_after, "targets": targets(steps, rss_before, rss_after)}
+        print(
+            f"after {total} requests: server RSS {fmt(rss_before)} -> {fmt(rss_after)} MB, "
+            f"cache folder {fmt(cache_before)} -> {fmt(cache_after)} MB",
+            flush=True,
+        )
+        report = {
+            "url": url,
+            "input": args.input,
+            "endpoint": endpoint,
+            "sessions": args.sessions,
+            "requests": total,
+            "steps": steps,
+            "rss_before_mb": rss_before,
+            "rss_after_mb": rss_after,
+            "cache_before_mb": cache_before,
+            "cache_after_mb": cache_after,
+            "targets": targets(steps, rss_before, rss_after),
+        }
         for line in report["targets"]:
             print(line)
         if args.out:
@@ -250,20 +314,31 @@ def targets(steps: list[dict], rss_before, rss_after) -> list[str]:
 
     best = max((s["rate"] for s in steps), default=0.0)
     at32 = next((s for s in steps if s["clients"] == 32), None)
-    bad = {k: n for s in steps if s["clients"] <= QUEUE_SIZE for k, n in s["errors"].items()
-           if k != "queue full"}
-    lines = [f"target >= {TARGET_RATE:.0f} predictions/s: best {best:.1f} "
-             f"{'MET' if best >= TARGET_RATE else 'MISSED'}"]
+    bad = {
+        k: n
+        for s in steps
+        if s["clients"] <= QUEUE_SIZE
+        for k, n in s["errors"].items()
+        if k != "queue full"
+    }
+    lines = [
+        f"target >= {TARGET_RATE:.0f} predictions/s: best {best:.1f} "
+        f"{'MET' if best >= TARGET_RATE else 'MISSED'}"
+    ]
     if at32:
-        lines.append(f"target p95 <= {TARGET_P95:.1f} s at 32 clients: {at32['p95']:.3f} s "
-                     f"{'MET' if at32['p95'] <= TARGET_P95 else 'MISSED'}")
+        lines.append(
+            f"target p95 <= {TARGET_P95:.1f} s at 32 clients: {at32['p95']:.3f} s "
+            f"{'MET' if at32['p95'] <= TARGET_P95 else 'MISSED'}"
+        )
     lines.append(f"target no errors but queue full: {bad or 'none'} {'MISSED' if bad else 'MET'}")
     if rss_before is not None and rss_after is not None:
         growth = rss_after - rss_before
         total = sum(s["requests"] for s in steps)
-        lines.append(f"target memory growth <= {TARGET_GROWTH_MB:.0f} MB over 5,000 requests: "
-                     f"{growth:+.1f} MB over {total} "
-                     f"{'MET' if growth <= TARGET_GROWTH_MB else 'MISSED'}")
+        lines.append(
+            f"target memory growth <= {TARGET_GROWTH_MB:.0f} MB over 5,000 requests: "
+            f"{growth:+.1f} MB over {total} "
+            f"{'MET' if growth <= TARGET_GROWTH_MB else 'MISSED'}"
+        )
     return lines
 
 

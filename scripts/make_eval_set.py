@@ -45,21 +45,37 @@ sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digit
 SUBSETS = ("canvas-transparent", "canvas-white", "canvas-dark", "photo")
 EXIF_ORIENTATION = 0x0112
 # Orientation tag -> how the camera stores an upright scene (the inverse of what viewers apply).
-STORED_ROTATION = {1: None, 3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90,
-                   8: Image.Transpose.ROTATE_270}
+STORED_ROTATION = {
+    1: None,
+    3: Image.Transpose.ROTATE_180,
+    6: Image.Transpose.ROTATE_90,
+    8: Image.Transpose.ROTATE_270,
+}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=str(REPO_DIR.parent / "shared" / "data" / "mnist.npz"),
-                        help="MNIST .npz or IDX folder (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=REPO_DIR / "eval_data",
-                        help="output folder (default: %(default)s)")
+    parser.add_argument(
+        "--data",
+        default=str(REPO_DIR.parent / "shared" / "data" / "mnist.npz"),
+        help="MNIST .npz or IDX folder (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO_DIR / "eval_data",
+        help="output folder (default: %(default)s)",
+    )
     parser.add_argument("--per-subset", type=int, default=600, help="(default: %(default)s)")
     parser.add_argument("--subsets", nargs="+", default=list(SUBSETS), choices=SUBSETS)
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
-    parser.add_argument("--examples", type=Path, default=None, metavar="DIR",
-                        help="write the small committed examples to DIR instead")
+    parser.add_argument(
+        "--examples",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write the small committed examples to DIR instead",
+    )
     return parser.parse_args(argv)
 
 
@@ -85,11 +101,21 @@ def main(argv=None) -> None:
             image, extension, save_options = DRAWERS[subset](digit, rng)
             path = folder / f"{count:04d}_{label}.{extension}"
             image.save(path, **save_options)
-            records.append({"file": str(path.relative_to(args.out)), "subset": subset,
-                            "label": label, "mnist_index": int(index)})
+            records.append(
+                {
+                    "file": str(path.relative_to(args.out)),
+                    "subset": subset,
+                    "label": label,
+                    "mnist_index": int(index),
+                }
+            )
         print(f"{subset}: {len(indices)} images ({time.perf_counter() - started:.0f} s)")
-    manifest = {"seed": args.seed, "data": str(args.data), "per_subset": args.per_subset,
-                "images": records}
+    manifest = {
+        "seed": args.seed,
+        "data": str(args.data),
+        "per_subset": args.per_subset,
+        "images": records,
+    }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"wrote {len(records)} images and manifest.json to {args.out}")
 
@@ -106,8 +132,16 @@ def thin(mask: np.ndarray) -> np.ndarray:
         for step in (0, 1):
             p = image
             # Neighbours P2..P9, clockwise from north, of every interior pixel.
-            n = [p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:],
-                 p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2]]
+            n = [
+                p[:-2, 1:-1],
+                p[:-2, 2:],
+                p[1:-1, 2:],
+                p[2:, 2:],
+                p[2:, 1:-1],
+                p[2:, :-2],
+                p[1:-1, :-2],
+                p[:-2, :-2],
+            ]
             count = sum(x.astype(np.int8) for x in n)
             transitions = sum((n[i] < n[(i + 1) % 8]).view(np.int8) for i in range(8))
             if step == 0:
@@ -125,13 +159,21 @@ def thin(mask: np.ndarray) -> np.ndarray:
 def digit_shape(digit: np.ndarray, level: float = 0.4) -> np.ndarray:
     """A MNIST digit cropped to its ink and upsampled 4x: (H, W) float in [0, 1]."""
     rows, cols = np.nonzero(digit)
-    crop = digit[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    crop = digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     size = (crop.shape[1] * 4, crop.shape[0] * 4)
     return np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BICUBIC)) / 255.0
 
 
-def draw_digit(digit, rng, size: tuple[int, int], height: float, pen: float, centre, angle=0.0,
-               marker: bool = False) -> np.ndarray:
+def draw_digit(
+    digit,
+    rng,
+    size: tuple[int, int],
+    height: float,
+    pen: float,
+    centre,
+    angle=0.0,
+    marker: bool = False,
+) -> np.ndarray:
     """The digit as anti-aliased ink coverage (H, W) float in [0, 1] on a canvas of ``size``.
 
     ``height``: the digit's height in px; ``pen``: the pen width in px; ``centre``: (x, y)."""
@@ -149,8 +191,10 @@ def draw_digit(digit, rng, size: tuple[int, int], height: float, pen: float, cen
 
     def fill(mask: np.ndarray) -> None:  # paint a (rows, cols) mask of the shape, scaled, rotated
         big = Image.fromarray(mask.astype(np.uint8) * 255)
-        target = (max(1, round(shape.shape[1] * scale * supersample)),
-                  max(1, round(shape.shape[0] * scale * supersample)))
+        target = (
+            max(1, round(shape.shape[1] * scale * supersample)),
+            max(1, round(shape.shape[0] * scale * supersample)),
+        )
         big = big.resize(target, Image.Resampling.BILINEAR)
         big = big.rotate(-math.degrees(angle), expand=True)
         x0 = round(centre[0] * supersample - big.width / 2)
@@ -170,8 +214,11 @@ def draw_digit(digit, rng, size: tuple[int, int], height: float, pen: float, cen
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
             for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
                 if (r + dr, c + dc) in points:
-                    draw.line((x, y, *to_canvas(r + dr, c + dc)), fill=255,
-                              width=max(1, round(pen * supersample)))
+                    draw.line(
+                        (x, y, *to_canvas(r + dr, c + dc)),
+                        fill=255,
+                        width=max(1, round(pen * supersample)),
+                    )
         # A loop the writer filled in (a blob in the 4x digit, 6 MNIST px across or more) is
         # filled in again: its skeleton alone would be a different digit.
         disk = np.hypot(*np.mgrid[-12:13, -12:13]) <= 12
@@ -187,8 +234,10 @@ def random_placement(rng, canvas: tuple[int, int], low=0.15, high=0.85):
     digit_height = max(40.0, rng.uniform(low, high) * min(width, height))
     pen = max(2.0, math.exp(rng.uniform(math.log(0.03), math.log(0.22))) * digit_height)
     half = digit_height / 2 + pen
-    centre = (rng.uniform(min(half, width / 2), max(width - half, width / 2)),
-              rng.uniform(min(half, height / 2), max(height - half, height / 2)))
+    centre = (
+        rng.uniform(min(half, width / 2), max(width - half, width / 2)),
+        rng.uniform(min(half, height / 2), max(height - half, height / 2)),
+    )
     return digit_height, pen, centre
 
 
@@ -271,7 +320,7 @@ def draw_photo(digit, rng):
     # Lamp: a linear gradient in a random direction and a vignette.
     direction = rng.uniform(0, 2 * math.pi)
     gradient = 1 + rng.uniform(0.1, 0.45) * (math.cos(direction) * xx + math.sin(direction) * yy)
-    vignette = 1 - rng.uniform(0, 0.6) * (xx ** 2 + yy ** 2)
+    vignette = 1 - rng.uniform(0, 0.6) * (xx**2 + yy**2)
     light = (gradient * vignette * texture).astype(np.float32)[..., None]
     ink_colour = rng.uniform(0.05, 0.35) * np.array([1.0, 1.0, rng.uniform(1.0, 2.2)])
     opacity = rng.uniform(0.75, 1.0)
@@ -295,15 +344,57 @@ def draw_photo(digit, rng):
 
 # Pen paths in a unit box (x right, y down), as someone draws them: a list of strokes.
 PEN_PATHS = {
-    0: [[(0.5, 0.02), (0.15, 0.2), (0.05, 0.55), (0.25, 0.92), (0.6, 0.97), (0.9, 0.7),
-         (0.9, 0.3), (0.7, 0.05), (0.45, 0.04)]],
-    2: [[(0.1, 0.25), (0.35, 0.03), (0.7, 0.05), (0.85, 0.3), (0.6, 0.6), (0.1, 0.95),
-         (0.5, 0.93), (0.92, 0.95)]],
-    3: [[(0.12, 0.12), (0.5, 0.01), (0.85, 0.18), (0.72, 0.42), (0.4, 0.5), (0.78, 0.58),
-         (0.9, 0.8), (0.6, 0.98), (0.1, 0.88)]],
+    0: [
+        [
+            (0.5, 0.02),
+            (0.15, 0.2),
+            (0.05, 0.55),
+            (0.25, 0.92),
+            (0.6, 0.97),
+            (0.9, 0.7),
+            (0.9, 0.3),
+            (0.7, 0.05),
+            (0.45, 0.04),
+        ]
+    ],
+    2: [
+        [
+            (0.1, 0.25),
+            (0.35, 0.03),
+            (0.7, 0.05),
+            (0.85, 0.3),
+            (0.6, 0.6),
+            (0.1, 0.95),
+            (0.5, 0.93),
+            (0.92, 0.95),
+        ]
+    ],
+    3: [
+        [
+            (0.12, 0.12),
+            (0.5, 0.01),
+            (0.85, 0.18),
+            (0.72, 0.42),
+            (0.4, 0.5),
+            (0.78, 0.58),
+            (0.9, 0.8),
+            (0.6, 0.98),
+            (0.1, 0.88),
+        ]
+    ],
     4: [[(0.62, 0.02), (0.35, 0.38), (0.08, 0.66), (0.92, 0.66)], [(0.7, 0.3), (0.66, 0.98)]],
-    5: [[(0.28, 0.04), (0.2, 0.45), (0.55, 0.38), (0.85, 0.6), (0.75, 0.9), (0.45, 0.98),
-         (0.12, 0.86)], [(0.28, 0.04), (0.9, 0.04)]],
+    5: [
+        [
+            (0.28, 0.04),
+            (0.2, 0.45),
+            (0.55, 0.38),
+            (0.85, 0.6),
+            (0.75, 0.9),
+            (0.45, 0.98),
+            (0.12, 0.86),
+        ],
+        [(0.28, 0.04), (0.9, 0.04)],
+    ],
     7: [[(0.08, 0.06), (0.5, 0.03), (0.92, 0.05), (0.6, 0.5), (0.38, 0.97)]],
 }
 
@@ -315,14 +406,22 @@ def smooth(points: list[tuple[float, float]], steps: int = 12) -> list[tuple[flo
     for i in range(1, len(padded) - 2):
         p0, p1, p2, p3 = (np.array(padded[j]) for j in (i - 1, i, i + 1, i + 2))
         for t in np.linspace(0, 1, steps, endpoint=False):
-            curve.append(0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
-                                + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3))
+            curve.append(
+                0.5
+                * (
+                    (2 * p1)
+                    + (-p0 + p2) * t
+                    + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
+                    + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3
+                )
+            )
     curve.append(np.array(points[-1]))
     return [tuple(p) for p in curve]
 
 
-def pen_coverage(digit: int, size: tuple[int, int], box: tuple[float, float, float, float],
-                 pen: float) -> np.ndarray:
+def pen_coverage(
+    digit: int, size: tuple[int, int], box: tuple[float, float, float, float], pen: float
+) -> np.ndarray:
     """Anti-aliased coverage (H, W) of ``PEN_PATHS[digit]`` drawn into ``box`` (x, y, w, h)."""
     supersample = 4
     canvas = Image.new("L", (size[0] * supersample, size[1] * supersample), 0)
@@ -330,8 +429,10 @@ def pen_coverage(digit: int, size: tuple[int, int], box: tuple[float, float, flo
     x0, y0, width, height = box
     radius = pen * supersample / 2
     for stroke in PEN_PATHS[digit]:
-        points = [((x0 + x * width) * supersample, (y0 + y * height) * supersample)
-                  for x, y in smooth(stroke)]
+        points = [
+            ((x0 + x * width) * supersample, (y0 + y * height) * supersample)
+            for x, y in smooth(stroke)
+        ]
         draw.line(points, fill=255, width=round(pen * supersample), joint="curve")
         for x, y in (points[0], points[-1]):
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
@@ -354,16 +455,22 @@ def write_examples(folder: Path) -> None:
     save("sketch_3.png", Image.fromarray(rgba, "RGBA"), optimize=True)
 
     coverage = pen_coverage(7, (600, 600), (90, 60, 260, 330), 14)
-    save("canvas_7.png", Image.fromarray(np.rint(255 * (1 - coverage)).astype(np.uint8), "L"),
-         optimize=True)
+    save(
+        "canvas_7.png",
+        Image.fromarray(np.rint(255 * (1 - coverage)).astype(np.uint8), "L"),
+        optimize=True,
+    )
 
     coverage = pen_coverage(4, (600, 600), (200, 150, 250, 330), 22)
     dark = np.array([11, 15, 25]) * (1 - coverage[..., None]) + 240 * coverage[..., None]
     save("dark_4.png", Image.fromarray(np.rint(dark).astype(np.uint8), "RGB"), optimize=True)
 
     coverage = pen_coverage(2, (600, 600), (470, 460, 60, 100), 6)
-    save("small_2.png", Image.fromarray(np.rint(255 * (1 - coverage)).astype(np.uint8), "L"),
-         optimize=True)
+    save(
+        "small_2.png",
+        Image.fromarray(np.rint(255 * (1 - coverage)).astype(np.uint8), "L"),
+        optimize=True,
+    )
 
     coverage = pen_coverage(0, (600, 600), (130, 60, 340, 480), 95)
     rgba = np.zeros((600, 600, 4), np.uint8)

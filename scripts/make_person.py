@@ -59,7 +59,9 @@ def draw_like_the_person(image28: np.ndarray, label: int, rng: np.random.Generat
     shear = LEAN + rng.uniform(-0.05, 0.05)
     centre = size / 2
     # AFFINE maps output (x, y) to input (x + shear * (y - c), y): the digit leans by -shear.
-    big = big.transform((size, size), Image.AFFINE, (1, shear, -shear * centre, 0, 1, 0), Image.BILINEAR)
+    big = big.transform(
+        (size, size), Image.AFFINE, (1, shear, -shear * centre, 0, 1, 0), Image.BILINEAR
+    )
     # Onto the canvas, somewhere near the middle, 55-75% of its height; dark ink on white.
     target = int(CANVAS * rng.uniform(0.55, 0.75))
     digit = big.resize((target, target), Image.BILINEAR)
@@ -70,11 +72,23 @@ def draw_like_the_person(image28: np.ndarray, label: int, rng: np.random.Generat
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", required=True, help="full MNIST (.npz or IDX folder)")
     parser.add_argument("--out", type=Path, required=True, help="collection folder to write into")
-    parser.add_argument("--count", type=int, default=200, help="digits, spread evenly over 0-9 (default: %(default)s)")
-    parser.add_argument("--offset", type=int, default=0, help="skip this many per digit: a second, disjoint set (default: %(default)s)")
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=200,
+        help="digits, spread evenly over 0-9 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--offset",
+        type=int,
+        default=0,
+        help="skip this many per digit: a second, disjoint set (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     mnist = load_mnist(args.data)

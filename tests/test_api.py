@@ -75,8 +75,12 @@ def test_unreadable_upload_is_answered_and_the_server_keeps_serving(client, tmp_
 def test_share_without_network_still_serves_locally(tmp_path):
     """``demo.py --share`` where the share server cannot be reached (a proxy that refuses every
     connection stands in for a machine without internet, so this holds with or without one)."""
-    offline = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-               "ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
+    offline = {
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "ALL_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
     server = start_server(DEFAULT_MODEL_PATH, extra=["--share"], env=offline)
     try:
         with urllib.request.urlopen(server.url, timeout=10) as response:
@@ -87,8 +91,11 @@ def test_share_without_network_still_serves_locally(tmp_path):
     finally:
         server.stop()
     output = "".join(server.output)
-    share_lines = [line for line in output.splitlines() if "public link" in line.lower()
-                   or "share link" in line.lower()]
+    share_lines = [
+        line
+        for line in output.splitlines()
+        if "public link" in line.lower() or "share link" in line.lower()
+    ]
     assert len(share_lines) == 1, output
     assert share_lines[0].startswith("* no public link: cannot reach Gradio's share server (")
     assert share_lines[0].endswith("; serving locally only.")
@@ -100,11 +107,18 @@ def test_share_without_network_still_serves_locally(tmp_path):
 def test_label_endpoints_count_in_the_client_s_own_session(served):
     ann, bob = Client(served[1], verbose=False), Client(served[1], verbose=False)
     first = ann.predict(handle_file(str(PHOTO)), "right", api_name="/label_image")
-    assert first == {"counted": True, "label": 5, "predicted": 5, "saved": False,
-                     "message": "Counted: a 5 (the model said so too).",
-                     "tally": {"labelled": 1, "right": 1, "mistakes": [0] * 10}}
+    assert first == {
+        "counted": True,
+        "label": 5,
+        "predicted": 5,
+        "saved": False,
+        "message": "Counted: a 5 (the model said so too).",
+        "tally": {"labelled": 1, "right": 1, "mistakes": [0] * 10},
+    }
     second = ann.predict(SEVEN, "1", api_name="/label_sketch")
-    assert second["message"] == "Counted: a 1 (the model said 7)." and second["tally"]["labelled"] == 2
+    assert (
+        second["message"] == "Counted: a 1 (the model said 7)." and second["tally"]["labelled"] == 2
+    )
     assert second["tally"]["mistakes"][1] == 1
     other = bob.predict(SEVEN, "7", api_name="/label_sketch")
     assert other["tally"] == {"labelled": 1, "right": 1, "mistakes": [0] * 10}, "bob's own tally"
@@ -130,10 +144,12 @@ def test_saves_through_the_app_reload_with_their_labels(collecting):
     assert f"* saving labelled digits in {folder}" in "".join(server.output)
     client = Client(server.url, verbose=False)
     before = len(load_records(folder))
-    answers = [(handle_file(str(PHOTO)), "right", "/label_image", 5),
-               (handle_file(str(PHOTO)), "3", "/label_image", 3),
-               (SEVEN, "7", "/label_sketch", 7),
-               (SEVEN, "1", "/label_sketch", 1)]
+    answers = [
+        (handle_file(str(PHOTO)), "right", "/label_image", 5),
+        (handle_file(str(PHOTO)), "3", "/label_image", 3),
+        (SEVEN, "7", "/label_sketch", 7),
+        (SEVEN, "1", "/label_sketch", 1),
+    ]
     for source, answer, endpoint, _ in answers:
         done = client.predict(source, answer, api_name=endpoint)
         assert done["saved"] and done["message"].startswith("Saved: a "), done
@@ -158,8 +174,9 @@ def test_concurrent_saves_from_several_clients_lose_nothing(collecting):
         answers = []
         for i in range(6):
             answer = str((k + i) % 10)
-            done = client.predict(handle_file(str(examples[(k + i) % len(examples)])), answer,
-                                  api_name="/label_image")
+            done = client.predict(
+                handle_file(str(examples[(k + i) % len(examples)])), answer, api_name="/label_image"
+            )
             assert done["message"].startswith(f"Saved: a {answer} "), done
             answers.append(answer)
         assert done["tally"]["labelled"] == 6, "each client counts its own"

@@ -56,8 +56,12 @@ def test_web_files_fill_in_their_placeholders(tmp_path, monkeypatch):
 
 
 def test_how_it_works_quotes_the_measured_accuracy():
-    metrics = {"test_accuracy": 0.99567, "n_test": 10000, "test_errors": 43,
-               "training": {"n_train": 54000}}
+    metrics = {
+        "test_accuracy": 0.99567,
+        "n_test": 10000,
+        "test_errors": 43,
+        "training": {"n_train": 54000},
+    }
     note = app.how_it_works(metrics)
     assert "99.57%" in note and "10,000" in note and "43 mistakes" in note and "54,000" in note
     assert "not recorded" in app.how_it_works(None)

@@ -23,7 +23,14 @@ def test_augmentation_keeps_shape_range_and_varies(batch):
     # ink is moved and reshaped, not lost: total ink within a broad band of the original
     ratio = out.sum(axis=(1, 2)) / batch.sum(axis=(1, 2))
     assert (ratio > 0.3).all() and (ratio < 3.0).all()
-    none = AugmentConfig(rotation_degrees=0, scale=0, shear=0, shift_pixels=0, thick_probability=0, thin_probability=0)
+    none = AugmentConfig(
+        rotation_degrees=0,
+        scale=0,
+        shear=0,
+        shift_pixels=0,
+        thick_probability=0,
+        thin_probability=0,
+    )
     np.testing.assert_allclose(augment_batch(tf.constant(batch), none).numpy(), batch, atol=1e-5)
 
 
@@ -44,5 +51,7 @@ def test_the_pipeline_scales_batches_and_shuffles(sample):
     assert images.dtype == tf.float32 and images.shape == (32, 28, 28)
     np.testing.assert_allclose(images.numpy(), x[:32] / 255.0, atol=1e-6)
     np.testing.assert_array_equal(labels.numpy(), y[:32])
-    shuffled = np.concatenate([labels for _, labels in make_dataset(x, y, 32, shuffle=True, augment=True, seed=0)])
+    shuffled = np.concatenate(
+        [labels for _, labels in make_dataset(x, y, 32, shuffle=True, augment=True, seed=0)]
+    )
     assert sorted(shuffled.tolist()) == sorted(y.tolist()) and shuffled.tolist() != y.tolist()

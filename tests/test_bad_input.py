@@ -32,14 +32,19 @@ CANT_READ = "Can't read that image: "
 def png(width: int, height: int, rows: bytes | None = None, bit_depth: int = 1) -> bytes:
     """A valid greyscale PNG of width x height, all black unless ``rows`` is given; tiny on disk
     however large it decodes (a decompression bomb when large)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     row = b"\0" + b"\0" * ((width * bit_depth + 7) // 8)
     packer = zlib.compressobj(9)
     data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, bit_depth, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
 
 
 def encoded(image: Image.Image, fmt: str, **options) -> bytes:
@@ -69,8 +74,14 @@ def rotated_photo() -> bytes:
 
 def animated() -> bytes:
     first = seven().convert("P")
-    return encoded(first, "GIF", save_all=True, append_images=[Image.new("P", first.size, 255)],
-                   duration=100, loop=0)
+    return encoded(
+        first,
+        "GIF",
+        save_all=True,
+        append_images=[Image.new("P", first.size, 255)],
+        duration=100,
+        loop=0,
+    )
 
 
 # name -> (file bytes, what the verdict must be: a digit, "verdict" (any), "no digit", "unreadable")
@@ -169,7 +180,9 @@ def check_sketch(outputs, expected, name):
     assert isinstance(verdict, str) and verdict, name
     if expected == "not sure":
         assert verdict.startswith("not sure") or not label or not label.get("confidences", label), (
-            name, verdict)
+            name,
+            verdict,
+        )
     else:
         check(outputs, expected, name)
 
@@ -196,8 +209,13 @@ def test_pen_lifted_past_the_edge_is_clipped(predictor):
 # --- property tests over the handlers ---------------------------------------------------------
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(content=st.binary(max_size=2048) | st.builds(lambda b: b"\x89PNG\r\n\x1a\n" + b, st.binary(max_size=512)))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    content=st.binary(max_size=2048)
+    | st.builds(lambda b: b"\x89PNG\r\n\x1a\n" + b, st.binary(max_size=512))
+)
 def test_any_bytes_uploaded_give_a_line_never_an_exception(predictor, tmp_path_factory, content):
     path = tmp_path_factory.mktemp("any") / "upload.png"
     path.write_bytes(content)
@@ -207,20 +225,27 @@ def test_any_bytes_uploaded_give_a_line_never_an_exception(predictor, tmp_path_f
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=30,
 )
-POINTS = st.lists(st.lists(st.floats(-2, 3) | st.integers(-5, 5), min_size=2, max_size=2),
-                  min_size=1, max_size=30)
+POINTS = st.lists(
+    st.lists(st.floats(-2, 3) | st.integers(-5, 5), min_size=2, max_size=2), min_size=1, max_size=30
+)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=st.one_of(
-    st.text(max_size=200),
-    JSON.map(json.dumps),
-    st.lists(POINTS, max_size=6).map(lambda strokes: json.dumps({"strokes": strokes})),
-    st.fixed_dictionaries({"strokes": st.lists(POINTS, max_size=4)}),
-))
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    value=st.one_of(
+        st.text(max_size=200),
+        JSON.map(json.dumps),
+        st.lists(POINTS, max_size=6).map(lambda strokes: json.dumps({"strokes": strokes})),
+        st.fixed_dictionaries({"strokes": st.lists(POINTS, max_size=4)}),
+    )
+)
 def test_any_pad_value_gives_a_line_never_an_exception(predictor, value):
     label, verdict, seen = handlers.predict_sketch(predictor, value)
     assert isinstance(verdict, str) and verdict and (label is None) == (seen is None)
@@ -233,8 +258,11 @@ def test_bad_files_through_the_server(client, bad_files):
     from gradio_client import handle_file
 
     for name, (_, expected) in FILES.items():
-        check(client.predict(handle_file(str(bad_files[name])), api_name="/predict_image"),
-              expected, name)
+        check(
+            client.predict(handle_file(str(bad_files[name])), api_name="/predict_image"),
+            expected,
+            name,
+        )
     label, _, _ = client.predict(handle_file(str(CANVAS_7)), api_name="/predict_image")
     assert label["label"] == "7"  # still serving
 

@@ -26,7 +26,9 @@ from digitpad.data import load_collection, load_records
 from digitpad.handlers import NO_PHOTO, NO_SKETCH
 
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM.is_file(), reason=f"no {CHROMIUM}: install Debian's chromium (apt-get install chromium)")
+    not CHROMIUM.is_file(),
+    reason=f"no {CHROMIUM}: install Debian's chromium (apt-get install chromium)",
+)
 
 
 def verdict_says(digit: int) -> str:
@@ -152,9 +154,11 @@ def test_the_server_renders_what_the_page_drew(page):
 
 
 def test_the_drawing_survives_a_trip_to_the_photo_tab(page):
-    ink = ("() => { const c = document.querySelector('#sketchpad canvas');"
-           " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-           " let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 127; return n; }")
+    ink = (
+        "() => { const c = document.querySelector('#sketchpad canvas');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 127; return n; }"
+    )
     page.draw_digit(3)
     page.wait_for_verdict(verdict_says(3))
     before = page.page.evaluate(ink)
@@ -179,7 +183,7 @@ def test_bad_upload_is_explained(page, tmp_path):
     bad = tmp_path / "shopping list.png"
     bad.write_text("eggs, milk")
     page.upload(bad)
-    verdict = page.wait_for_verdict("text.startsWith(\"Can't read that image\")")
+    verdict = page.wait_for_verdict('text.startsWith("Can\'t read that image")')
     assert "shopping list.png" in verdict
     page.upload(ASSETS_DIR / "examples" / "photo_5.jpg")  # and the app keeps working
     page.wait_for_verdict(verdict_says(5))
@@ -246,13 +250,21 @@ def test_slow_first_load_keeps_the_canvas_in_its_column(browser, server):
 @pytest.fixture()
 def phone(browser, server):
     """The app on a phone-sized touch screen: (page, CDP session to send touches, pad's box)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
-                                  is_mobile=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        has_touch=True,
+        is_mobile=True,
+        device_scale_factor=2,
+    )
     try:
         page = context.new_page()
         page.goto(server.url)
         wait_until_drawable(page)
-        yield page, context.new_cdp_session(page), page.locator("#sketchpad canvas").first.bounding_box()
+        yield (
+            page,
+            context.new_cdp_session(page),
+            page.locator("#sketchpad canvas").first.bounding_box(),
+        )
     finally:
         context.close()
 
@@ -260,7 +272,8 @@ def phone(browser, server):
 def wait_for_a_one(page) -> None:
     page.wait_for_function(
         f"() => document.querySelector('{VERDICT}').innerText.trim().startsWith('1')",
-        timeout=20_000)
+        timeout=20_000,
+    )
 
 
 def test_finger_drawing_on_a_phone(phone):
@@ -281,7 +294,9 @@ def test_a_second_finger_does_not_draw(phone):
     page, cdp, box = phone
     x, y, side = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"]
     pen = [{"x": x, "y": y - 0.35 * side + 0.035 * side * k, "id": 1} for k in range(21)]
-    palm = [{"x": x - 0.4 * side + 0.01 * side * k, "y": y + 0.3 * side, "id": 2} for k in range(21)]
+    palm = [
+        {"x": x - 0.4 * side + 0.01 * side * k, "y": y + 0.3 * side, "id": 2} for k in range(21)
+    ]
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [pen[0]]})
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [pen[1], palm[0]]})
     for a, b in zip(pen[2:], palm[1:]):

@@ -42,9 +42,16 @@ def as_set(x: np.ndarray, y: np.ndarray) -> list:
 
 
 def save_all(folder, x, y, predicted=None):
-    return [collect.save_digit(folder, canvas(image), image.astype(np.float32) / 255.0, int(label),
-                               None if predicted is None else int(predicted[i]))
-            for i, (image, label) in enumerate(zip(x, y))]
+    return [
+        collect.save_digit(
+            folder,
+            canvas(image),
+            image.astype(np.float32) / 255.0,
+            int(label),
+            None if predicted is None else int(predicted[i]),
+        )
+        for i, (image, label) in enumerate(zip(x, y))
+    ]
 
 
 def test_save_reload_count_and_labels(tmp_path, digits):
@@ -84,8 +91,13 @@ def test_original_in_any_form_is_kept_as_png(tmp_path, digits, kind):
     image = digits[0][0]
     pil = Image.fromarray(image)
     pil.save(tmp_path / "given.png")
-    original = {"pil": pil, "float_array": image / 255.0, "gray_uint8": image,
-                "bytes": (tmp_path / "given.png").read_bytes(), "path": tmp_path / "given.png"}[kind]
+    original = {
+        "pil": pil,
+        "float_array": image / 255.0,
+        "gray_uint8": image,
+        "bytes": (tmp_path / "given.png").read_bytes(),
+        "path": tmp_path / "given.png",
+    }[kind]
     path = collect.save_digit(tmp_path / "c", original, image, 4)
     (record,) = load_records(tmp_path / "c")
     with Image.open(record.original) as saved:
@@ -95,7 +107,13 @@ def test_original_in_any_form_is_kept_as_png(tmp_path, digits, kind):
 
 def test_web_image_files_are_kept_byte_for_byte_others_as_png(tmp_path, digits):
     image = Image.fromarray(digits[0][0])
-    for fmt, suffix in (("JPEG", ".jpg"), ("WEBP", ".webp"), ("GIF", ".gif"), ("BMP", ".png"), ("TIFF", ".png")):
+    for fmt, suffix in (
+        ("JPEG", ".jpg"),
+        ("WEBP", ".webp"),
+        ("GIF", ".gif"),
+        ("BMP", ".png"),
+        ("TIFF", ".png"),
+    ):
         given = tmp_path / f"given.{fmt.lower()}"
         image.save(given, format=fmt)
         record = json.loads(collect.save_digit(tmp_path / fmt, given, digits[0][0], 4).read_text())
@@ -124,12 +142,15 @@ def test_labels_as_numpy_ints_and_strings_are_accepted(tmp_path, digits):
     assert load_collection(tmp_path)[1].tolist() == [7, 7]
 
 
-@pytest.mark.parametrize("original, image28, message", [
-    (None, np.zeros((28, 28)), "no image"),
-    (np.zeros((5, 5, 7)), np.zeros((28, 28)), "cannot read an array"),
-    (b"not an image", np.zeros((28, 28)), "not a readable image"),
-    (np.zeros((8, 8)), np.zeros((27, 28)), r"\(28, 28\)"),
-])
+@pytest.mark.parametrize(
+    "original, image28, message",
+    [
+        (None, np.zeros((28, 28)), "no image"),
+        (np.zeros((5, 5, 7)), np.zeros((28, 28)), "cannot read an array"),
+        (b"not an image", np.zeros((28, 28)), "not a readable image"),
+        (np.zeros((8, 8)), np.zeros((27, 28)), r"\(28, 28\)"),
+    ],
+)
 def test_bad_images_are_refused(tmp_path, original, image28, message):
     with pytest.raises(ValueError, match=message):
         collect.save_digit(tmp_path / "c", original, image28, 1)
@@ -177,8 +198,12 @@ def test_concurrent_saves_from_processes_lose_nothing(tmp_path):
         "    save_digit(sys.argv[1], image, image, (w * 15 + i) % 10)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO_DIR)}
-    workers = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(w)], env=env, cwd=REPO_DIR)
-               for w in range(4)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path), str(w)], env=env, cwd=REPO_DIR
+        )
+        for w in range(4)
+    ]
     assert [p.wait(timeout=120) for p in workers] == [0, 0, 0, 0]
     x, y = load_collection(tmp_path)
     assert len(x) == 60
@@ -223,7 +248,9 @@ def test_export_round_trips_through_load_mnist(tmp_path, digits):
     mnist = load_mnist(out)  # validated as MNIST: shapes, uint8, labels, all ten digits
     assert mnist.x_train.dtype == np.uint8 and mnist.x_train.shape == (10, 28, 28)
     assert sorted(mnist.y_test.tolist()) == list(range(10))
-    joined = as_set(np.concatenate([mnist.x_train, mnist.x_test]), np.concatenate([mnist.y_train, mnist.y_test]))
+    joined = as_set(
+        np.concatenate([mnist.x_train, mnist.x_test]), np.concatenate([mnist.y_train, mnist.y_test])
+    )
     assert joined == as_set(x, y)
     x3, y3 = load_digits(out)  # the trainer's reader joins both parts
     assert as_set(x3, y3) == as_set(x, y)
@@ -253,7 +280,9 @@ def test_summary_cli(tmp_path, digits, capsys):
     assert collect.main(["summary", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "20 saved digits" in printed and "0:2 1:2" in printed
-    assert "the model got 17 right (85%)" in printed and "Mistakes per digit: 0: 2, 2: 1." in printed
+    assert (
+        "the model got 17 right (85%)" in printed and "Mistakes per digit: 0: 2, 2: 1." in printed
+    )
     save_all(tmp_path, x[:3], y[:3])  # saved without the model's answer: not counted as mistakes
     assert collect.main(["summary", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
@@ -274,7 +303,8 @@ def test_tally_is_pure_and_counts(tmp_path, digits):
         collect.update_tally(three, 11, 1)
     assert collect.format_tally(None) == "No digits labelled yet."
     assert collect.format_tally(three) == (
-        "**3** digits labelled; the model got **1** right (33%). Mistakes per digit: 3: 1, 7: 1.")
+        "**3** digits labelled; the model got **1** right (33%). Mistakes per digit: 3: 1, 7: 1."
+    )
     x, y = digits
     save_all(tmp_path, x[:4], y[:4], predicted=[y[0], 9, y[2], y[3]])
     tally = collect.tally_records(load_records(tmp_path))

@@ -12,7 +12,9 @@ from digitpad.config import ARCHITECTURES, FineTuneConfig, TrainConfig
 
 
 def test_defaults_write_into_runs_and_start_from_the_shipped_model():
-    assert TrainConfig().out.startswith(str(RUNS_DIR)) and FineTuneConfig().out.startswith(str(RUNS_DIR))
+    assert TrainConfig().out.startswith(str(RUNS_DIR)) and FineTuneConfig().out.startswith(
+        str(RUNS_DIR)
+    )
     assert FineTuneConfig().model == str(DEFAULT_MODEL_PATH)
     assert TrainConfig().arch in ARCHITECTURES == ("default", "tutorial")
 

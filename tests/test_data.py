@@ -14,12 +14,24 @@ import pytest
 from PIL import Image
 
 from digitpad import collect, data
-from digitpad.data import (DataError, check_label, load_collection, load_digits, load_mnist,
-                           load_records, read_idx, save_npz, stratified_split, subsample)
+from digitpad.data import (
+    DataError,
+    check_label,
+    load_collection,
+    load_digits,
+    load_mnist,
+    load_records,
+    read_idx,
+    save_npz,
+    stratified_split,
+    subsample,
+)
 
 
 def write_idx(path: Path, array: np.ndarray, *, compress: bool) -> None:
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(struct.pack(">I", n) for n in array.shape)
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(
+        struct.pack(">I", n) for n in array.shape
+    )
     payload = header + array.astype(np.uint8).tobytes()
     path.write_bytes(gzip.compress(payload) if compress else payload)
 
@@ -47,7 +59,9 @@ def test_npz_loads_and_validates(sample):
 @pytest.mark.parametrize("compress", [True, False], ids=["gz", "raw"])
 def test_idx_folder_gives_the_same_arrays(tmp_path, sample, compress):
     for key, name in IDX_NAMES.items():
-        write_idx(tmp_path / (name + (".gz" if compress else "")), getattr(sample, key), compress=compress)
+        write_idx(
+            tmp_path / (name + (".gz" if compress else "")), getattr(sample, key), compress=compress
+        )
     loaded = load_mnist(tmp_path)
     for key in data.NPZ_KEYS:
         np.testing.assert_array_equal(getattr(loaded, key), getattr(sample, key))
@@ -62,7 +76,18 @@ def test_full_copy_matches_its_documented_checksums(mnist_path):
 
     assert hashlib.sha256(mnist.x_test.tobytes()).hexdigest()[:16] == "6d87418db22cc802"
     assert mnist.y_train[0] == 5
-    assert np.bincount(mnist.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert np.bincount(mnist.y_test).tolist() == [
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
+    ]
 
 
 def save(tmp_path, arrays, name="bad.npz") -> Path:
@@ -79,10 +104,21 @@ def save(tmp_path, arrays, name="bad.npz") -> Path:
         (lambda a: a.update(x_train=a["x_train"].astype(np.float32) / 255), "dtype float32"),
         (lambda a: a.update(y_train=a["y_train"].astype(np.int64) + 5), "labels from 5 to 14"),
         (lambda a: a.update(y_test=a["y_test"][:-1]), "500 images in x_test but 499 labels"),
-        (lambda a: a.update(y_train=np.where(a["y_train"] == 7, 1, a["y_train"])), "no example of digit(s) [7]"),
+        (
+            lambda a: a.update(y_train=np.where(a["y_train"] == 7, 1, a["y_train"])),
+            "no example of digit(s) [7]",
+        ),
         (lambda a: a.update(x_test=a["x_test"][:0], y_test=a["y_test"][:0]), "test split is empty"),
     ],
-    ids=["missing-key", "flat-images", "float-images", "label-range", "count-mismatch", "missing-class", "empty"],
+    ids=[
+        "missing-key",
+        "flat-images",
+        "float-images",
+        "label-range",
+        "count-mismatch",
+        "missing-class",
+        "empty",
+    ],
 )
 def test_malformed_npz_says_what_is_wrong(tmp_path, sample, mutate, message):
     arrays = arrays_of(sample)
@@ -137,7 +173,9 @@ def test_download_failure_names_data_flag(monkeypatch):
     import keras
 
     def offline():
-        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3]")
+        raise Exception(
+            "URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3]"
+        )
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     with pytest.raises(DataError, match="Could not download MNIST.*pass --data PATH"):
@@ -181,7 +219,9 @@ def test_save_npz_round_trips_and_is_atomic(tmp_path, sample):
     assert [p.name for p in tmp_path.iterdir()] == ["copy.npz"], "no temporary file left"
 
 
-@pytest.mark.parametrize("label, expected", [(7, 7), ("7", 7), (" 3 ", 3), (np.uint8(9), 9), (2.0, 2)])
+@pytest.mark.parametrize(
+    "label, expected", [(7, 7), ("7", 7), (" 3 ", 3), (np.uint8(9), 9), (2.0, 2)]
+)
 def test_check_label_accepts_digits(label, expected):
     assert check_label(label) == expected
 
@@ -207,7 +247,8 @@ def test_a_collection_reads_back_as_mnist_arrays(tmp_path, sample):
     x, y = load_collection(tmp_path)
     assert x.dtype == np.uint8 and x.shape == (12, 28, 28) and y.dtype == np.uint8
     assert sorted(zip(y.tolist(), map(bytes, x))) == sorted(
-        zip(sample.y_test[:12].tolist(), map(bytes, sample.x_test[:12])))
+        zip(sample.y_test[:12].tolist(), map(bytes, sample.x_test[:12]))
+    )
     assert np.array_equal(load_digits(tmp_path)[1], y)
 
 

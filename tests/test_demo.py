@@ -25,7 +25,12 @@ def demo(monkeypatch):
 def test_defaults(demo):
     args = demo.parse_args([])
     assert (args.host, args.port, args.model, args.share, args.no_verify_model) == (
-        "127.0.0.1", 7860, DEFAULT_MODEL_PATH, False, False)
+        "127.0.0.1",
+        7860,
+        DEFAULT_MODEL_PATH,
+        False,
+        False,
+    )
     assert args.collect is None  # saving people's drawings is off unless asked for
 
 
@@ -67,16 +72,21 @@ def test_collect_folder_that_cannot_be_written_is_refused(demo, tmp_path, capsys
 
 
 def test_collect_folder_is_created(demo, tmp_path):
-    assert demo.writable_folder(tmp_path / "new" / "digits") == (tmp_path / "new" / "digits").resolve()
+    assert (
+        demo.writable_folder(tmp_path / "new" / "digits") == (tmp_path / "new" / "digits").resolve()
+    )
     assert (tmp_path / "new" / "digits").is_dir()
 
 
 def test_importing_demo_loads_and_starts_nothing():
-    code = ("import importlib.util, sys; "
-            f"spec = importlib.util.spec_from_file_location('demo', {str(REPO_DIR / 'demo.py')!r});"
-            " "
-            "spec.loader.exec_module(importlib.util.module_from_spec(spec)); "
-            "print('gradio' in sys.modules, 'tensorflow' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, cwd=REPO_DIR)
+    code = (
+        "import importlib.util, sys; "
+        f"spec = importlib.util.spec_from_file_location('demo', {str(REPO_DIR / 'demo.py')!r});"
+        " "
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec)); "
+        "print('gradio' in sys.modules, 'tensorflow' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO_DIR
+    )
     assert result.stdout.split() == ["False", "False"], result.stderr

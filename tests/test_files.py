@@ -14,9 +14,22 @@ import pytest
 
 from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH
 from digitpad import files
-from digitpad.files import (FULL_TEST_SET, METRICS_FILENAME, MODEL_FILENAME, SHIPPED_FILES,
-                            ModelError, OutputError, load_keras_model, output_folder, read_json,
-                            recorded_sha256, save_for_serving, sha256_file, write_atomic, write_json)
+from digitpad.files import (
+    FULL_TEST_SET,
+    METRICS_FILENAME,
+    MODEL_FILENAME,
+    SHIPPED_FILES,
+    ModelError,
+    OutputError,
+    load_keras_model,
+    output_folder,
+    read_json,
+    recorded_sha256,
+    save_for_serving,
+    sha256_file,
+    write_atomic,
+    write_json,
+)
 
 
 def test_write_atomic_replaces_the_whole_file(tmp_path):
@@ -113,7 +126,8 @@ def test_saved_for_serving_is_compact_and_gives_the_same_answers(tmp_path, sampl
     np.testing.assert_allclose(np.asarray(loaded(probe, training=False)), expected, atol=1e-6)
     model.save(tmp_path / "with_optimizer.keras")  # Adam keeps two values per weight
     assert (tmp_path / "runs" / MODEL_FILENAME).stat().st_size < 0.5 * (
-        tmp_path / "with_optimizer.keras").stat().st_size, "no optimizer state in the file"
+        tmp_path / "with_optimizer.keras"
+    ).stat().st_size, "no optimizer state in the file"
     assert [p.name for p in (tmp_path / "runs").iterdir()] == [MODEL_FILENAME]
 
 
@@ -141,9 +155,17 @@ def fake_run(folder, *, n_test=FULL_TEST_SET, dry_run=False, sha=None):
     folder.mkdir(parents=True)
     for name in SHIPPED_FILES:
         (folder / name).write_bytes(f"run's {name}".encode())
-    write_json(folder / METRICS_FILENAME, {
-        "n_test": n_test, "config": {"dry_run": dry_run},
-        "model": {"file": MODEL_FILENAME, "sha256": sha or sha256_file(folder / MODEL_FILENAME)}})
+    write_json(
+        folder / METRICS_FILENAME,
+        {
+            "n_test": n_test,
+            "config": {"dry_run": dry_run},
+            "model": {
+                "file": MODEL_FILENAME,
+                "sha256": sha or sha256_file(folder / MODEL_FILENAME),
+            },
+        },
+    )
     return folder
 
 
@@ -166,12 +188,15 @@ def test_ship_replaces_the_model_and_its_whole_report(tmp_path):
     assert recorded_sha256(assets / MODEL_FILENAME) == sha256_file(assets / MODEL_FILENAME)
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("dry-run", "is a dry run"),
-    ("sample", "measured on 300 test images"),
-    ("tampered", "is not the model its metrics.json measured"),
-    ("empty", "holds no trained model"),
-])
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("dry-run", "is a dry run"),
+        ("sample", "measured on 300 test images"),
+        ("tampered", "is not the model its metrics.json measured"),
+        ("empty", "holds no trained model"),
+    ],
+)
 def test_ship_refuses_what_must_not_ship(tmp_path, kind, message):
     assets = tmp_path / "assets"
     assets.mkdir()
@@ -179,8 +204,12 @@ def test_ship_refuses_what_must_not_ship(tmp_path, kind, message):
     if kind == "empty":
         (tmp_path / "run").mkdir()
     else:
-        fake_run(tmp_path / "run", dry_run=kind == "dry-run", n_test=300 if kind == "sample" else FULL_TEST_SET,
-                 sha="0" * 64 if kind == "tampered" else None)
+        fake_run(
+            tmp_path / "run",
+            dry_run=kind == "dry-run",
+            n_test=300 if kind == "sample" else FULL_TEST_SET,
+            sha="0" * 64 if kind == "tampered" else None,
+        )
     with pytest.raises(OutputError, match=message):
         files.ship(tmp_path / "run", assets)
     assert [p.name for p in assets.iterdir()] == [MODEL_FILENAME]

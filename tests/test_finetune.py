@@ -47,9 +47,24 @@ def tuned(tmp_path_factory, base_model, person, sample_mnist_path):
     """A real fine-tune: 30 saved digits, 200 MNIST images mixed in, one epoch."""
     out = tmp_path_factory.mktemp("tuned")
     base_sha = sha256_file(base_model)
-    code = train_model.main(["fine-tune", str(person), "--model", str(base_model),
-                             "--data", str(sample_mnist_path), "--out", str(out),
-                             "--epochs", "1", "--mnist-mix", "200", "--seed", "3"])
+    code = train_model.main(
+        [
+            "fine-tune",
+            str(person),
+            "--model",
+            str(base_model),
+            "--data",
+            str(sample_mnist_path),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--mnist-mix",
+            "200",
+            "--seed",
+            "3",
+        ]
+    )
     assert code == 0
     assert sha256_file(base_model) == base_sha, "the model it started from is untouched"
     return out
@@ -64,7 +79,9 @@ def test_fine_tune_writes_before_after_report(tuned, base_model, person, capsys)
         errors = int((predictions != labels).sum())
         assert report[when]["heldout_errors"] == errors
         assert report[when]["heldout_accuracy"] == round(1 - errors / len(labels), 5)
-        assert report[when]["mnist_test_accuracy"] == round(1 - report[when]["mnist_test_errors"] / 500, 5)
+        assert report[when]["mnist_test_accuracy"] == round(
+            1 - report[when]["mnist_test_errors"] / 500, 5
+        )
     assert report["before"]["mnist_test_accuracy"] >= 0.99, "the shipped model, on the sample"
     assert report["n_mnist_test"] == 500  # the sample's test set
     assert report["n_heldout"] == 8 and report["n_personal_train"] == 22  # round(0.25 * 30)
@@ -95,25 +112,49 @@ def test_fine_tuned_model_is_small_verified_and_matches_its_report(tuned, base_m
     assert not [p for p in tuned.iterdir() if p.name.startswith(".")], "no temporary file left"
 
 
-def test_too_few_digits_are_refused_politely(tmp_path, sample, base_model, sample_mnist_path, capsys):
+def test_too_few_digits_are_refused_politely(
+    tmp_path, sample, base_model, sample_mnist_path, capsys
+):
     save_person(tmp_path / "few", sample, per_digit=1, offset=10)
     for path in sorted((tmp_path / "few").glob("*.json"))[MIN_DIGITS - 4 :]:
         path.unlink()  # 6 digits left
     collect.export_npz(tmp_path / "few", tmp_path / "few.npz", test_fraction=0)
     for extra in (tmp_path / "few", tmp_path / "few.npz"):
         out = tmp_path / "out"
-        code = train_model.main(["fine-tune", str(extra), "--model", str(base_model),
-                                 "--data", str(sample_mnist_path), "--out", str(out)])
+        code = train_model.main(
+            [
+                "fine-tune",
+                str(extra),
+                "--model",
+                str(base_model),
+                "--data",
+                str(sample_mnist_path),
+                "--out",
+                str(out),
+            ]
+        )
         assert code == 2
         err = capsys.readouterr().err
-        assert err.startswith("error: ") and "holds 6 labelled digits" in err and "at least 10" in err
+        assert (
+            err.startswith("error: ") and "holds 6 labelled digits" in err and "at least 10" in err
+        )
         assert "Traceback" not in err
         assert not out.exists(), "nothing is written"
 
 
 def test_missing_model_or_data_is_refused_politely(tmp_path, person, sample_mnist_path, capsys):
-    code = train_model.main(["fine-tune", str(person), "--model", str(tmp_path / "none.keras"),
-                             "--data", str(sample_mnist_path), "--out", str(tmp_path / "a")])
+    code = train_model.main(
+        [
+            "fine-tune",
+            str(person),
+            "--model",
+            str(tmp_path / "none.keras"),
+            "--data",
+            str(sample_mnist_path),
+            "--out",
+            str(tmp_path / "a"),
+        ]
+    )
     assert code == 2 and "No model at" in capsys.readouterr().err
     code = train_model.main(["fine-tune", str(tmp_path / "nowhere"), "--out", str(tmp_path / "b")])
     assert code == 2 and "does not exist" in capsys.readouterr().err
@@ -142,8 +183,20 @@ def test_holdout_split_is_disjoint_stratified_and_seeded():
 
 def test_extra_data_in_a_full_training_run(tmp_path, person, sample_mnist_path, capsys):
     out = tmp_path / "full"
-    code = train_model.main(["train", "--dry-run", "--extra-data", str(person), "--data",
-                             str(sample_mnist_path), "--out", str(out), "--seed", "7"])
+    code = train_model.main(
+        [
+            "train",
+            "--dry-run",
+            "--extra-data",
+            str(person),
+            "--data",
+            str(sample_mnist_path),
+            "--out",
+            str(out),
+            "--seed",
+            "7",
+        ]
+    )
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["training"]["n_extra"] == 30

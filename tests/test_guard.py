@@ -12,13 +12,24 @@ import pytest
 from digitpad import guard
 
 
-def call(middleware, method: str, path: str, headers: dict[str, str] | None = None,
-         body: list[bytes] = (b"",)) -> tuple[int, bytes, list[bytes]]:
+def call(
+    middleware,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: list[bytes] = (b"",),
+) -> tuple[int, bytes, list[bytes]]:
     """One request through ``middleware``: (status, body sent back, body the app read)."""
-    messages = [{"type": "http.request", "body": chunk, "more_body": i < len(body) - 1}
-                for i, chunk in enumerate(body)]
-    scope = {"type": "http", "method": method, "path": path,
-             "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]}
+    messages = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(body) - 1}
+        for i, chunk in enumerate(body)
+    ]
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+    }
     sent, read = [], []
 
     async def receive():
@@ -29,11 +40,16 @@ def call(middleware, method: str, path: str, headers: dict[str, str] | None = No
 
     asyncio.run(middleware(scope, receive, send))
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-    return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"), read
+    return (
+        status,
+        b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"),
+        read,
+    )
 
 
 def echo_app(read: list[bytes] | None = None):
     """A stand-in for Gradio: reads the whole body, answers 200."""
+
     async def app(scope, receive, send):
         while True:
             message = await receive()
@@ -43,12 +59,24 @@ def echo_app(read: list[bytes] | None = None):
                 break
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
+
     return app
 
 
-@pytest.mark.parametrize("path", ["/monitoring", "/gradio_api/monitoring/x", "/docs", "/redoc",
-                                  "/openapi.json", "/gradio_api/component_server", "/mcp",
-                                  "/gradio_api/runs", "/MONITORING"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/monitoring",
+        "/gradio_api/monitoring/x",
+        "/docs",
+        "/redoc",
+        "/openapi.json",
+        "/gradio_api/component_server",
+        "/mcp",
+        "/gradio_api/runs",
+        "/MONITORING",
+    ],
+)
 def test_closed_routes(path):
     assert call(guard.Guard(echo_app()), "GET", path)[:2] == (404, b"Not found")
 
@@ -58,14 +86,17 @@ def test_open_routes_pass():
     assert call(guard.Guard(echo_app()), "GET", "/monitoringfoo")[0] == 200
 
 
-@pytest.mark.parametrize("origin, host, allowed, status", [
-    (None, "app.example", (), 200),  # not a browser (gradio_client, curl)
-    ("http://app.example", "app.example", (), 200),  # same origin
-    ("https://APP.example/", "app.example", (), 200),
-    ("http://evil.example", "app.example", (), 403),
-    ("null", "app.example", (), 403),
-    ("http://evil.example", "app.example", ("http://evil.example",), 200),  # allowed by name
-])
+@pytest.mark.parametrize(
+    "origin, host, allowed, status",
+    [
+        (None, "app.example", (), 200),  # not a browser (gradio_client, curl)
+        ("http://app.example", "app.example", (), 200),  # same origin
+        ("https://APP.example/", "app.example", (), 200),
+        ("http://evil.example", "app.example", (), 403),
+        ("null", "app.example", (), 403),
+        ("http://evil.example", "app.example", ("http://evil.example",), 200),  # allowed by name
+    ],
+)
 def test_foreign_origins_cannot_change_state(origin, host, allowed, status):
     headers = {"host": host, **({"origin": origin} if origin else {})}
     middleware = guard.Guard(echo_app(), allowed_origins=allowed)
@@ -78,8 +109,9 @@ def test_a_body_over_the_limit_is_refused_from_its_length_or_as_it_streams():
     assert call(middleware, "POST", "/upload", {"content-length": "101"})[0] == 413
     assert call(middleware, "POST", "/upload", {"content-length": "12x"})[0] == 400
     read: list[bytes] = []
-    status, body, _ = call(guard.Guard(echo_app(read), max_body=100), "POST", "/upload",
-                           body=[b"x" * 60, b"x" * 60])  # no Content-Length
+    status, body, _ = call(
+        guard.Guard(echo_app(read), max_body=100), "POST", "/upload", body=[b"x" * 60, b"x" * 60]
+    )  # no Content-Length
     assert status == 413 and body == b"Request body over 100 bytes"
     assert call(middleware, "POST", "/upload", {"content-length": "100"}, [b"x" * 100])[0] == 200
 
@@ -89,10 +121,15 @@ def fake_server(sessions: list[str], pending: dict[str, set]):
     import threading
     from queue import SimpleQueue
 
-    holder = SimpleNamespace(lock=threading.Lock(), session_data={s: object() for s in sessions},
-                             time_last_used={s: 0 for s in sessions})
-    queue = SimpleNamespace(pending_event_ids_session=dict(pending),
-                            pending_messages_per_session={s: SimpleQueue() for s in sessions})
+    holder = SimpleNamespace(
+        lock=threading.Lock(),
+        session_data={s: object() for s in sessions},
+        time_last_used={s: 0 for s in sessions},
+    )
+    queue = SimpleNamespace(
+        pending_event_ids_session=dict(pending),
+        pending_messages_per_session={s: SimpleQueue() for s in sessions},
+    )
     return SimpleNamespace(state_holder=holder, blocks=SimpleNamespace(_queue=queue))
 
 

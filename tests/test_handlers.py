@@ -49,7 +49,10 @@ def test_empty_pad_says_draw_a_digit(predictor, value):
 
 def test_a_value_that_is_no_drawing_says_why(predictor):
     assert handlers.predict_sketch(predictor, "{nope") == (
-        None, "Can't read that drawing: the drawing is not JSON.", None)
+        None,
+        "Can't read that drawing: the drawing is not JSON.",
+        None,
+    )
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -57,8 +60,11 @@ def test_examples_are_read(predictor, path):
     assert_outputs(handlers.predict_image(predictor, str(path)), expected_digit(path))
 
 
-@pytest.mark.parametrize("content", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n broken"],
-                         ids=["empty", "text", "truncated-png"])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n broken"],
+    ids=["empty", "text", "truncated-png"],
+)
 def test_unreadable_upload_says_so_without_the_server_path(predictor, tmp_path, content):
     upload = tmp_path / "gradio-cache" / "my digit.png"
     upload.parent.mkdir()
@@ -134,12 +140,15 @@ def test_an_answer_that_is_no_digit_changes_nothing(predictor, tmp_path, answer)
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("value, why", [
-    (None, "Nothing to label yet: draw a digit or show a photo first."),
-    ('{"strokes": []}', "Nothing to label yet: draw a digit or show a photo first."),
-    (pad.value_of([[(0.5, 0.5)]]), "Nothing to label: no digit found: only a dot."),
-    ("{broken", "Can't read that drawing: the drawing is not JSON."),
-])
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        (None, "Nothing to label yet: draw a digit or show a photo first."),
+        ('{"strokes": []}', "Nothing to label yet: draw a digit or show a photo first."),
+        (pad.value_of([[(0.5, 0.5)]]), "Nothing to label: no digit found: only a dot."),
+        ("{broken", "Can't read that drawing: the drawing is not JSON."),
+    ],
+)
 def test_nothing_to_label(predictor, tmp_path, value, why):
     assert handlers.label_sketch(predictor, tmp_path, value, "3") == Labelled(why)
     assert list(tmp_path.iterdir()) == []
@@ -175,6 +184,11 @@ def test_what_the_api_returns_is_plain_data():
     done = Labelled("Counted: a 7 (the model said 1).", 7, 1)
     tally = done.counted_in(collect.new_tally())
     assert json.loads(json.dumps(done.as_json(tally))) == {
-        "counted": True, "label": 7, "predicted": 1, "saved": False,
-        "message": "Counted: a 7 (the model said 1).", "tally": tally}
+        "counted": True,
+        "label": 7,
+        "predicted": 1,
+        "saved": False,
+        "message": "Counted: a 7 (the model said 1).",
+        "tally": tally,
+    }
     assert Labelled("Nothing to label yet.").as_json(tally)["counted"] is False

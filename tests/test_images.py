@@ -14,8 +14,15 @@ import pytest
 from PIL import Image
 
 from digitpad import pad
-from digitpad.images import (MAX_PIXELS, ImageError, array_to_image, as_image, load_image,
-                             original_bytes, to_uint8)
+from digitpad.images import (
+    MAX_PIXELS,
+    ImageError,
+    array_to_image,
+    as_image,
+    load_image,
+    original_bytes,
+    to_uint8,
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,30 +50,36 @@ def test_pil_images_and_arrays_are_taken_as_they_are(grey):
     np.testing.assert_array_equal(pixels(grey.tolist()), grey)  # nested lists too
 
 
-@pytest.mark.parametrize("make, mode", [
-    (lambda g: g, "L"),
-    (lambda g: g[..., None], "L"),
-    (lambda g: g[None], "L"),  # a batch of one
-    (lambda g: np.stack([g] * 3, axis=2), "RGB"),
-    (lambda g: np.stack([g] * 3, axis=0), "RGB"),  # channels first
-    (lambda g: np.dstack([g, g, g, np.full_like(g, 255)]), "RGBA"),
-    (lambda g: np.dstack([g, np.full_like(g, 255)]), "LA"),
-])
+@pytest.mark.parametrize(
+    "make, mode",
+    [
+        (lambda g: g, "L"),
+        (lambda g: g[..., None], "L"),
+        (lambda g: g[None], "L"),  # a batch of one
+        (lambda g: np.stack([g] * 3, axis=2), "RGB"),
+        (lambda g: np.stack([g] * 3, axis=0), "RGB"),  # channels first
+        (lambda g: np.dstack([g, g, g, np.full_like(g, 255)]), "RGBA"),
+        (lambda g: np.dstack([g, np.full_like(g, 255)]), "LA"),
+    ],
+)
 def test_array_shapes(grey, make, mode):
     image = array_to_image(make(grey))
     assert image.mode == mode and image.size == (200, 300)
     np.testing.assert_array_equal(np.asarray(image.convert("L")), grey)
 
 
-@pytest.mark.parametrize("values, expected", [
-    (np.array([0.0, 0.5, 1.0]), [0, 128, 255]),  # floats in [0, 1]
-    (np.array([0.0, 127.6, 255.0]), [0, 128, 255]),  # floats in [0, 255]
-    (np.array([0, 32768, 65535], np.uint16), [0, 128, 255]),  # 16 bits
-    (np.array([-10, 0, 10]), [0, 128, 255]),  # anything else: min to max
-    (np.array([False, True]), [0, 255]),
-    (np.array([np.nan, 0.0, 1.0]), [0, 0, 255]),  # not finite: 0
-    (np.array([3.0, 3.0]), [3, 3]),
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        (np.array([0.0, 0.5, 1.0]), [0, 128, 255]),  # floats in [0, 1]
+        (np.array([0.0, 127.6, 255.0]), [0, 128, 255]),  # floats in [0, 255]
+        (np.array([0, 32768, 65535], np.uint16), [0, 128, 255]),  # 16 bits
+        (np.array([-10, 0, 10]), [0, 128, 255]),  # anything else: min to max
+        (np.array([False, True]), [0, 255]),
+        (np.array([np.nan, 0.0, 1.0]), [0, 0, 255]),  # not finite: 0
+        (np.array([3.0, 3.0]), [3, 3]),
+    ],
+)
 def test_to_uint8(values, expected):
     assert to_uint8(values).tolist() == expected
 
@@ -95,8 +108,9 @@ def test_exif_orientation_is_applied(grey, tmp_path):
 
 def test_an_animation_gives_its_first_frame(grey, tmp_path):
     path = tmp_path / "animated.gif"
-    Image.fromarray(grey).save(path, save_all=True, append_images=[Image.new("L", (200, 300), 255)],
-                               duration=100)
+    Image.fromarray(grey).save(
+        path, save_all=True, append_images=[Image.new("L", (200, 300), 255)], duration=100
+    )
     assert np.abs(pixels(path).astype(np.int16) - grey).mean() < 3
 
 
@@ -111,8 +125,11 @@ def test_a_large_jpeg_is_decoded_at_reduced_scale(tmp_path):
 
 def png_header(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height pixels, with no pixel data worth decoding."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
@@ -132,7 +149,18 @@ def png_header(width: int, height: int) -> bytes:
         (np.zeros((2, 3, 4, 5)), "shape"),
         (np.zeros((10, 10, 7)), "shape"),
     ],
-    ids=["empty", "text", "bomb", "truncated", "missing", "int", "dict", "strings", "4d", "7-channels"],
+    ids=[
+        "empty",
+        "text",
+        "bomb",
+        "truncated",
+        "missing",
+        "int",
+        "dict",
+        "strings",
+        "4d",
+        "7-channels",
+    ],
 )
 def test_unreadable_input_raises_image_error(source, message):
     with pytest.raises(ImageError, match=message):
@@ -155,8 +183,9 @@ def test_a_huge_array_is_refused_before_it_is_copied():
 # --- the original, as it is kept ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt, suffix", [("PNG", ".png"), ("JPEG", ".jpg"), ("WEBP", ".webp"),
-                                         ("GIF", ".gif")])
+@pytest.mark.parametrize(
+    "fmt, suffix", [("PNG", ".png"), ("JPEG", ".jpg"), ("WEBP", ".webp"), ("GIF", ".gif")]
+)
 def test_web_files_are_kept_byte_for_byte(grey, tmp_path, fmt, suffix):
     path = tmp_path / f"given{suffix}"
     Image.fromarray(grey).save(path, format=fmt)
@@ -170,16 +199,20 @@ def test_everything_else_is_kept_as_png(grey, tmp_path, kind):
         source = tmp_path / f"given.{kind}"
         Image.fromarray(grey).save(source)
     else:
-        source = {"pil": Image.fromarray(grey), "array": grey,
-                  "drawing": pad.read_drawing(pad.value_of([[(0.5, 0.2), (0.5, 0.8)]]))}[kind]
+        source = {
+            "pil": Image.fromarray(grey),
+            "array": grey,
+            "drawing": pad.read_drawing(pad.value_of([[(0.5, 0.2), (0.5, 0.8)]])),
+        }[kind]
     data, suffix = original_bytes(source)
     assert suffix == ".png" and data[:8] == b"\x89PNG\r\n\x1a\n"
     expected = source.render() if kind == "drawing" else grey
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(data)).convert("L")), expected)
 
 
-@pytest.mark.parametrize("source", [b"not an image", b"\x89PNG\r\n\x1a\n broken", None,
-                                    np.zeros((5, 5, 7))])
+@pytest.mark.parametrize(
+    "source", [b"not an image", b"\x89PNG\r\n\x1a\n broken", None, np.zeros((5, 5, 7))]
+)
 def test_an_unreadable_original_is_refused(source):
     with pytest.raises(ImageError):
         original_bytes(source)

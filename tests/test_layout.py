@@ -39,8 +39,9 @@ def test_no_module_imports_in_a_cycle():
     graph = {module: imports(module) for module in MODULES}
 
     def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        return any(n == goal or (n not in seen and reaches(n, goal, seen | {n}))
-                   for n in graph[start])
+        return any(
+            n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in graph[start]
+        )
 
     cycles = [module for module in MODULES if reaches(module, module, {module})]
     assert cycles == []
@@ -59,8 +60,11 @@ def functions(module: str):
 
 @pytest.mark.parametrize("module", MODULES)
 def test_functions_fit_on_a_screen(module):
-    long = [f"{f.name} ({f.end_lineno - f.lineno + 1} lines)" for f in functions(module)
-            if f.end_lineno - f.lineno + 1 > MAX_LINES]
+    long = [
+        f"{f.name} ({f.end_lineno - f.lineno + 1} lines)"
+        for f in functions(module)
+        if f.end_lineno - f.lineno + 1 > MAX_LINES
+    ]
     assert long == []
 
 
@@ -68,8 +72,15 @@ def test_functions_fit_on_a_screen(module):
 def test_public_functions_are_typed(module):
     untyped = []
     for node in tree(module).body:
-        defs = [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else (
-            [n for n in node.body if isinstance(n, ast.FunctionDef)] if isinstance(node, ast.ClassDef) else [])
+        defs = (
+            [node]
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            else (
+                [n for n in node.body if isinstance(n, ast.FunctionDef)]
+                if isinstance(node, ast.ClassDef)
+                else []
+            )
+        )
         for f in defs:
             if f.name.startswith("_") and f.name != "__init__":
                 continue
@@ -85,6 +96,9 @@ def test_every_module_has_its_test_module():
 
 
 def test_tests_import_without_editing_sys_path():
-    edits = [p.name for p in (REPO_DIR / "tests").glob("*.py")
-             if p.name != Path(__file__).name and "sys.path." in p.read_text()]
+    edits = [
+        p.name
+        for p in (REPO_DIR / "tests").glob("*.py")
+        if p.name != Path(__file__).name and "sys.path." in p.read_text()
+    ]
     assert edits == []

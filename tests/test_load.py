@@ -22,16 +22,32 @@ from digitpad import app, guard
 @pytest.mark.parametrize("kind, requests", [("drawing", 320), ("photo", 160)])
 def test_sixteen_clients_get_answers_and_the_server_survives(tmp_path, kind, requests):
     out = tmp_path / "load.json"
-    assert load_test.main(["--requests", str(requests), "--clients", "16", "--processes", "2",
-                           "--input", kind, "--out", str(out)]) == 0  # 1: the server died
+    assert (
+        load_test.main(
+            [
+                "--requests",
+                str(requests),
+                "--clients",
+                "16",
+                "--processes",
+                "2",
+                "--input",
+                kind,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )  # 1: the server died
     report = json.loads(out.read_text())
     (step,) = report["steps"]
     assert step["errors"] == {} and step["ok"] == step["requests"] == requests
     assert report["rss_after_mb"] - report["rss_before_mb"] < 100
 
 
-def call(url: str, payload: dict, session_hash: str | None = None,
-         endpoint: str = "predict_image") -> str:
+def call(
+    url: str, payload: dict, session_hash: str | None = None, endpoint: str = "predict_image"
+) -> str:
     """One raw API call, as scripts/load_test.py makes it: POST, then the result's event stream;
     the last event's name ("complete" or "error")."""
     body = {"data": payload["data"]} | ({"session_hash": session_hash} if session_hash else {})
@@ -83,7 +99,9 @@ def test_beyond_the_queue_clients_are_told_it_is_full(predictor, monkeypatch):
     url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
     try:
         payload = {"data": [pad_value(7)]}
-        results = asyncio.run(load_test.run_clients(url, "predict_sketch", payload, 40, 40, "client"))
+        results = asyncio.run(
+            load_test.run_clients(url, "predict_sketch", payload, 40, 40, "client")
+        )
         kinds = [kind for _, kind in results]
         assert len(kinds) == 40
         assert set(kinds) == {None, "queue full"}, set(kinds)  # answers and refusals, nothing else

@@ -37,15 +37,25 @@ def test_an_unknown_architecture_is_refused():
 def test_tutorial_layout_is_the_tutorials():
     model = build_model("tutorial")
     kinds = [type(layer).__name__ for layer in model.layers]
-    assert kinds[kinds.index("Conv2D"):] == [
-        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense"]
+    assert kinds[kinds.index("Conv2D") :] == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+        "Dropout",
+        "Dense",
+    ]
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     assert [(c.filters, c.kernel_size) for c in convs] == [(32, (3, 3)), (64, (3, 3))]
 
 
 def test_default_model_is_small_enough_to_ship():
     model = build_model("default")
-    assert 200_000 < model.count_params() < 500_000  # ~1.3 MB of float32 weights: under the 2 MB cap
+    assert (
+        200_000 < model.count_params() < 500_000
+    )  # ~1.3 MB of float32 weights: under the 2 MB cap
     assert any(type(layer).__name__ == "BatchNormalization" for layer in model.layers)
 
 
@@ -67,13 +77,17 @@ def test_save_and_reload_give_the_same_predictions(tmp_path, batch):
 
 
 def loss_of(labels, probabilities, weight=0.5) -> np.ndarray:
-    return np.asarray(outlier_exposure_loss(weight)(np.array(labels), np.array(probabilities, np.float32)))
+    return np.asarray(
+        outlier_exposure_loss(weight)(np.array(labels), np.array(probabilities, np.float32))
+    )
 
 
 def test_loss_is_cross_entropy_for_digits():
     p = np.array([[0.7, 0.1, 0.2] + [0.0] * 7, [0.05] * 8 + [0.3, 0.3]], np.float32)
     assert loss_of([0, 9], p) == pytest.approx([-math.log(0.7), -math.log(0.3)], rel=1e-5)
-    assert loss_of([[2], [8]], p) == pytest.approx([-math.log(0.2), -math.log(0.3)], rel=1e-5), "(B, 1) labels"
+    assert loss_of([[2], [8]], p) == pytest.approx([-math.log(0.2), -math.log(0.3)], rel=1e-5), (
+        "(B, 1) labels"
+    )
 
 
 def test_loss_for_a_non_digit_is_zero_when_flat_and_grows_when_confident():

@@ -66,8 +66,10 @@ def test_non_digits_join_a_training_split_labelled_as_such(sample, capsys):
 
 @pytest.fixture(scope="module")
 def held_out():
-    return {family: outliers.make_outliers(100, seed=0, families=(family,), held_out=True)
-            for family in outliers.FAMILIES}
+    return {
+        family: outliers.make_outliers(100, seed=0, families=(family,), held_out=True)
+        for family in outliers.FAMILIES
+    }
 
 
 @pytest.mark.parametrize("family", outliers.TRAIN_FAMILIES)

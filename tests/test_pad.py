@@ -21,7 +21,9 @@ def test_value_round_trips():
     assert [s.tolist() for s in read] == [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.5]]]
     assert all(s.dtype == np.float64 and s.shape[1] == 2 for s in read)
     # the parsed dict works too (what a script may hand the handler directly)
-    assert [s.tolist() for s in pad.read_strokes({"strokes": strokes})] == [s.tolist() for s in read]
+    assert [s.tolist() for s in pad.read_strokes({"strokes": strokes})] == [
+        s.tolist() for s in read
+    ]
 
 
 @pytest.mark.parametrize("value", [None, "", "   ", '{"strokes": []}', {"strokes": []}])
@@ -35,25 +37,28 @@ def test_points_off_the_pad_are_clipped():
     assert stroke.tolist() == [[0.0, 0.5], [1.0, 1.0], [0.25, 0.75]]
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("{nope", "not JSON"),
-    ("[" * 50_000, "not JSON"),
-    ("[]", '{"strokes"'),
-    ('{"strokes": {}}', '{"strokes"'),
-    ('{"strokes": [[]]}', "non-empty list"),
-    ('{"strokes": [7]}', "non-empty list"),
-    ('{"strokes": [[[1]]]}', "two numbers"),
-    ('{"strokes": [[[1, 2, 3]]]}', "two numbers"),
-    ('{"strokes": [[["1", 2]]]}', "two numbers"),
-    ('{"strokes": [[[true, 0]]]}', "two numbers"),
-    ('{"strokes": [[[NaN, 0]]]}', "finite"),
-    ('{"strokes": [[[0, -Infinity]]]}', "finite"),
-    ('{"strokes": [[[1e400, 0]]]}', "finite"),
-    (pad.value_of([[(0, 0)]] * (pad.MAX_STROKES + 1)), f"at most {pad.MAX_STROKES}"),
-    (pad.value_of([[(0, 0)] * (pad.MAX_POINTS + 1)]), f"over {pad.MAX_POINTS:,} points"),
-    ('{"strokes": []' + " " * pad.MAX_VALUE_CHARS + "}", "characters"),
-    (12, '{"strokes"'),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("{nope", "not JSON"),
+        ("[" * 50_000, "not JSON"),
+        ("[]", '{"strokes"'),
+        ('{"strokes": {}}', '{"strokes"'),
+        ('{"strokes": [[]]}', "non-empty list"),
+        ('{"strokes": [7]}', "non-empty list"),
+        ('{"strokes": [[[1]]]}', "two numbers"),
+        ('{"strokes": [[[1, 2, 3]]]}', "two numbers"),
+        ('{"strokes": [[["1", 2]]]}', "two numbers"),
+        ('{"strokes": [[[true, 0]]]}', "two numbers"),
+        ('{"strokes": [[[NaN, 0]]]}', "finite"),
+        ('{"strokes": [[[0, -Infinity]]]}', "finite"),
+        ('{"strokes": [[[1e400, 0]]]}', "finite"),
+        (pad.value_of([[(0, 0)]] * (pad.MAX_STROKES + 1)), f"at most {pad.MAX_STROKES}"),
+        (pad.value_of([[(0, 0)] * (pad.MAX_POINTS + 1)]), f"over {pad.MAX_POINTS:,} points"),
+        ('{"strokes": []' + " " * pad.MAX_VALUE_CHARS + "}", "characters"),
+        (12, '{"strokes"'),
+    ],
+)
 def test_what_is_not_a_drawing_is_refused_with_a_reason(value, reason):
     with pytest.raises(ValueError, match="^the drawing") as error:
         pad.read_strokes(value)
@@ -78,7 +83,12 @@ def test_render_a_line_with_round_caps():
     assert rows[-1] - rows[0] + 1 == pytest.approx(2 * radius, abs=2)  # the pen's width
     assert cols[0] == pytest.approx(0.2 * size - radius, abs=2)  # caps reach past the ends
     assert cols[-1] == pytest.approx(0.8 * size + radius, abs=2)
-    assert image[size // 2 - int(radius) + 1:size // 2 + int(radius) - 1, cols[0]:cols[-1] + 1].mean() > 0.9
+    assert (
+        image[
+            size // 2 - int(radius) + 1 : size // 2 + int(radius) - 1, cols[0] : cols[-1] + 1
+        ].mean()
+        > 0.9
+    )
 
 
 def test_value_of_is_what_the_page_sends():

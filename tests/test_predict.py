@@ -52,8 +52,9 @@ def test_unreadable_files_are_reported_and_the_others_processed(tmp_path, capsys
     missing = tmp_path / "missing.png"
     assert main([str(notes), str(EXAMPLES[0]), str(missing)]) == 1
     captured = capsys.readouterr()
-    assert captured.out.splitlines() == [line for line in captured.out.splitlines()
-                                         if line.startswith(str(EXAMPLES[0]))]
+    assert captured.out.splitlines() == [
+        line for line in captured.out.splitlines() if line.startswith(str(EXAMPLES[0]))
+    ]
     assert len(captured.out.splitlines()) == 1
     assert f"{notes}: " in captured.err and "not a readable image" in captured.err
     assert f"{missing}: " in captured.err and "no such file" in captured.err
@@ -68,7 +69,10 @@ def test_module_entry_point():
     """The real command line, in a fresh interpreter."""
     result = subprocess.run(
         [sys.executable, "-m", "digitpad.predict", "--json", str(EXAMPLES[0]), "missing.png"],
-        cwd=REPO_DIR, capture_output=True, text=True, timeout=300,
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 1
     assert json.loads(result.stdout)["digit"] == expected_digit(EXAMPLES[0])

@@ -40,8 +40,9 @@ def test_batch_is_what_the_keras_model_says(predictor, count):
     expected = predictor.model(images, training=False).numpy()
     np.testing.assert_allclose(predictor.predict_batch(images), expected, atol=1e-6)
     # other dtypes and a list are converted to float32 first
-    np.testing.assert_allclose(predictor.predict_batch(images.astype(np.float64).tolist()),
-                               expected, atol=1e-6)
+    np.testing.assert_allclose(
+        predictor.predict_batch(images.astype(np.float64).tolist()), expected, atol=1e-6
+    )
 
 
 def test_nothing_drawn_is_not_guessed(predictor):
@@ -61,8 +62,9 @@ def test_threads_get_the_same_answers(predictor):
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(predictor.recognise, sources * 4))
     for i, recognition in enumerate(results):
-        np.testing.assert_allclose(recognition.prediction.probabilities,
-                                   expected[i % len(sources)], atol=1e-5)
+        np.testing.assert_allclose(
+            recognition.prediction.probabilities, expected[i % len(sources)], atol=1e-5
+        )
 
 
 def test_threads_with_different_batch_sizes_do_not_mix(predictor):

@@ -88,9 +88,7 @@ def test_format_of_a_canvas_drawing(reference):
 # --- every input form -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "mode", ["RGBA", "LA", "L", "P", "RGB", "CMYK", "I;16", "I", "F", "1"]
-)
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "L", "P", "RGB", "CMYK", "I;16", "I", "F", "1"])
 def test_pil_modes(ink, reference, mode):
     grey = Image.fromarray(_on_white(ink))
     if mode in ("RGBA", "LA"):
@@ -180,7 +178,7 @@ def test_specks_are_ignored(ink, reference):
         y, x = rng.integers(0, 600, 2)
         if 80 <= y < 520 and 160 <= x < 440:
             continue  # not on the digit
-        speckled[y: y + 3, x: x + 3] = 1.0
+        speckled[y : y + 3, x : x + 3] = 1.0
     speckled[20:35, 20:35] = 1.0  # a pen-sized dot in a corner
     _close(_convert(_on_white(speckled)), reference)
 
@@ -189,8 +187,12 @@ def test_separate_strokes_of_one_digit_are_kept():
     def five(gap: int) -> np.ndarray:  # the body of a 5, and its top bar drawn apart
         image = Image.new("L", (600, 600), 255)
         draw = ImageDraw.Draw(image)
-        draw.line([(250, 100), (235, 290), (330, 270), (390, 360), (360, 470), (300, 500),
-                   (210, 470)], fill=0, width=22, joint="curve")
+        draw.line(
+            [(250, 100), (235, 290), (330, 270), (390, 360), (360, 470), (300, 500), (210, 470)],
+            fill=0,
+            width=22,
+            joint="curve",
+        )
         draw.line([(250 + gap, 100), (420, 100)], fill=0, width=22)
         return np.asarray(image)
 
@@ -240,7 +242,7 @@ def test_crop_and_pad_are_numpys(mask):
     np.testing.assert_array_equal(preprocessing._pad(mask), np.pad(mask, 1))
     if mask.any():
         rows, cols = np.nonzero(mask)
-        expected = mask[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+        expected = mask[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
         np.testing.assert_array_equal(preprocessing._crop_to_ink(mask), expected)
 
 
@@ -273,8 +275,9 @@ def test_components_touching_the_seeds():
     seeds = np.zeros_like(mask)
     seeds[20, 20] = True  # on the digit only
     touching = preprocessing._components_touching(mask, seeds)
-    np.testing.assert_array_equal(touching, mask & (np.arange(60) < 40)[:, None]
-                                  & (np.arange(60) < 30)[None, :])
+    np.testing.assert_array_equal(
+        touching, mask & (np.arange(60) < 40)[:, None] & (np.arange(60) < 30)[None, :]
+    )
     seeds[12, 40] = seeds[56, 56] = True  # on every component (the shortcut): the mask itself
     np.testing.assert_array_equal(preprocessing._components_touching(mask, seeds), mask)
     assert preprocessing._components_touching(mask, ~mask) is None  # on none
@@ -344,7 +347,7 @@ def test_random_images_give_a_digit_or_a_reason(height, width, channels, seed):
     image = np.full(shape, 255, np.uint8)
     for _ in range(rng.integers(0, 4)):  # some random blobs and lines
         y, x = rng.integers(0, height), rng.integers(0, width)
-        image[y: y + rng.integers(1, 40), x: x + rng.integers(1, 40)] = rng.integers(0, 256)
+        image[y : y + rng.integers(1, 40), x : x + rng.integers(1, 40)] = rng.integers(0, 256)
     _assert_valid(to_mnist(image))
 
 

@@ -36,7 +36,9 @@ def test_the_test_set_scores():
     probs = one_hot([3, 3, 7, 7])
     probs[3] = one_hot([7], p=0.6)[0]  # wrong, and not sure
     metrics = report.score_test_set(probs, labels)
-    assert metrics["test_accuracy"] == 0.75 and metrics["test_errors"] == 1 and metrics["n_test"] == 4
+    assert (
+        metrics["test_accuracy"] == 0.75 and metrics["test_errors"] == 1 and metrics["n_test"] == 4
+    )
     expected_loss = -(3 * math.log(0.95) + math.log(0.4 / 9)) / 4
     assert metrics["test_loss"] == pytest.approx(expected_loss, abs=1e-5)
     assert metrics["sure"] == {"share": 0.75, "right_when_sure": 1.0, "wrong_but_sure": 0}
@@ -75,10 +77,16 @@ def test_every_figure_is_written(tmp_path, sample):
     labels = sample.y_test[:50]
     probs = one_hot(list(labels))
     probs[:5] = one_hot([(d + 1) % 10 for d in labels[:5]])  # five mistakes to show
-    not_digits = {"scribbles": (sample.x_train[:8], one_hot([0] * 8, p=0.2)),
-                  "letters": (sample.x_train[8:12], one_hot([4] * 4))}
-    history = {"loss": [1.0, 0.5], "val_loss": [0.9, 0.6], "accuracy": [0.7, 0.9],
-               "val_accuracy": [0.72, 0.88]}
+    not_digits = {
+        "scribbles": (sample.x_train[:8], one_hot([0] * 8, p=0.2)),
+        "letters": (sample.x_train[8:12], one_hot([4] * 4)),
+    }
+    history = {
+        "loss": [1.0, 0.5],
+        "val_loss": [0.9, 0.6],
+        "accuracy": [0.7, 0.9],
+        "val_accuracy": [0.72, 0.88],
+    }
     _, confusion = report.classification_metrics(labels, probs.argmax(axis=1))
     mnist = type("Slice", (), {"x_test": sample.x_test[:50], "y_test": labels})
     report.write_figures(tmp_path, mnist, probs, confusion, history, not_digits)

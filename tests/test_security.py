@@ -66,8 +66,10 @@ def test_no_file_of_the_machine_is_served(url, path):
 @pytest.mark.parametrize("path", ["/etc/passwd", f"{DEFAULT_MODEL_PATH}", "/tmp/../etc/passwd"])
 def test_the_label_api_reads_no_file_of_the_machine(url, path):
     """A client names a server path instead of uploading a file: it is refused, not read."""
-    response = httpx.post(f"{url}/gradio_api/call/label_image",
-                          json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}, "7"]})
+    response = httpx.post(
+        f"{url}/gradio_api/call/label_image",
+        json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}, "7"]},
+    )
     assert response.status_code == 200
     event_id = response.json()["event_id"]
     stream = httpx.get(f"{url}/gradio_api/call/label_image/{event_id}", timeout=30).text
@@ -86,22 +88,28 @@ def test_oversized_upload_is_refused(url):
 
 def test_oversized_streamed_upload_is_refused(url):
     """No Content-Length: the guard counts the bytes as the upload route reads them."""
-    head = (b'--zz\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
-            b"Content-Type: image/png\r\n\r\n")
+    head = (
+        b'--zz\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n"
+    )
 
     def body():
         yield head
         for _ in range(guard.MAX_BODY_BYTES // 2**20 + 2):
             yield b"\0" * 2**20
 
-    response = httpx.post(f"{url}/gradio_api/upload", content=body(),
-                          headers={"content-type": "multipart/form-data; boundary=zz"})
+    response = httpx.post(
+        f"{url}/gradio_api/upload",
+        content=body(),
+        headers={"content-type": "multipart/form-data; boundary=zz"},
+    )
     assert response.status_code == 413
 
 
 def test_a_small_upload_is_accepted(url):
-    response = httpx.post(f"{url}/gradio_api/upload",
-                          files={"files": ("photo_5.jpg", PHOTO_5.read_bytes())})
+    response = httpx.post(
+        f"{url}/gradio_api/upload", files={"files": ("photo_5.jpg", PHOTO_5.read_bytes())}
+    )
     assert response.status_code == 200 and response.json()[0].endswith("photo_5.jpg")
 
 
@@ -113,22 +121,38 @@ def test_foreign_origin_cannot_change_state(url):
     for origin in ("http://evil.example", "null", url.replace("127.0.0.1", "localhost")):
         response = httpx.post(f"{url}/gradio_api/upload", files=files, headers={"Origin": origin})
         assert response.status_code == 403, origin
-    response = httpx.post(f"{url}/gradio_api/queue/join", json={}, headers={"Origin": "http://evil.example"})
+    response = httpx.post(
+        f"{url}/gradio_api/queue/join", json={}, headers={"Origin": "http://evil.example"}
+    )
     assert response.status_code == 403
 
 
 def test_same_origin_and_no_origin_are_served(url):
     files = {"files": ("photo_5.jpg", PHOTO_5.read_bytes())}
-    assert httpx.post(f"{url}/gradio_api/upload", files=files, headers={"Origin": url}).status_code == 200
+    assert (
+        httpx.post(f"{url}/gradio_api/upload", files=files, headers={"Origin": url}).status_code
+        == 200
+    )
     assert httpx.post(f"{url}/gradio_api/upload", files=files).status_code == 200  # gradio_client
 
 
 # --- closed routes -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/monitoring", "/monitoring/summary", "/monitoring/some-key",
-                                  "/MONITORING", "/gradio_api/monitoring", "/docs", "/redoc",
-                                  "/openapi.json", "/gradio_api/runs"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/monitoring",
+        "/monitoring/summary",
+        "/monitoring/some-key",
+        "/MONITORING",
+        "/gradio_api/monitoring",
+        "/docs",
+        "/redoc",
+        "/openapi.json",
+        "/gradio_api/runs",
+    ],
+)
 def test_unused_routes_are_closed(url, path):
     assert httpx.get(url + path).status_code == 404
 
@@ -148,21 +172,36 @@ def test_the_page_and_api_info_still_open(url):
 # --- the components' server route (where Gradio's sketchpad uploads its layers) ------------------
 
 
-BLOB_FORM = {"session_hash": "probe", "component_id": "1", "fn_name": "accept_blobs",
-             "type": "layer", "id": "probe"}
+BLOB_FORM = {
+    "session_hash": "probe",
+    "component_id": "1",
+    "fn_name": "accept_blobs",
+    "type": "layer",
+    "id": "probe",
+}
 
 
 @pytest.mark.parametrize("index", ["0", "100000000"])
-@pytest.mark.parametrize("route", ["/gradio_api/component_server", "/gradio_api/component_server/",
-                                   "/component_server", "/GRADIO_API/Component_Server"])
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/gradio_api/component_server",
+        "/gradio_api/component_server/",
+        "/component_server",
+        "/GRADIO_API/Component_Server",
+    ],
+)
 def test_component_server_route_is_closed(served, route, index):
     """Gradio 6.31's ImageEditor.accept_blobs allocates a list as long as any index a client
     names (10**8: ~800 MB). The app has no such component; the route is closed in front of it."""
     demo, url = served
     assert not any(type(b).__name__ in ("ImageEditor", "Sketchpad") for b in demo.blocks.values())
     before = rss_mb()
-    response = httpx.post(url + route, data={**BLOB_FORM, "index": index},
-                          files={"file": ("blob", b"\x89PNG\r\n\x1a\n")})
+    response = httpx.post(
+        url + route,
+        data={**BLOB_FORM, "index": index},
+        files={"file": ("blob", b"\x89PNG\r\n\x1a\n")},
+    )
     assert response.status_code == 404
     assert rss_mb() - before < 50
 
@@ -181,14 +220,18 @@ def test_queue_and_upload_limits(served):
 
 def test_auth_protects_the_app(predictor):
     demo = app.build_app(predictor)
-    url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True,
-                     auth=("ann", "secret")).rstrip("/")
+    url = app.launch(
+        demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True, auth=("ann", "secret")
+    ).rstrip("/")
     try:
         assert httpx.get(f"{url}/config").status_code == 401
         assert httpx.get(f"{url}/gradio_api/info").status_code == 401
         with httpx.Client() as session:
-            login = session.post(f"{url}/login", data={"username": "ann", "password": "secret"},
-                                 headers={"Origin": url})
+            login = session.post(
+                f"{url}/login",
+                data={"username": "ann", "password": "secret"},
+                headers={"Origin": url},
+            )
             assert login.status_code == 200
             assert session.get(f"{url}/config").status_code == 200
     finally:
@@ -217,6 +260,7 @@ def test_tampered_model_is_refused_unless_told(tmp_path, capsys):
 def test_still_serving_after_the_probes(url):
     from gradio_client import Client, handle_file
 
-    label, verdict, _ = Client(url, verbose=False).predict(handle_file(str(PHOTO_5)),
-                                                           api_name="/predict_image")
+    label, verdict, _ = Client(url, verbose=False).predict(
+        handle_file(str(PHOTO_5)), api_name="/predict_image"
+    )
     assert label["label"] == "5", verdict

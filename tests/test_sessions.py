@@ -10,7 +10,9 @@ from digitpad.sessions import Sessions, Visitor
 
 
 def counting(label: int, predicted: int):
-    return lambda visitor: replace(visitor, tally=collect.update_tally(visitor.tally, label, predicted))
+    return lambda visitor: replace(
+        visitor, tally=collect.update_tally(visitor.tally, label, predicted)
+    )
 
 
 def test_a_new_session_has_an_empty_tally_and_is_not_kept_until_it_changes():

@@ -48,22 +48,40 @@ def test_the_metrics_measure_the_saved_model(dry_run, sample_mnist_path):
     assert metrics["test_accuracy"] == round(1 - errors / 300, 5)
     assert sum(m["support"] for m in metrics["per_class"].values()) == 300
     assert np.array(metrics["confusion_matrix"]).sum() == 300
-    assert metrics["model"] == {"file": "digitpad.keras", "sha256": sha256_file(out / "digitpad.keras"),
-                                "bytes": (out / "digitpad.keras").stat().st_size}
+    assert metrics["model"] == {
+        "file": "digitpad.keras",
+        "sha256": sha256_file(out / "digitpad.keras"),
+        "bytes": (out / "digitpad.keras").stat().st_size,
+    }
 
 
 def test_the_metrics_record_the_run(dry_run):
     _, metrics = dry_run
-    assert metrics["config"] == {**TrainConfig().to_json(), "out": metrics["config"]["out"],
-                                 "data": metrics["config"]["data"], "seed": 7, "dry_run": True}
+    assert metrics["config"] == {
+        **TrainConfig().to_json(),
+        "out": metrics["config"]["out"],
+        "data": metrics["config"]["data"],
+        "seed": 7,
+        "dry_run": True,
+    }
     training = metrics["training"]
-    assert training["epochs_run"] == 1 and training["best_epoch"] == 1 and training["train_seconds"] > 0
-    assert training["n_outliers"] == round(0.15 * (training["n_train"] - training["n_outliers"])) > 0
-    assert training["n_train"] - training["n_outliers"] + training["n_val"] == 510, "51 of each digit"
+    assert (
+        training["epochs_run"] == 1
+        and training["best_epoch"] == 1
+        and training["train_seconds"] > 0
+    )
+    assert (
+        training["n_outliers"] == round(0.15 * (training["n_train"] - training["n_outliers"])) > 0
+    )
+    assert training["n_train"] - training["n_outliers"] + training["n_val"] == 510, (
+        "51 of each digit"
+    )
     assert training["n_val"] == 50, "5 of each digit: a stratified 10%"
     assert {"tensorflow", "keras", "numpy", "python"} <= set(metrics["versions"])
     assert len(metrics["data"]["sha256"]) == 64 and metrics["parameters"] > 100_000
-    assert [f for f, row in metrics["not_digits"].items() if not row["trained_on_family"]] == ["letters"]
+    assert [f for f, row in metrics["not_digits"].items() if not row["trained_on_family"]] == [
+        "letters"
+    ]
     assert all(row["n"] == 40 for row in metrics["not_digits"].values())
 
 
@@ -71,15 +89,20 @@ def test_the_history_has_one_row_per_epoch(dry_run):
     out, metrics = dry_run
     rows = list(csv.DictReader((out / "history.csv").open()))
     assert len(rows) == 1
-    assert float(rows[0]["val_loss"]) == pytest.approx(metrics["training"]["history"]["val_loss"][0])
+    assert float(rows[0]["val_loss"]) == pytest.approx(
+        metrics["training"]["history"]["val_loss"][0]
+    )
 
 
 def test_evaluate_writes_the_report_elsewhere(dry_run, tmp_path, sample_mnist_path, capsys):
     out, _ = dry_run
     metrics = evaluate(out / "digitpad.keras", str(sample_mnist_path), tmp_path / "eval")
-    assert metrics["n_test"] == 500 and metrics["model"]["sha256"] == sha256_file(out / "digitpad.keras")
+    assert metrics["n_test"] == 500 and metrics["model"]["sha256"] == sha256_file(
+        out / "digitpad.keras"
+    )
     assert {"confusion.png", "samples.png", "misclassified.png", "metrics.json"} <= {
-        p.name for p in (tmp_path / "eval").iterdir()}
+        p.name for p in (tmp_path / "eval").iterdir()
+    }
     printed = capsys.readouterr().out
     assert "classification report" in printed and "test accuracy:" in printed
     with pytest.raises(OutputError, match="already holds a model"):
@@ -106,7 +129,9 @@ def test_the_split_keeps_validation_and_test_mnist_s(sample):
 def test_shipped_model_accuracy(predictor, mnist_path):
     """>= 99.6% on the full test set when DIGITPAD_MNIST gives it; the sample otherwise."""
     mnist = load_mnist(mnist_path)
-    accuracy = float((predict_probabilities(predictor.model, mnist.x_test).argmax(1) == mnist.y_test).mean())
+    accuracy = float(
+        (predict_probabilities(predictor.model, mnist.x_test).argmax(1) == mnist.y_test).mean()
+    )
     if len(mnist.x_test) == 10000:
         assert accuracy >= 0.996
     else:  # 500 held-out test digits: 99.6% would be 2 errors; allow sampling noise

@@ -27,13 +27,16 @@ def shipped() -> dict[str, str]:
 
 def test_help_does_not_load_tensorflow():
     """`python train_model.py --help` answers at once: nothing heavy is imported to build it."""
-    code = ("import sys, contextlib, io, train_model\n"
-            "for argv in (['--help'], ['train', '--help'], ['fine-tune', '--help']):\n"
-            "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
-            "        train_model.parse_args(argv)\n"
-            "print(sorted(m for m in ('tensorflow', 'keras', 'gradio', 'matplotlib') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_DIR, capture_output=True,
-                            text=True, timeout=60)
+    code = (
+        "import sys, contextlib, io, train_model\n"
+        "for argv in (['--help'], ['train', '--help'], ['fine-tune', '--help']):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        train_model.parse_args(argv)\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'gradio', 'matplotlib') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_DIR, capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip() == "[]", result.stderr
 
 
@@ -44,27 +47,33 @@ def test_the_commands(capsys):
     assert all(command in printed for command in ("train", "evaluate", "fine-tune", "ship"))
 
 
-@pytest.mark.parametrize("argv, wrong", [
-    (["fine-tune", "digits/", "--arch", "tutorial"], "--arch"),
-    (["fine-tune", "digits/", "--val-split", "0.2"], "--val-split"),
-    (["fine-tune", "digits/", "--patience", "3"], "--patience"),
-    (["evaluate", "--epochs", "3"], "--epochs"),
-    (["train", "--holdout", "0.5"], "--holdout"),
-    (["ship"], "run"),
-    ([], "COMMAND"),
-])
+@pytest.mark.parametrize(
+    "argv, wrong",
+    [
+        (["fine-tune", "digits/", "--arch", "tutorial"], "--arch"),
+        (["fine-tune", "digits/", "--val-split", "0.2"], "--val-split"),
+        (["fine-tune", "digits/", "--patience", "3"], "--patience"),
+        (["evaluate", "--epochs", "3"], "--epochs"),
+        (["train", "--holdout", "0.5"], "--holdout"),
+        (["ship"], "run"),
+        ([], "COMMAND"),
+    ],
+)
 def test_each_command_takes_only_its_own_flags(argv, wrong, capsys):
     with pytest.raises(SystemExit) as exit_info:
         train_model.parse_args(argv)
     assert exit_info.value.code == 2 and wrong in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "--val-split", "1.5"], "--val-split must be between 0 and 1"),
-    (["train", "--outliers", "-1"], "must be 0 or more"),
-    (["fine-tune", "d/", "--holdout", "0"], "--holdout must be between 0 and 1"),
-    (["fine-tune", "d/", "--mnist-mix", "-5"], "--mnist-mix must be 0 or more"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--val-split", "1.5"], "--val-split must be between 0 and 1"),
+        (["train", "--outliers", "-1"], "must be 0 or more"),
+        (["fine-tune", "d/", "--holdout", "0"], "--holdout must be between 0 and 1"),
+        (["fine-tune", "d/", "--mnist-mix", "-5"], "--mnist-mix must be 0 or more"),
+    ],
+)
 def test_bad_values_are_refused_at_once(argv, message, capsys):
     with pytest.raises(SystemExit):
         train_model.parse_args(argv)
@@ -72,12 +81,20 @@ def test_bad_values_are_refused_at_once(argv, message, capsys):
 
 
 def test_flags_become_the_configs(runs):
-    args = train_model.parse_args(["train", "--arch", "tutorial", "--no-augment", "--epochs", "3",
-                                   "--out", "somewhere"])
+    args = train_model.parse_args(
+        ["train", "--arch", "tutorial", "--no-augment", "--epochs", "3", "--out", "somewhere"]
+    )
     config = train_model.config_from(args, TrainConfig())
-    assert (config.arch, config.augment, config.epochs, config.out) == ("tutorial", False, 3, "somewhere")
+    assert (config.arch, config.augment, config.epochs, config.out) == (
+        "tutorial",
+        False,
+        3,
+        "somewhere",
+    )
     assert config.learning_rate == TrainConfig().learning_rate and config.extra_data is None
-    args = train_model.parse_args(["fine-tune", "my digits", "--holdout", "0.5", "--mnist-mix", "10"])
+    args = train_model.parse_args(
+        ["fine-tune", "my digits", "--holdout", "0.5", "--mnist-mix", "10"]
+    )
     config = train_model.config_from(args, FineTuneConfig())
     assert (config.extra_data, config.holdout_fraction, config.mnist_mix) == ("my digits", 0.5, 10)
     assert config.out.startswith(str(runs / "fine-tune-"))
@@ -90,8 +107,12 @@ def test_a_dry_run_writes_a_new_run_folder_and_never_into_assets(runs, sample_mn
     assert train_model.main(["train", "--dry-run", "--data", str(sample_mnist_path)]) == 0
     (run,) = runs.iterdir()
     assert run.name.startswith("train-") and (run / "digitpad.keras").is_file()
-    assert train_model.main(["train", "--dry-run", "--data", str(sample_mnist_path),
-                             "--out", str(ASSETS_DIR)]) == 2
+    assert (
+        train_model.main(
+            ["train", "--dry-run", "--data", str(sample_mnist_path), "--out", str(ASSETS_DIR)]
+        )
+        == 2
+    )
     assert "holds the shipped model" in capsys.readouterr().err
     assert train_model.main(["ship", str(run)]) == 2
     assert "is a dry run" in capsys.readouterr().err
@@ -99,7 +120,15 @@ def test_a_dry_run_writes_a_new_run_folder_and_never_into_assets(runs, sample_mn
 
 
 def test_bad_data_exits_with_a_message(tmp_path, capsys):
-    code = train_model.main(["train", "--dry-run", "--data", str(tmp_path / "missing.npz"),
-                             "--out", str(tmp_path / "run")])
+    code = train_model.main(
+        [
+            "train",
+            "--dry-run",
+            "--data",
+            str(tmp_path / "missing.npz"),
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     assert code == 2
     assert "pass --data PATH" in capsys.readouterr().err

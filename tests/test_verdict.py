@@ -22,8 +22,10 @@ def test_sure_needs_a_high_and_clear_top():
 
 
 def test_a_spread_answer_asks_whether_it_is_a_digit():
-    spread = Prediction(np.array([0.05] * 5 + [DIGIT_LIKE - 0.01, 0.1, 0.15] + [0.0] * 2, np.float32) /
-                        np.float32(0.05 * 5 + DIGIT_LIKE - 0.01 + 0.25))
+    spread = Prediction(
+        np.array([0.05] * 5 + [DIGIT_LIKE - 0.01, 0.1, 0.15] + [0.0] * 2, np.float32)
+        / np.float32(0.05 * 5 + DIGIT_LIKE - 0.01 + 0.25)
+    )
     assert spread.confidence < DIGIT_LIKE
     assert spread.verdict == "not sure it is a digit: 5 or 7?"
 
