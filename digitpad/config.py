@@ -19,6 +19,7 @@ ARCHITECTURES = ("default", "tutorial")  # digitpad.model builds each
 DRY_RUN_TRAIN_IMAGES = 512
 DRY_RUN_TEST_IMAGES = 300
 DRY_RUN_NOT_DIGITS = 40  # per family in the report's not-a-digit check (500 otherwise)
+DRY_RUN_STYLE_DIGITS = 5  # per style in the report's style check (200 otherwise)
 DRY_RUN_MNIST_MIX = 256  # MNIST images mixed into a fine-tune
 
 
@@ -37,6 +38,7 @@ class TrainConfig:
     patience: int = 5  # early stopping on validation loss
     data: str | None = None  # None: keras.datasets.mnist (download)
     extra_data: str | None = None  # saved digits (folder or .npz) added to the training split
+    styles: float = 0.15  # digits drawn on the pad (digitpad.styles) added, per training digit
     outliers: float = 0.15  # non-digits (digitpad.outliers) added, per training digit; 0: none
     outlier_weight: float = 0.5  # of their loss term (digitpad.model.outlier_exposure_loss)
     dry_run: bool = False

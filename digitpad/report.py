@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from digitpad.outliers import FAMILIES, TRAIN_FAMILIES, make_outliers
 from digitpad.verdict import is_sure
 
 NOT_DIGITS_PER_FAMILY = 500
+DIGITS_PER_STYLE = 200
 
 
 def predict_probabilities(model: Any, x_uint8: np.ndarray, batch_size: int = 1000) -> np.ndarray:
@@ -131,6 +133,51 @@ def not_digit_check(model: Any, per_family: int = NOT_DIGITS_PER_FAMILY) -> tupl
     return counts, seen
 
 
+def style_check(predict: Callable[[np.ndarray], np.ndarray], mnist: Mnist, per_style: int
+                ) -> tuple[dict, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """MNIST's *test* digits drawn on the pad in each of digitpad.styles' styles, and as written
+    (held-out variants: never trained on) -> ({style: row}, (images, labels, style names,
+    probabilities)). ``predict`` maps (N, 28, 28) uint8 images to (N, 10) probabilities."""
+    from digitpad.styles import AS_WRITTEN, STYLES, make_styled
+
+    order = (*STYLES, AS_WRITTEN)
+    x, y, names = make_styled(mnist.x_test, mnist.y_test, per_style * len(order), 0,
+                              held_out=True, styles=order)
+    probs = predict(x)
+    rows = {name: style_row(probs[names == name], y[names == name]) for name in order}
+    rows["all styles"] = style_row(probs[names != AS_WRITTEN], y[names != AS_WRITTEN])
+    return rows, (x, y, names, probs)
+
+
+def style_row(probs: np.ndarray, labels: np.ndarray) -> dict:
+    """How one style is read: accuracy, "sure" answers (and the wrong ones among them), and for
+    the answers that are wrong or unsure, how often the two digits named include the right one."""
+    right = probs.argmax(axis=1) == labels
+    sure = is_sure(probs)
+    doubtful = ~right | ~sure
+    named = (np.argsort(probs, axis=1)[:, -2:] == labels[:, None]).any(axis=1)
+    return {
+        "n": int(len(labels)),
+        "accuracy": round(float(right.mean()), 5) if len(labels) else None,
+        "sure_share": round(float(sure.mean()), 5) if len(labels) else None,
+        "wrong_but_sure": int(np.sum(sure & ~right)),
+        "named_right": round(float(named[doubtful].mean()), 5) if doubtful.any() else None,
+    }
+
+
+def format_style_table(rows: dict) -> str:
+    """The per-style table, as the trainer and scripts/benchmark_conversion.py print it."""
+    lines = [f"{'style':18} {'n':>5} {'right':>8} {'sure':>7} {'wrong+sure':>10} {'named':>7}"]
+    for name, row in rows.items():
+        if not row["n"]:
+            lines.append(f"{name:18} {0:>5}")
+            continue
+        named = "-" if row["named_right"] is None else f"{row['named_right']:.1%}"
+        lines.append(f"{name:18} {row['n']:>5} {row['accuracy']:>8.2%} {row['sure_share']:>7.1%} "
+                     f"{row['wrong_but_sure']:>10} {named:>7}")
+    return "\n".join(lines)
+
+
 def evaluate_and_report(
     model: Any,
     model_path: Path,
@@ -140,11 +187,15 @@ def evaluate_and_report(
     config: dict,
     training: dict,
     not_digits_per_family: int | None = None,
+    digits_per_style: int | None = None,
 ) -> dict:
-    """Evaluate ``model`` once on the test set and on held-out non-digits; print the report and
-    write ``metrics.json`` and the figures into ``out``. Returns the metrics."""
+    """Evaluate ``model`` once on the test set, on its digits drawn in the world's styles and on
+    held-out non-digits; print the report and write ``metrics.json`` and the figures into
+    ``out``. Returns the metrics."""
     probs = predict_probabilities(model, mnist.x_test)
     metrics = score_test_set(probs, mnist.y_test)
+    metrics["styles"], styled = style_check(lambda x: predict_probabilities(model, x), mnist,
+                                            digits_per_style or DIGITS_PER_STYLE)
     not_digits, seen = not_digit_check(model, not_digits_per_family or NOT_DIGITS_PER_FAMILY)
     metrics["not_digits"] = not_digits
     print_report(metrics)
@@ -169,6 +220,7 @@ def evaluate_and_report(
     write_figures(
         out, mnist, probs, np.asarray(metrics["confusion_matrix"]), training.get("history"), seen
     )
+    plot_styles(out / "styles.png", *styled)
     return metrics
 
 
@@ -206,6 +258,9 @@ def print_report(metrics: dict) -> None:
         f"answered 'sure': {sure['share']:.2%} of the test digits"
         + (f", {right:.2%} of them right" if right is not None else "")
     )
+    if "styles" in metrics:
+        print("\nMNIST's test digits drawn on the pad in the world's styles (held out):")
+        print(format_style_table(metrics["styles"]))
     print(
         "not digits, held out, wrongly answered 'sure': "
         + ", ".join(
@@ -338,6 +393,19 @@ def plot_not_digits(path: Path, not_digits: dict[str, tuple[np.ndarray, np.ndarr
         "held-out drawings that are no digit (red: answered 'sure')",
         cols=cols,
     )
+
+
+def plot_styles(path: Path, images: np.ndarray, labels: np.ndarray, names: np.ndarray,
+                probs: np.ndarray) -> None:
+    """The first eight digits of each style, one row each, with what the model read; red: wrong
+    or not sure."""
+    cols = 8
+    picks = [i for name in dict.fromkeys(names.tolist()) for i in np.flatnonzero(names == name)[:cols]]
+    predicted, sure = probs.argmax(axis=1), is_sure(probs)
+    titles = [f"{names[i]}: {predicted[i]}" + ("" if sure[i] else "?") for i in picks]
+    red = [predicted[i] != labels[i] or not sure[i] for i in picks]
+    _digit_grid(path, images, picks, titles, red,
+                "MNIST test digits drawn in the world's styles (red: wrong or not sure)", cols=cols)
 
 
 def _digit_grid(

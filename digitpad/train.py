@@ -21,6 +21,7 @@ import numpy as np
 
 from digitpad.config import (
     DRY_RUN_NOT_DIGITS,
+    DRY_RUN_STYLE_DIGITS,
     DRY_RUN_TEST_IMAGES,
     DRY_RUN_TRAIN_IMAGES,
     TrainConfig,
@@ -47,6 +48,7 @@ class Split:
     y_val: np.ndarray
     n_extra: int
     n_outliers: int
+    n_styled: int
 
 
 def open_run(seed: int, data: str | None, dry_run: bool) -> Opened:
@@ -80,6 +82,7 @@ def train(config: TrainConfig) -> dict:
         "data_sha256_full": opened.full_checksum,
         "n_extra": split.n_extra,
         "n_outliers": split.n_outliers,
+        "n_styled": split.n_styled,
     }
     return report_run(
         model, out / MODEL_FILENAME, opened.mnist, out, config.to_json(), training, config.dry_run
@@ -89,26 +92,44 @@ def train(config: TrainConfig) -> dict:
 def make_split(
     mnist: Mnist, config: TrainConfig, extra: tuple[np.ndarray, np.ndarray] | None
 ) -> Split:
-    """Training and validation images: MNIST's training set split stratified; the person's
-    digits and the non-digits go to the training part only (validation and test stay MNIST's)."""
+    """Training and validation images: MNIST's training set split stratified. The training part
+    alone gets the person's digits, digits drawn on the pad in the world's styles, and the
+    non-digits (validation and test stay MNIST's)."""
     from digitpad.outliers import add_outliers
 
     train_idx, val_idx = stratified_split(mnist.y_train, config.val_split, config.seed)
     x_train, y_train = mnist.x_train[train_idx], mnist.y_train[train_idx]
     x_val, y_val = mnist.x_train[val_idx], mnist.y_train[val_idx]
+    n_digits = len(x_train)
+    if config.styles:  # from the training digits only: the validation ones stay unseen
+        x_train, y_train = add_styled(x_train, y_train, int(round(config.styles * n_digits)),
+                                      config.seed)
+    n_styled = len(x_train) - n_digits
     n_extra = 0
     if extra is not None:
         x_train, y_train = np.concatenate([x_train, extra[0]]), np.concatenate([y_train, extra[1]])
         n_extra = len(extra[1])
         print(f"extra data: {n_extra} digits from {config.extra_data} added to the training split")
-    n_outliers = int(round(config.outliers * len(x_train)))
+    n_outliers = int(round(config.outliers * (len(x_train) - n_styled)))
     if n_outliers:
         x_train, y_train = add_outliers(x_train, y_train, n_outliers, config.seed)
     print(
         f"split: {len(x_train)} train / {len(x_val)} validation (stratified, seed {config.seed}); "
         f"{len(mnist.x_test)} test, used once at the end"
     )
-    return Split(x_train, y_train, x_val, y_val, n_extra, n_outliers)
+    return Split(x_train, y_train, x_val, y_val, n_extra, n_outliers, n_styled)
+
+
+def add_styled(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``y`` with ``count`` of their digits drawn again on the pad (digitpad.styles'
+    training mix: each style, and as many as written)."""
+    from digitpad.styles import TRAINING_MIX, make_styled
+
+    started = time.perf_counter()
+    x_styled, y_styled, _ = make_styled(x, y, count, seed, styles=TRAINING_MIX)
+    print(f"styles: {len(y_styled)} digits drawn on the pad (half in the styles MNIST lacks) "
+          f"added to the training split, made in {time.perf_counter() - started:.0f} s")
+    return np.concatenate([x, x_styled]), np.concatenate([y.astype(np.int32), y_styled])
 
 
 def build_compiled(config: TrainConfig, steps_per_epoch: int, epochs: int) -> Any:
@@ -224,6 +245,7 @@ def report_run(
         config=config,
         training=training,
         not_digits_per_family=DRY_RUN_NOT_DIGITS if dry_run else None,
+        digits_per_style=DRY_RUN_STYLE_DIGITS if dry_run else None,
     )
 
 

@@ -19,7 +19,9 @@ With the shipped model (``assets/digitpad.keras``, through ``Predictor``) it rep
 4. MNIST's stroke width relative to the digit's box, on the training digits the model learned
    from (the constants in preprocessing.py);
 5. how often random scribbles, drawn on the pad and no digit at all, get a "sure" answer
-   (``--scribbles-only`` for this alone).
+   (``--scribbles-only`` for this alone);
+6. MNIST's test digits drawn on the pad in the styles MNIST lacks (digitpad.styles: slashed
+   zeros, continental ones, crossed sevens, ...), per style (``--styles-only`` for this alone).
 
 ``--dry-run`` runs everything on a few images (a smoke test).
 """
@@ -83,6 +85,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--scribbles-only", action="store_true", help="only the random-scribble count (5)"
     )
+    parser.add_argument(
+        "--styles-only", action="store_true", help="only the table of the world's styles (6)"
+    )
+    parser.add_argument(
+        "--per-style",
+        type=int,
+        default=200,
+        help="MNIST test digits drawn in each style (default: %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
@@ -97,8 +108,9 @@ def main(argv=None) -> None:
     mnist = load_mnist(args.data)
     results = {"model": str(args.model), "eval_data": str(args.eval_data), "limit": args.limit}
 
-    if args.scribbles_only:
-        results["scribbles"] = scribbles(predictor)
+    if args.scribbles_only or args.styles_only:
+        results["scribbles" if args.scribbles_only else "styles"] = (
+            scribbles(predictor) if args.scribbles_only else styles_table(predictor, mnist, args))
         write(results, args.out)
         return
     if not args.latency_only:
@@ -122,8 +134,22 @@ def main(argv=None) -> None:
     print(f"\n== MNIST stroke width / digit's long side ({len(sample):,} training digits) ==")
     results["mnist_stroke"] = mnist_stroke(mnist.x_train[sample])
     results["scribbles"] = scribbles(predictor)
+    results["styles"] = styles_table(predictor, mnist, args)
 
     write(results, args.out)
+
+
+def styles_table(predictor, mnist, args) -> dict:
+    """MNIST's test digits drawn on the pad in the world's styles (digitpad.styles), through the
+    app's conversion and model: per style, how many are read right and how the rest are."""
+    from digitpad.report import format_style_table, style_check
+
+    per_style = min(args.per_style, args.limit or args.per_style)
+    print(f"\n== The world's styles: MNIST test digits drawn on the pad, {per_style} per style ==")
+    rows, _ = style_check(lambda x: predictor.predict_batch(x / np.float32(255)), mnist, per_style)
+    print(format_style_table(rows))
+    print("named: of the answers wrong or not sure, how many name the right digit among their two")
+    return rows
 
 
 def check_targets(results: dict) -> dict:

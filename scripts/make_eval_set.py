@@ -42,6 +42,8 @@ from scipy import ndimage
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
 
+from digitpad.styles import digit_shape, thin  # noqa: E402  (the same skeleton the styles trace)
+
 SUBSETS = ("canvas-transparent", "canvas-white", "canvas-dark", "photo")
 EXIF_ORIENTATION = 0x0112
 # Orientation tag -> how the camera stores an upright scene (the inverse of what viewers apply).
@@ -120,48 +122,7 @@ def main(argv=None) -> None:
     print(f"wrote {len(records)} images and manifest.json to {args.out}")
 
 
-# --- the pen --------------------------------------------------------------------------------
-
-
-def thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning: (H, W) bool -> its one-pixel-wide, connected skeleton."""
-    image = np.pad(mask.astype(np.uint8), 1)
-    centre = image[1:-1, 1:-1]  # a view: removals update image
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = image
-            # Neighbours P2..P9, clockwise from north, of every interior pixel.
-            n = [
-                p[:-2, 1:-1],
-                p[:-2, 2:],
-                p[1:-1, 2:],
-                p[2:, 2:],
-                p[2:, 1:-1],
-                p[2:, :-2],
-                p[1:-1, :-2],
-                p[:-2, :-2],
-            ]
-            count = sum(x.astype(np.int8) for x in n)
-            transitions = sum((n[i] < n[(i + 1) % 8]).view(np.int8) for i in range(8))
-            if step == 0:
-                side = (n[0] & n[2] & n[4]) | (n[2] & n[4] & n[6])
-            else:
-                side = (n[0] & n[2] & n[6]) | (n[0] & n[4] & n[6])
-            remove = (centre == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & (side == 0)
-            if remove.any():
-                centre[remove] = 0
-                changed = True
-        if not changed:
-            return centre.astype(bool)
-
-
-def digit_shape(digit: np.ndarray, level: float = 0.4) -> np.ndarray:
-    """A MNIST digit cropped to its ink and upsampled 4x: (H, W) float in [0, 1]."""
-    rows, cols = np.nonzero(digit)
-    crop = digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    size = (crop.shape[1] * 4, crop.shape[0] * 4)
-    return np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BICUBIC)) / 255.0
+# --- the pen ---------------------------------------------------------------------------------
 
 
 def draw_digit(

@@ -99,3 +99,33 @@ def test_every_figure_is_written(tmp_path, sample):
     (tmp_path / "no-history").mkdir()
     report.write_figures(tmp_path / "no-history", mnist, probs, confusion, None, not_digits)
     assert not (tmp_path / "no-history" / "history.png").exists()
+
+
+def test_the_style_check_and_its_figure(tmp_path, sample):
+    """Against an oracle that knows every label: all right, all sure, nothing to name."""
+    labels_of = {}
+
+    def oracle(images):
+        return one_hot([labels_of[image.tobytes()] for image in images], p=0.99)
+
+    from digitpad.styles import make_styled
+
+    x, y, _ = make_styled(sample.x_test, sample.y_test, 19 * 3, 0, held_out=True,
+                          styles=(*__import__("digitpad.styles").styles.STYLES, "as written"))
+    labels_of.update({image.tobytes(): int(label) for image, label in zip(x, y)})
+    rows, (images, labels, names, probs) = report.style_check(oracle, sample, 3)
+    assert rows["all styles"] == {"n": 54, "accuracy": 1.0, "sure_share": 1.0,
+                                  "wrong_but_sure": 0, "named_right": None}
+    assert rows["as written"]["n"] == 3 and set(names) == set(rows) - {"all styles"}
+    table = report.format_style_table(rows)
+    assert table.splitlines()[1].startswith("0 slashed") and "100.00%" in table
+    report.plot_styles(tmp_path / "styles.png", images, labels, names, probs)
+    assert (tmp_path / "styles.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_a_style_row_by_hand():
+    probs = np.concatenate([one_hot([7, 7]), one_hot([1], p=0.6), one_hot([9])])
+    probs[2, 7] = 0.3  # unsure between 1 and 7: names the right digit
+    row = report.style_row(probs, np.array([7, 7, 7, 7]))
+    assert row == {"n": 4, "accuracy": 0.5, "sure_share": 0.75, "wrong_but_sure": 1,
+                   "named_right": 0.5}

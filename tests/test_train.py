@@ -70,12 +70,9 @@ def test_the_metrics_record_the_run(dry_run):
         and training["best_epoch"] == 1
         and training["train_seconds"] > 0
     )
-    assert (
-        training["n_outliers"] == round(0.15 * (training["n_train"] - training["n_outliers"])) > 0
-    )
-    assert training["n_train"] - training["n_outliers"] + training["n_val"] == 510, (
-        "51 of each digit"
-    )
+    digits = training["n_train"] - training["n_outliers"] - training["n_styled"]
+    assert training["n_outliers"] == training["n_styled"] == round(0.15 * digits) > 0
+    assert digits + training["n_val"] == 510, "51 of each digit"
     assert training["n_val"] == 50, "5 of each digit: a stratified 10%"
     assert {"tensorflow", "keras", "numpy", "python"} <= set(metrics["versions"])
     assert len(metrics["data"]["sha256"]) == 64 and metrics["parameters"] > 100_000
@@ -83,6 +80,7 @@ def test_the_metrics_record_the_run(dry_run):
         "letters"
     ]
     assert all(row["n"] == 40 for row in metrics["not_digits"].values())
+    assert metrics["styles"]["1 flag"]["n"] == 5 and metrics["styles"]["all styles"]["n"] == 90
 
 
 def test_the_history_has_one_row_per_epoch(dry_run):
@@ -110,17 +108,19 @@ def test_evaluate_writes_the_report_elsewhere(dry_run, tmp_path, sample_mnist_pa
 
 
 def test_the_split_keeps_validation_and_test_mnist_s(sample):
-    config = TrainConfig(seed=1, outliers=0.5)
+    config = TrainConfig(seed=1, outliers=0.5, styles=0.2)
     extra = (sample.x_test[:10], sample.y_test[:10])
     split = make_split(sample, config, extra)
     assert len(split.x_val) == 60 and set(np.unique(split.y_val)) == set(range(10))
-    assert split.n_extra == 10 and split.n_outliers == round(0.5 * (540 + 10))
-    assert len(split.x_train) == 540 + 10 + split.n_outliers
+    assert split.n_extra == 10 and split.n_styled == round(0.2 * 540)
+    assert split.n_outliers == round(0.5 * (540 + 10)), "non-digits per digit, styled ones aside"
+    assert len(split.x_train) == 540 + split.n_styled + 10 + split.n_outliers
     assert (split.y_train == NOT_A_DIGIT).sum() == split.n_outliers
     train_images = {image.tobytes() for image in split.x_train}
     assert not any(image.tobytes() in train_images for image in split.x_val)
-    plain = make_split(sample, dataclasses.replace(config, outliers=0), None)
-    assert plain.n_outliers == 0 and plain.n_extra == 0 and len(plain.x_train) == 540
+    plain = make_split(sample, dataclasses.replace(config, outliers=0, styles=0), None)
+    assert (plain.n_outliers, plain.n_extra, plain.n_styled) == (0, 0, 0)
+    assert len(plain.x_train) == 540
 
 
 # --- the shipped model ---------------------------------------------------------------------------
