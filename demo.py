@@ -4,6 +4,7 @@
     python demo.py --host 0.0.0.0 --port 8080 --model runs/default/digitpad.keras
     python demo.py --share                  # also a temporary public link (needs internet)
     python demo.py --collect my-digits      # keep the digits you label, to fine-tune on them
+    python demo.py --adapt-from my-digits   # your private app, adapted to the digits you saved
 
 Gradio's GRADIO_SERVER_NAME and GRADIO_SERVER_PORT set the defaults of --host and --port, which is
 how a Hugging Face Space (README front matter ``app_file: demo.py``) serves it on 0.0.0.0:7860.
@@ -13,7 +14,9 @@ The app itself is in digitpad/app.py.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -64,6 +67,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "this computer); fine-tune on them with train_model.py fine-tune DIR",
     )
     parser.add_argument(
+        "--adapt-from",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="start every session's answers adapted to the digits saved in DIR (a --collect "
+        "folder): for your own, private app; the page says it is on, and from how many digits",
+    )
+    parser.add_argument(
         "--auth",
         metavar="USER:PASSWORD",
         default=os.environ.get("DIGITPAD_AUTH"),
@@ -89,31 +100,69 @@ def writable_folder(folder: Path) -> Path:
     return folder
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the app could not listen on ``host:port``, in a line that says what to do; None when
+    it can. Asked before the model loads, so a busy port is said at once."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except PermissionError:
+            return (
+                f"--port {port}: this user may not listen on ports below 1024; "
+                "pass --port 7860 (or another port above 1023)."
+            )
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return (
+                    f"--port {port}: another program is listening there; stop it, or pass "
+                    f"another port (--port {port + 1})."
+                )
+            if error.errno in (errno.EADDRNOTAVAIL, socket.EAI_NONAME, socket.EAI_NODATA):
+                return f"--host {host}: not an address of this machine; pass --host 127.0.0.1."
+            return f"--host {host} --port {port}: cannot listen there ({error.strerror})."
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-    from digitpad import app, guard
-    from digitpad.files import ModelError, read_json
-    from digitpad.predictor import Predictor
+    from digitpad import guard
 
     try:
         auth = guard.parse_auth(args.auth)
         collect_dir = writable_folder(args.collect) if args.collect else None
-    except ValueError as error:
+        problem = port_problem(args.host, args.port)
+        if problem:
+            raise ValueError(problem)
+    except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    from digitpad import app, handlers
+    from digitpad.data import DataError
+    from digitpad.files import ModelError, read_json
+    from digitpad.predictor import Predictor
+
     try:
         predictor = Predictor.load(args.model, verify=not args.no_verify_model)  # loaded and warm
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    try:
+        owner = handlers.owner_memory(predictor, args.adapt_from) if args.adapt_from else ()
+    except DataError as error:
+        print(f"error: --adapt-from: {error}", file=sys.stderr)
+        return 2
     metrics = read_json(args.model.parent / "metrics.json")
-    demo = app.build_app(predictor, metrics=metrics, collect_dir=collect_dir)
+    demo = app.build_app(predictor, metrics=metrics, collect_dir=collect_dir, owner=owner)
     app.launch(
         demo, host=args.host, port=args.port, share=args.share, prevent_thread_lock=True, auth=auth
     )
     if collect_dir:
         print(f"* saving labelled digits in {collect_dir}", flush=True)
+    if owner:
+        print(
+            f"* every session adapts to {len(owner)} digits saved in {args.adapt_from}", flush=True
+        )
     print(
         f"* ready in {time.perf_counter() - START:.1f} s (model {args.model}); Ctrl+C stops it",
         flush=True,

@@ -74,6 +74,15 @@ def add_train(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-augment", dest="augment", action="store_false", help="train without augmentation"
     )
+    parser.add_argument(
+        "--styles",
+        type=float,
+        default=TRAIN.styles,
+        metavar="SHARE",
+        help="digits drawn on the pad added per training digit, half in the styles MNIST lacks "
+        "(digitpad/styles.py: slashed zeros, continental ones, ...); 0 turns it off "
+        "(default: %(default)s)",
+    )
     add_outlier_flags(parser, TRAIN)
     parser.add_argument(
         "--extra-data",
@@ -188,6 +197,8 @@ def check(args: argparse.Namespace) -> str | None:
     """What is wrong with the flags, in one line, or None."""
     if getattr(args, "outliers", 0) < 0 or getattr(args, "outlier_weight", 0) < 0:
         return "--outliers and --outlier-weight must be 0 or more"
+    if getattr(args, "styles", 0) < 0:
+        return "--styles must be 0 or more"
     if args.command == "fine-tune" and not 0.0 < args.holdout_fraction < 1.0:
         return f"--holdout must be between 0 and 1, got {args.holdout_fraction}"
     if args.command == "fine-tune" and args.mnist_mix < 0:
@@ -234,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from digitpad.data import DataError
     from digitpad.files import ModelError, OutputError
+    from digitpad.runtime import import_tensorflow
 
+    import_tensorflow()  # quietly: every command needs it, and its import is noisy on a CPU
     try:
         run(args)
     except (DataError, ModelError, OutputError) as error:

@@ -1,30 +1,30 @@
-"""The Gradio app served by ``demo.py``: the page's layout and its wiring to the handlers.
+"""The Gradio app served by ``demo.py``: the page's layout, its wiring, and the API.
 
     python demo.py                      # http://127.0.0.1:7860
 
 ``build_app(predictor)`` builds the ``gr.Blocks`` and launches nothing; ``launch(app, ...)`` serves
 it behind digitpad.guard's limits. What each event does is in digitpad/handlers.py (pure
-functions); this module lays out the page, wires events to them and keeps each visitor's tally
-(digitpad.sessions). The pad's script and styles are files in ``digitpad/web/``.
+functions), what the page shows in digitpad/view.py (HTML), each visitor's record in
+digitpad/sessions.py; this module lays out the page and wires them together. The pad's script
+and styles are files in ``digitpad/web/``.
 
-Scripts can use a running app through its API::
+Scripts use a running app through its API::
 
     from gradio_client import Client, handle_file
 
     client = Client("http://127.0.0.1:7860/")
-    label, verdict, seen = client.predict(
-        handle_file("assets/examples/photo_5.jpg"), api_name="/predict_image"
-    )
-    print(verdict)         # 5, 100% sure
-    print(label["label"])  # 5
+    reading = client.predict(handle_file("assets/examples/photo_5.jpg"), api_name="/predict_image")
+    print(reading["verdict"])  # 5, 100% sure
+    print(reading["digit"])    # 5
 
-``/predict_sketch`` takes the drawing pad's value, the strokes as JSON text
+Its endpoints are named, take plain values and return plain data (the page's own events are
+private). ``/predict_sketch`` takes the drawing pad's value, the strokes as JSON text
 (``'{"strokes": [[[0.5, 0.1], [0.5, 0.9]]]}'`` is a 1; see digitpad/pad.py). ``/label_sketch``
 and ``/label_image`` take the same input and an answer (``"0"``-``"9"`` or ``"right"``), count it
-in the client's session and, with ``demo.py --collect DIR``, save it; they return plain data.
+in the client's session and, with ``demo.py --collect DIR``, save it.
 
 The pad's ``change`` event fires on every pen lift, undo and clear; ``trigger_mode="always_last"``
-makes a burst of strokes end with a prediction on the latest drawing.
+makes a burst of strokes end with a reading of the latest drawing.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -41,19 +41,21 @@ from typing import Any
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
+from gradio.context import get_blocks_context  # noqa: E402
 from gradio.data_classes import FileData  # noqa: E402
 
-from digitpad import ASSETS_DIR, collect, guard, handlers, pad  # noqa: E402
+from digitpad import ASSETS_DIR, guard, handlers, pad, view  # noqa: E402
 from digitpad.data import DIGITS  # noqa: E402
-from digitpad.handlers import NO_SKETCH, RIGHT, LabelResult  # noqa: E402
+from digitpad.handlers import NO_SKETCH, RIGHT, LabelResult, Reading, ReadingResult  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
-from digitpad.sessions import Sessions, Visitor  # noqa: E402
+from digitpad.sessions import Label, Sessions, Visitor  # noqa: E402
 
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 WEB_DIR = Path(__file__).resolve().parent / "web"  # the pad's script and the page's styles
 PAD_WIDTH = pad.PAD_SIZE  # px, the drawing column
-SEEN_SCALE = 8  # the 28x28 image the model received is shown this many times larger, pixelated
+SEVEN = '{"strokes": [[[0.2, 0.15], [0.8, 0.15], [0.45, 0.9]]]}'  # the API page's example drawing
+PHOTO_EXAMPLE = "assets/examples/photo_5.jpg"  # the API page's example file, from a clone
 DRAW, PHOTO = "draw", "photo"  # the tabs, and which input a label is about
 
 
@@ -65,12 +67,12 @@ class Page:
     photo: Any
     draw_tab: Any
     photo_tab: Any
-    verdict: Any
-    label: Any
-    seen: Any
+    result: Any  # the verdict, the chart and what the model saw (digitpad.view)
+    answers: Any  # the row of answer buttons, shown when there is a digit to label
     buttons: list[tuple[Any, str]]  # (button, answer)
     labelled: Any
-    tally_text: Any
+    tally: Any
+    forget: Any  # "Forget my digits"
     tab_in_view: Any  # gr.State: which tab, so which input, the answer buttons label
 
 
@@ -84,43 +86,54 @@ def find_examples(folder: Path = EXAMPLES_DIR) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in EXAMPLE_SUFFIXES)
 
 
-def collect_note(folder: Path | None) -> str:
-    """What the page says about saving, plainly, above the buttons."""
-    if folder is None:
-        return "Your answers count only in your tally: **nothing is saved**."
-    return (
-        "**Saving is on.** Each digit you label here is saved, your drawing or photo with "
-        "its label, on the computer that runs this app, to teach the model your handwriting."
-    )
-
-
 def how_it_works(metrics: dict | None) -> str:
-    """The "how it works" note, with the model's measured test accuracy from metrics.json."""
-    n_train = (metrics or {}).get("training", {}).get("n_train")
-    trained = f"{n_train:,} of its training images" if n_train else "its training images"
+    """The "how it works" note: what the model learned from, and how it scores (metrics.json)."""
+    training = (metrics or {}).get("training", {})
     if metrics and "test_accuracy" in metrics:
-        n_test = metrics.get("n_test")
-        errors = metrics.get("test_errors")
-        on = f" on the {n_test:,} MNIST test images it never trained on" if n_test else ""
-        missed = f" ({errors:,} mistakes)" if errors is not None else ""
-        accuracy = f"It reads **{metrics['test_accuracy']:.2%}** of digits right{on}{missed}."
+        accuracy = (
+            f"On the {metrics['n_test']:,} MNIST test digits, which it never trained on, "
+            f"it reads **{metrics['test_accuracy']:.2%}** right "
+            f"({metrics.get('test_errors', 0):,} mistakes)."
+        )
     else:
         accuracy = "Its test accuracy is not recorded (no metrics.json beside the model)."
     return f"""\
-**MNIST** is the classic collection of 70,000 handwritten digits, scanned from forms filled in
-by American students and Census Bureau employees: each one white ink on black, fitted into a
-20x20 box and centred by its centre of mass in a 28x28 image. The model here is a small
-convolutional network trained on {trained}. {accuracy}
+**What it learned from.** {trained_on(training)} {accuracy}
 
-Your drawing or photo is **converted to look like MNIST** before the model sees it: the digit
-is found (specks and uneven lighting are ignored; dark ink on light or light ink on dark both
-work), cropped, scaled so that its long side is 20 pixels, a much too thick or thin stroke is
-brought to MNIST's width, and it is centred by its centre of mass. "What the model saw" shows
-the result. When the model's top two answers are close it says **not sure** and names both,
-instead of guessing. It was also shown scribbles, hatching and shapes that are no digit, and
-taught to spread its answer over all ten digits for them: then it says **not sure it is a
+**What it sees.** Your drawing or photo is **converted to look like MNIST** before the model
+sees it: the digit is found (specks and uneven lighting are ignored; dark ink on light or light
+ink on dark both work), cropped, scaled so that its long side is 20 pixels, a much too thick or
+thin stroke is brought to MNIST's width, and it is centred by its centre of mass. "What the
+model saw" shows the result.
+
+**When it is not sure.** When its top two answers are close it says **not sure** and names
+both, instead of guessing; for something that is no digit at all it says **not sure it is a
 digit**.
 """
+
+
+def trained_on(training: dict) -> str:
+    """What the model was trained on, in plain words, from the training record."""
+    digits = (
+        training.get("n_train", 0) - training.get("n_outliers", 0) - training.get("n_styled", 0)
+    )
+    if digits <= 0:
+        return "The model is a small convolutional network trained on MNIST's handwritten digits."
+    parts = [
+        f"{digits:,} handwritten digits from MNIST (the classic collection of digits "
+        "written by American students and Census Bureau staff)"
+    ]
+    if training.get("n_styled"):
+        parts.append(
+            f"{training['n_styled']:,} of them drawn again on a pad like this one, half "
+            "in the styles MNIST lacks (slashed zeros, continental ones, crossed sevens)"
+        )
+    if training.get("n_outliers"):
+        parts.append(
+            f"{training['n_outliers']:,} scribbles, hatchings and shapes that are no "
+            "digit, so that it learns to say so"
+        )
+    return "The model, a small convolutional network, was trained on " + "; ".join(parts) + "."
 
 
 def web_file(name: str, **values: object) -> str:
@@ -138,13 +151,11 @@ def drawing_pad() -> gr.HTML:
     """The pad (digitpad/web/pad.*) as a ``gr.HTML`` component; its ``change`` event fires on
     every pen lift, undo and clear, with the strokes as its value."""
     return gr.HTML(
-        value="",
-        label="Draw a digit",
-        elem_id="sketchpad",
+        value="", label="Draw a digit", elem_id="sketchpad",
         html_template=web_file("pad.html"),
         css_template=web_file("pad.css", pad_size=pad.PAD_SIZE),
         js_on_load=web_file("pad.js", radius=repr(pad.PEN_RADIUS), min_step=repr(pad.MIN_STEP)),
-    )
+    )  # fmt: skip
 
 
 def photo_input() -> gr.Image:
@@ -152,13 +163,15 @@ def photo_input() -> gr.Image:
 
     ``gr.Image(type="filepath")`` still opens the file, so an upload that is not an image would
     fail inside Gradio with a bare "Error"; :func:`pass_path` hands over the path unopened and
-    the handler says what is wrong. (Not a subclass: Gradio writes a ``.pyi`` stub beside any
-    module that defines a component class.)
+    the handler says what is wrong. ``image_mode=None`` keeps an example's transparency: in RGB,
+    Gradio's copy of a transparent PNG is one flat colour. (Not a subclass: Gradio writes a
+    ``.pyi`` stub beside any module that defines a component class.)
     """
     photo = gr.Image(
         label="A photo of a digit on paper",
         sources=["upload", "webcam", "clipboard"],
         type="filepath",
+        image_mode=None,
         height=PAD_WIDTH,
         elem_id="photo",
     )
@@ -189,56 +202,70 @@ def input_column(examples: list[Path]) -> tuple[Any, Any, Any, Any]:
                     gr.Examples(
                         examples=[[str(p)] for p in examples],
                         inputs=[photo],
-                        label="Examples: click one",
+                        label="Examples: tap one",
                         examples_per_page=len(examples),
                         elem_id="examples",
                     )
     return sketch, photo, draw_tab, photo_tab
 
 
-def output_column(collect_dir: Path | None) -> dict[str, Any]:
-    """The verdict, the answer buttons and tally, the probabilities and what the model saw."""
-    with gr.Column(scale=1, min_width=280):
-        verdict = gr.Markdown(NO_SKETCH, elem_id="verdict")
-        with gr.Group(elem_id="labelling"):
-            gr.Markdown("Right, or wrong? It's a ...", elem_id="wrong-prompt")
-            with gr.Row(elem_id="answers"):
-                buttons = [
-                    (
-                        gr.Button(
-                            "Right",
-                            variant="primary",
-                            size="sm",
-                            min_width=0,
-                            elem_id="answer-right",
-                        ),
-                        RIGHT,
-                    )
-                ]
-                buttons += [
+def output_column(collect_dir: Path | None, owner: int) -> dict[str, Any]:
+    """The result panel, then the answer buttons, what a label did, the tally, "Forget my
+    digits", and what the page keeps."""
+    with gr.Column(scale=1, min_width=300):
+        result = gr.HTML(view.result_panel(Reading(NO_SKETCH)), elem_id="result")
+        with gr.Column(elem_id="labelling"):
+            with gr.Row(elem_id="answers", equal_height=True) as answers:
+                right = gr.Button(
+                    "Right", variant="primary", size="sm", min_width=0, elem_id="answer-right"
+                )
+                buttons = [(right, RIGHT)] + [
                     (gr.Button(d, size="sm", min_width=0, elem_id=f"answer-{d}"), d) for d in DIGITS
                 ]
-            labelled = gr.Markdown("", elem_id="labelled")
-            tally_text = gr.Markdown(collect.format_tally(None), elem_id="tally")
-            gr.Markdown(collect_note(collect_dir), elem_id="collect-note")
-        label = gr.Label(num_top_classes=10, label="The model's probabilities", elem_id="label")
-        seen = gr.Image(
-            label="What the model saw (28x28)",
-            interactive=False,
-            format="png",
-            height=28 * SEEN_SCALE + 40,
-            width=28 * SEEN_SCALE,
-            buttons=[],
-            elem_id="seen",
-        )
+            labelled = gr.HTML(view.line(""), elem_id="labelled")
+            tally = gr.HTML(view.tally_line(None, 0), elem_id="tally")
+            forget = gr.Button("Forget my digits", size="sm", elem_id="forget")
+            gr.HTML(view.line(collect_note(collect_dir, owner)), elem_id="collect-note")
     return {
-        "verdict": verdict,
-        "label": label,
-        "seen": seen,
+        "result": result,
+        "answers": answers,
         "buttons": buttons,
         "labelled": labelled,
-        "tally_text": tally_text,
+        "tally": tally,
+        "forget": forget,
     }
+
+
+def collect_note(folder: Path | None, owner: int = 0) -> str:
+    """What the page says about what it keeps, plainly, under the buttons."""
+    note = (
+        "Your answers stay in this page's session, to adapt the answers to your hand, and are "
+        "gone when you close it: nothing is saved."
+        if folder is None
+        else "Saving is on: each digit you label here is saved, your drawing or photo with its "
+        "label, on the computer that runs this app, to teach the model your handwriting."
+    )
+    if owner:
+        note += (
+            f" This app adapts its answers to its owner's handwriting, from {owner} digits "
+            "they saved."
+        )
+    return note
+
+
+@dataclass(frozen=True)
+class Serving:
+    """What every event needs: the model, where labels are saved, the visitors' records, and
+    the owner's saved digits (``demo.py --adapt-from DIR``) that every session starts from."""
+
+    predictor: Predictor
+    folder: Path | None
+    sessions: Sessions
+    owner: tuple[Label, ...] = ()
+
+    def memory(self, request: gr.Request) -> tuple[Label, ...]:
+        """What the answers adapt to for this visitor: the owner's digits, then their own."""
+        return self.owner + self.sessions.get(request.session_hash).memory
 
 
 def build_app(
@@ -248,146 +275,129 @@ def build_app(
     examples: list[Path] | None = None,
     collect_dir: Path | None = None,
     sessions: Sessions | None = None,
+    owner: tuple[Label, ...] = (),
 ) -> gr.Blocks:
-    """The Blocks: drawing and photo tabs, the three outputs, the answer buttons and the tally,
-    examples and the note. With ``collect_dir``, labelled digits are saved there. Each visitor's
-    tally is kept in ``sessions`` (a new store by default), also reachable as ``app.visitors``."""
+    """The Blocks: drawing and photo tabs, the result panel, the answer buttons and the tally,
+    examples and the note, and the API. With ``collect_dir``, labelled digits are saved there;
+    with ``owner``, every session's answers adapt to those labelled digits. Each visitor's record
+    is kept in ``sessions`` (a new store by default), also reachable as ``app.visitors``."""
     examples = find_examples() if examples is None else examples
-    sessions = sessions or Sessions()
+    serving = Serving(predictor, collect_dir, sessions or Sessions(), tuple(owner))
     with gr.Blocks(title="digitpad", analytics_enabled=False) as app:
         gr.Markdown(
-            "# digitpad\nDraw a digit from 0 to 9: the model reads it each time you lift the "
-            "pen. Undo takes back the last stroke, Clear empties the pad. Or show it a photo of "
-            "a digit on paper."
+            "# digitpad\nDraw a digit from 0 to 9, or show a photo of one: the model "
+            "reads it each time you lift the pen.",
+            elem_id="intro",
         )
         with gr.Row(equal_height=False):
             sketch, photo, draw_tab, photo_tab = input_column(examples)
-            outputs = output_column(collect_dir)
+            outputs = output_column(collect_dir, len(owner))
         with gr.Accordion("How it works", open=False):
             gr.Markdown(how_it_works(metrics), elem_id="how-it-works")
         page = Page(sketch, photo, draw_tab, photo_tab, **outputs, tab_in_view=gr.State(DRAW))
-        wire_predictions(page, predictor)
-        wire_labels(page, predictor, collect_dir, sessions)
-        app.unload(forgetting(sessions))
-    app.visitors = sessions
+        wire_page(page, serving)
+        wire_labels(page, serving)
+        wire_api(serving)
+        app.unload(forgetting(serving.sessions))
+    app.visitors = serving.sessions
     return app
 
 
-# --- the wiring ----------------------------------------------------------------------------------
+# --- the page's events ---------------------------------------------------------------------------
 
 
-def wire_predictions(page: Page, predictor: Predictor) -> None:
-    """A pen lift, an upload or a tab coming into view reads that input."""
-    outputs = [page.label, page.verdict, page.seen]
-    read_sketch = partial(handlers.predict_sketch, predictor)
-    read_photo = partial(handlers.predict_image, predictor)
-    page.sketch.change(
-        read_sketch,
-        inputs=page.sketch,
-        outputs=outputs,
-        api_name="predict_sketch",
-        trigger_mode="always_last",
-        show_progress="hidden",
-    )
-    page.photo.change(
-        read_photo,
-        inputs=page.photo,
-        outputs=outputs,
-        api_name="predict_image",
-        trigger_mode="always_last",
-        show_progress="minimal",
-    )
-    for tab, name, read, source in (
-        (page.draw_tab, DRAW, read_sketch, page.sketch),
-        (page.photo_tab, PHOTO, read_photo, page.photo),
-    ):
-        tab.select(
-            partial(show_tab, read, name),
+def wire_page(page: Page, serving: Serving) -> None:
+    """A pen lift, an upload or a tab coming into view reads that input, adapted to what the
+    visitor labelled (private events: the API's endpoints are wire_api's)."""
+    predictor = serving.predictor
+
+    def on_sketch(value: str | None, request: gr.Request) -> str:
+        return view.result_panel(handlers.predict_sketch(predictor, value, serving.memory(request)))
+
+    def on_photo(path: str | None, request: gr.Request) -> str:
+        return view.result_panel(handlers.predict_image(predictor, path, serving.memory(request)))
+
+    def on_tab(
+        event: gr.SelectData, sketch: str | None, photo: str | None, request: gr.Request
+    ) -> tuple[str, str]:
+        tab = PHOTO if event.value == "Photo" else DRAW
+        return (on_photo(photo, request) if tab == PHOTO else on_sketch(sketch, request)), tab
+
+    for source, read in ((page.sketch, on_sketch), (page.photo, on_photo)):
+        source.change(
+            read,
             inputs=source,
-            outputs=[*outputs, page.tab_in_view],
+            outputs=page.result,
+            api_visibility="private",
+            trigger_mode="always_last",
+            show_progress="hidden",
+        )
+    for tab in (page.draw_tab, page.photo_tab):
+        tab.select(
+            on_tab,
+            inputs=[page.sketch, page.photo],
+            outputs=[page.result, page.tab_in_view],
             api_visibility="private",
             show_progress="hidden",
         )
 
 
-def show_tab(read: Any, name: str, value: Any) -> tuple:
-    """A tab came into view: read its input, and remember which tab it is."""
-    return (*read(value), name)
-
-
-def wire_labels(page: Page, predictor: Predictor, folder: Path | None, sessions: Sessions) -> None:
-    """The answer buttons label the input in view; ``/label_sketch`` and ``/label_image`` do the
-    same for scripts. Both count in the visitor's own tally (``sessions``)."""
+def wire_labels(page: Page, serving: Serving) -> None:
+    """The answer buttons label the input in view, in the visitor's own record; "Forget my
+    digits" empties it."""
 
     def answering(answer: str) -> Callable[..., tuple[str, str]]:
         def on_answer(
             tab: str, sketch: str | None, photo: str | None, request: gr.Request
         ) -> tuple[str, str]:
-            if tab == PHOTO:
-                done = handlers.label(predictor, folder, photo, answer)
+            source, problem = (photo, None) if tab == PHOTO else handlers.drawing_or_problem(sketch)
+            if problem:
+                done, visitor = (
+                    handlers.Labelled(problem),
+                    serving.sessions.get(request.session_hash),
+                )
             else:
-                done = handlers.label_sketch(predictor, folder, sketch, answer)
-            return collect.format_tally(count(sessions, request, done).tally), done.message
+                done, visitor = label_in(serving, request, source, answer)
+            return view.tally_line(visitor.tally, len(visitor.labels)), view.line(done.message)
 
         return on_answer
+
+    def on_forget(request: gr.Request) -> tuple[str, str]:
+        serving.sessions.forget(request.session_hash)
+        return view.tally_line(None, 0), view.line(
+            "Forgotten: the answers no longer adapt to your digits."
+        )
 
     for button, answer in page.buttons:
         button.click(
             answering(answer),
             inputs=[page.tab_in_view, page.sketch, page.photo],
-            outputs=[page.tally_text, page.labelled],
+            outputs=[page.tally, page.labelled],
             api_visibility="private",
             show_progress="hidden",
         )
-
-    def label_sketch(drawing: str, answer: str, request: gr.Request) -> LabelResult:
-        """Say what digit a drawing is: "0"-"9", or "right" when the model read it right.
-
-        Args:
-            drawing: the pad's strokes as JSON text, {"strokes": [[[x, y], ...], ...]},
-                x and y in 0..1 from the pad's top-left corner
-            answer: "0" to "9", or "right"
-        Returns:
-            what was done, and this session's tally
-        """
-        done = handlers.label_sketch(predictor, folder, drawing, answer)
-        return done.as_json(count(sessions, request, done).tally)
-
-    def label_image(image: FileData, answer: str, request: gr.Request) -> LabelResult:
-        """Say what digit an image file is: "0"-"9", or "right" when the model read it right.
-
-        Args:
-            image: an image file (PNG, JPEG, ...) of one handwritten digit
-            answer: "0" to "9", or "right"
-        Returns:
-            what was done, and this session's tally
-        """
-        done = handlers.label(predictor, folder, uploaded_path(image), answer)
-        return done.as_json(count(sessions, request, done).tally)
-
-    gr.api(typed(label_sketch), api_name="label_sketch")
-    gr.api(typed(label_image), api_name="label_image")
-
-
-def typed(fn: Callable) -> Callable:
-    """``fn`` with its annotations evaluated: gr.api documents an endpoint from the types in its
-    signature, which are strings in this module (``from __future__ import annotations``)."""
-    fn.__annotations__ = typing.get_type_hints(fn)
-    return fn
-
-
-def uploaded_path(image: Any) -> str | None:
-    """The server-side path of a file a client uploaded (a FileData dict), or None."""
-    if isinstance(image, dict):
-        image = image.get("path")
-    return image if isinstance(image, str) else None
-
-
-def count(sessions: Sessions, request: gr.Request, done: handlers.Labelled) -> Visitor:
-    """The visitor's record with ``done`` counted in its tally (unchanged when nothing was done)."""
-    return sessions.update(
-        request.session_hash, lambda visitor: replace(visitor, tally=done.counted_in(visitor.tally))
+    page.forget.click(
+        on_forget,
+        outputs=[page.tally, page.labelled],
+        api_visibility="private",
+        show_progress="hidden",
     )
+
+
+def label_in(
+    serving: Serving, request: gr.Request, source: object, answer: str
+) -> tuple[handlers.Labelled, Visitor]:
+    """Label ``source`` in the visitor's record: their earlier answer about the same input, if
+    any, is looked up first, so that the same answer counts once and a new one replaces it."""
+    sessions, session = serving.sessions, request.session_hash
+    key = handlers.key_of(source)
+    previous = sessions.get(session).label_of(key)
+    done = handlers.label(
+        serving.predictor, serving.folder, source, answer, previous, serving.memory(request)
+    )
+    if done.label is None:
+        return done, sessions.get(session)
+    return done, sessions.update(session, lambda visitor: visitor.labelled(key, done.label))
 
 
 def forgetting(sessions: Sessions) -> Callable[[gr.Request], None]:
@@ -397,6 +407,102 @@ def forgetting(sessions: Sessions) -> Callable[[gr.Request], None]:
         sessions.forget(request.session_hash)
 
     return forget
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+
+def wire_api(serving: Serving) -> None:
+    """The named endpoints scripts call: plain values in, plain data out, each in the calling
+    client's session (a gradio_client Client is one), adapted to what it labelled."""
+    predictor, sessions = serving.predictor, serving.sessions
+
+    def predict_sketch(drawing: str, request: gr.Request) -> ReadingResult:
+        """Read the digit in a drawing: the pad's strokes as JSON text.
+
+        Args:
+            drawing: {"strokes": [[[x, y], ...], ...]}, x and y in 0..1 from the pad's top left
+        Returns:
+            the digit, whether the model is sure, the verdict line, the ten probabilities, the
+            28x28 image the model saw (a PNG data URL), and whether your labels changed it
+        """
+        return handlers.predict_sketch(predictor, drawing, serving.memory(request)).as_json()
+
+    def predict_image(image: FileData, request: gr.Request) -> ReadingResult:
+        """Read the digit in an image file (a photo of a digit on paper, a canvas).
+
+        Args:
+            image: a PNG, JPEG, WebP or GIF file of one handwritten digit
+        Returns:
+            the digit, whether the model is sure, the verdict line, the ten probabilities, the
+            28x28 image the model saw (a PNG data URL), and whether your labels changed it
+        """
+        path = uploaded_path(image)
+        return handlers.predict_image(predictor, path, serving.memory(request)).as_json()
+
+    def label_sketch(drawing: str, answer: str, request: gr.Request) -> LabelResult:
+        """Say what digit a drawing is: "0"-"9", or "right" when the answer was right.
+
+        Args:
+            drawing: {"strokes": [[[x, y], ...], ...]}, x and y in 0..1 from the pad's top left
+            answer: "0" to "9", or "right"
+        Returns:
+            what was done, and this session's tally; the answers adapt to it from now on
+        """
+        source, problem = handlers.drawing_or_problem(drawing)
+        if problem:
+            return handlers.Labelled(problem).as_json(sessions.get(request.session_hash).tally)
+        done, visitor = label_in(serving, request, source, answer)
+        return done.as_json(visitor.tally)
+
+    def label_image(image: FileData, answer: str, request: gr.Request) -> LabelResult:
+        """Say what digit an image file is: "0"-"9", or "right" when the answer was right.
+
+        Args:
+            image: a PNG, JPEG, WebP or GIF file of one handwritten digit
+            answer: "0" to "9", or "right"
+        Returns:
+            what was done, and this session's tally; the answers adapt to it from now on
+        """
+        done, visitor = label_in(serving, request, uploaded_path(image), answer)
+        return done.as_json(visitor.tally)
+
+    def forget_digits(request: gr.Request) -> int:
+        """Forget the digits this session labelled: the answers no longer adapt to them.
+
+        Returns:
+            how many labelled digits were forgotten
+        """
+        forgotten = len(sessions.get(request.session_hash).labels)
+        sessions.forget(request.session_hash)
+        return forgotten
+
+    # A file's example names a path in a clone of the repository (the snippet's handle_file).
+    image = {"path": PHOTO_EXAMPLE, "url": PHOTO_EXAMPLE, "meta": {"_type": "gradio.FileData"}}
+    endpoint(predict_sketch, {"drawing": SEVEN}, "reading")
+    endpoint(predict_image, {"image": image}, "reading")
+    endpoint(label_sketch, {"drawing": SEVEN, "answer": "7"}, "labelled")
+    endpoint(label_image, {"image": image, "answer": "right"}, "labelled")
+    endpoint(forget_digits, {}, "forgotten")
+
+
+def endpoint(fn: Callable, examples: dict[str, object], returns: str) -> None:
+    """``fn`` as a named API endpoint (``/<its name>``), documented from its docstring and
+    types, its parameters and result named, with real example values for the API page."""
+    fn.__annotations__ = typing.get_type_hints(fn)  # strings here (PEP 563); gr.api reads types
+    dependency = gr.api(fn, api_name=fn.__name__)
+    block_fn = get_blocks_context().fns[dependency["id"]]
+    for component, (name, example) in zip(block_fn.inputs, examples.items()):
+        component.label, component.value = name, example
+    for component in block_fn.outputs:
+        component.label = returns
+
+
+def uploaded_path(image: Any) -> str | None:
+    """The server-side path of a file a client uploaded (a FileData dict), or None."""
+    if isinstance(image, dict):
+        image = image.get("path")
+    return image if isinstance(image, str) else None
 
 
 # --- serving -------------------------------------------------------------------------------------

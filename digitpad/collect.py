@@ -124,6 +124,19 @@ def _image28_png(image28: object) -> bytes:
     return png_bytes(Image.fromarray(to_uint8(array)))  # floats in [0, 1] are scaled to 0..255
 
 
+def relabel(folder: str | Path, digit_id: str, label: int | str) -> Path:
+    """Change the label of a saved digit (the person changed their answer): its record is
+    rewritten, atomically, with the new label and when it changed; the images stay."""
+    label = check_label(label)
+    path = Path(folder) / f"{Path(digit_id).name}{RECORD_SUFFIX}"
+    record = json.loads(path.read_text())
+    record.update(
+        label=label, relabelled=datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    )
+    write_atomic(path, (json.dumps(record, indent=1) + "\n").encode(), private=True)
+    return path
+
+
 def _read_prediction(prediction: object) -> tuple[int | None, float | None, list[float] | None]:
     prediction = getattr(prediction, "prediction", prediction)  # a Recognition: its Prediction
     if prediction is None:
@@ -144,8 +157,9 @@ def new_tally() -> dict:
     return {"labelled": 0, "right": 0, "mistakes": [0] * NUM_CLASSES}
 
 
-def update_tally(tally: dict | None, label: int, predicted: int | None) -> dict:
-    """A new tally with one more labelled digit (pure: ``tally`` is not changed).
+def update_tally(tally: dict | None, label: int, predicted: int | None, times: int = 1) -> dict:
+    """A new tally with one more labelled digit (pure: ``tally`` is not changed); ``times=-1``
+    takes one back (an answer the person changed).
 
     ``label`` is the true digit; ``predicted`` the model's (None when it had no answer, which
     counts as a mistake).
@@ -155,10 +169,10 @@ def update_tally(tally: dict | None, label: int, predicted: int | None) -> dict:
     right = predicted is not None and int(predicted) == label
     mistakes = list(old["mistakes"])
     if not right:
-        mistakes[label] += 1
+        mistakes[label] += times
     return {
-        "labelled": old["labelled"] + 1,
-        "right": old["right"] + int(right),
+        "labelled": old["labelled"] + times,
+        "right": old["right"] + times * int(right),
         "mistakes": mistakes,
     }
 
@@ -172,13 +186,14 @@ def tally_records(records: list[DigitRecord]) -> dict:
 
 
 def format_tally(tally: dict | None) -> str:
-    """One short Markdown paragraph for the app's tally panel."""
+    """The tally in a line: "3 digits labelled; the model got 2 right (67%). Mistakes per
+    digit: 7: 1."."""
     tally = tally or new_tally()
     n, right = tally["labelled"], tally["right"]
     if n == 0:
         return "No digits labelled yet."
     digits = f"digit{'s' if n != 1 else ''}"
-    text = f"**{n}** {digits} labelled; the model got **{right}** right ({right / n:.0%})."
+    text = f"{n} {digits} labelled; the model got {right} right ({right / n:.0%})."
     wrong = [(d, k) for d, k in enumerate(tally["mistakes"]) if k]
     if wrong:
         text += " Mistakes per digit: " + ", ".join(f"{d}: {k}" for d, k in wrong) + "."
@@ -240,7 +255,7 @@ def summarise(folder: str | Path) -> str:
         "  per digit: " + " ".join(f"{d}:{n}" for d, n in enumerate(counts)),
     ]
     if judged:
-        lines.append("  " + format_tally(tally_records(judged)).replace("**", ""))
+        lines.append("  " + format_tally(tally_records(judged)))
     if len(judged) < len(records):
         lines.append(f"  {len(records) - len(judged)} saved without the model's answer")
     if pending:

@@ -5,8 +5,11 @@ save/load pair.
   never half of it (a temporary file in the same folder, flushed to disk, then renamed); every
   file the project writes goes through it (or, for Keras' own writer, the same rename).
 - :func:`save_for_serving` and :func:`load_keras_model` are the model's pair: the trainer saves
-  with the first, everything that serves or evaluates a model opens it with the second, in Keras
-  safe mode and checked against the SHA-256 that the ``metrics.json`` beside it records.
+  with the first, everything that evaluates a model opens it with the second, in Keras safe mode
+  and checked against the SHA-256 that the ``metrics.json`` beside it records.
+- :func:`ship` replaces the shipped model with a run's, and adds the model converted for the
+  LiteRT interpreter (:func:`litert_model`, with the features the classifier reads as a second
+  output), which the app serves without loading TensorFlow.
 - :func:`output_folder` is where a run may write: anywhere but ``assets/``, which holds the
   shipped model and changes only through ``python train_model.py ship``.
 
@@ -25,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from digitpad import ASSETS_DIR
+from digitpad.runtime import import_tensorflow
 
 log = logging.getLogger(__name__)
 
 MODEL_FILENAME = "digitpad.keras"
+LITERT_FILENAME = "digitpad.tflite"  # the same model for the LiteRT interpreter (serving)
 METRICS_FILENAME = "metrics.json"
 
 
@@ -126,15 +131,25 @@ def read_json(path: str | Path) -> dict | None:
 
 
 def recorded_sha256(model_path: str | Path) -> str | None:
-    """The model SHA-256 recorded in the ``metrics.json`` beside the model, if there is one."""
+    """The SHA-256 recorded for this model file (the ``.keras`` or its ``.tflite``) in the
+    ``metrics.json`` beside it, if there is one."""
     model_path = Path(model_path)
     metrics = model_path.parent / METRICS_FILENAME
     if not metrics.is_file():
         return None
     record = (read_json(metrics) or {}).get("model")
-    if isinstance(record, dict) and record.get("file") == model_path.name:
-        return record.get("sha256")
+    if not isinstance(record, dict):
+        return None
+    for entry in (record, record.get("litert")):
+        if isinstance(entry, dict) and entry.get("file") == model_path.name:
+            return entry.get("sha256")
     return None
+
+
+def file_record(path: str | Path) -> dict:
+    """What metrics.json records of a model file: its name, SHA-256 and size."""
+    path = Path(path)
+    return {"file": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
 # --- the model's pair ---------------------------------------------------------------------------
@@ -160,6 +175,24 @@ def save_for_serving(model: Any, path: str | Path) -> Any:
     return serving
 
 
+def litert_model(model: Any) -> bytes:
+    """The Keras model as a LiteRT flatbuffer with two outputs: the probabilities (N, 10) and the
+    features the classifier reads (N, F), the layer before it. Float32 weights as they are, no
+    quantisation: the interpreter computes what Keras computes (tests/test_predictor.py)."""
+    tf = import_tensorflow()
+    import keras
+
+    both = keras.Model(model.input, [model.output, model.get_layer("probabilities").input])
+    signature = tf.TensorSpec(shape=(None, *model.input_shape[1:]), dtype=tf.float32)
+    forward = tf.function(lambda x: both(x, training=False), input_signature=[signature])
+    variables = tf.Module()  # tracks the weights, so that the converter freezes their values
+    variables.weights = [weight.value for weight in model.weights]
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [forward.get_concrete_function()], variables
+    )
+    return converter.convert()
+
+
 def load_keras_model(path: str | Path, *, verify: bool = True) -> Any:
     """Open a ``.keras`` file in safe mode; with ``verify``, refuse one whose SHA-256 differs from
     the one recorded in the ``metrics.json`` beside it. Raises :class:`ModelError`."""
@@ -179,6 +212,7 @@ def load_keras_model(path: str | Path, *, verify: bool = True) -> Any:
                 f"it was changed or damaged. Restore it (git checkout {path.name}), retrain with "
                 f"`python train_model.py train`, or skip the check with --no-verify-model."
             )
+    import_tensorflow()
     import keras
 
     try:
@@ -202,6 +236,7 @@ SHIPPED_FILES = (
     "samples.png",
     "misclassified.png",
     "not_digits.png",
+    "styles.png",
 )
 FULL_TEST_SET = 10_000  # MNIST's test images: a model ships only if it was measured on all
 
@@ -235,18 +270,26 @@ def check_shippable(run: str | Path) -> dict:
 
 def ship(run: str | Path, assets: str | Path = ASSETS_DIR) -> list[str]:
     """Replace the shipped model and its report in ``assets`` with those of the run in ``run``
-    (checked by :func:`check_shippable`); report files the run lacks are removed, so the report
-    in ``assets`` is all the run's. Each file is replaced atomically, the metrics (which the app
-    checks the model against) last. Returns what changed, one line per file."""
+    (checked by :func:`check_shippable`), and add the model converted for LiteRT, recorded in
+    the shipped ``metrics.json``. Report files the run lacks are removed, so the report in
+    ``assets`` is all the run's. Each file is replaced atomically, the metrics (which the app
+    checks the models against) last. Returns what changed, one line per file."""
     run, assets = Path(run), Path(assets)
-    check_shippable(run)
-    done = []
-    for name in sorted(SHIPPED_FILES, key=lambda n: n == METRICS_FILENAME):
+    metrics = check_shippable(run)
+    litert = litert_model(load_keras_model(run / MODEL_FILENAME))
+    write_atomic(assets / LITERT_FILENAME, litert)
+    metrics["model"]["litert"] = file_record(assets / LITERT_FILENAME)
+    done = [f"wrote {assets / LITERT_FILENAME} (the model for the LiteRT interpreter)"]
+    for name in SHIPPED_FILES:
         source, target = run / name, assets / name
+        if name == METRICS_FILENAME:
+            continue
         if source.is_file():
             write_atomic(target, source.read_bytes())
             done.append(f"replaced {target}")
         elif target.exists():
             target.unlink()
             done.append(f"removed {target} (the run has none)")
+    write_json(assets / METRICS_FILENAME, metrics)
+    done.append(f"replaced {assets / METRICS_FILENAME}, with the LiteRT model's SHA-256")
     return done

@@ -28,8 +28,15 @@ from digitpad.pad import Drawing
 
 log = logging.getLogger(__name__)
 
-MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression bombs)
+MAX_PIXELS = 40_000_000  # the most pixels ever decoded; larger images are refused from the header
+# A JPEG is decoded at a reduced scale (1/2, 1/4 or 1/8) where it may be, so a phone's photo of up
+# to 200 megapixels is read at a few megapixels; one that would still decode to more than
+# MAX_PIXELS is refused from its header all the same (a decompression bomb).
+MAX_JPEG_PIXELS = 8 * 8 * MAX_PIXELS
 JPEG_DRAFT_SIZE = 1000  # JPEGs are decoded at the smallest 1/2^n scale with a long side >= this
+# Pillow's own bomb check stops at twice its limit, before ours can look at a JPEG's scale: ours
+# decide (MAX_PIXELS, MAX_JPEG_PIXELS), so Pillow's limit is raised to let them.
+Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_JPEG_PIXELS // 2)
 # Image files kept byte for byte when saved, by the format PIL reads in them: their suffix.
 KEPT_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "GIF": ".gif"}
 
@@ -41,11 +48,11 @@ class ImageError(ValueError):
 def load_image(source: object, *, draft_size: int | None = None) -> Image.Image:
     """A file path, bytes or binary file object -> a loaded PIL image.
 
-    The first frame of an animation, EXIF orientation applied. Images of more than MAX_PIXELS
-    pixels are refused from their header, before decoding. With ``draft_size``, a JPEG larger
+    The first frame of an animation, EXIF orientation applied. With ``draft_size``, a JPEG larger
     than that is decoded in grey at the smallest 1/2, 1/4 or 1/8 scale whose long side is still
-    at least ``draft_size`` (several times faster).
-    Raises :class:`ImageError` with a message that says what to do.
+    at least ``draft_size`` (several times faster, and how a phone's 48-200 megapixel photo is
+    read). What would still decode to more than MAX_PIXELS is refused from its header, before
+    decoding (:func:`reduce_to`). Raises :class:`ImageError` with a message that says what to do.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         fp, prefix = io.BytesIO(source), ""
@@ -63,20 +70,11 @@ def load_image(source: object, *, draft_size: int | None = None) -> Image.Image:
         fp, prefix = source, f"{name}: " if isinstance(name, str) else ""
     else:
         raise ImageError(f"cannot read a {type(source).__name__} as an image file")
-    too_big = f"{prefix}more than {MAX_PIXELS:,} pixels; send a smaller image"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
             with Image.open(fp) as image:  # reads the header only
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise ImageError(f"{too_big} ({width}x{height})")
-                if draft_size and image.format == "JPEG" and max(width, height) > draft_size:
-                    scale = draft_size / max(width, height)
-                    image.draft(
-                        "L" if image.mode in ("L", "RGB") else None,
-                        (math.ceil(width * scale), math.ceil(height * scale)),
-                    )
+                reduce_to(image, draft_size, prefix)
                 image.load()
                 try:
                     return ImageOps.exif_transpose(image)  # a copy, upright: the file can close
@@ -86,12 +84,32 @@ def load_image(source: object, *, draft_size: int | None = None) -> Image.Image:
     except ImageError:
         raise
     except Image.DecompressionBombError as error:
-        raise ImageError(too_big) from error
-    except Exception as error:  # Pillow's decoders raise many kinds for malformed data
         raise ImageError(
-            f"{prefix}not a readable image ({type(error).__name__}: {error}); "
-            f"send a PNG or JPEG file"
+            f"{prefix}more than {MAX_PIXELS:,} pixels; send a smaller image"
         ) from error
+    except Exception as error:  # Pillow's decoders raise many kinds for malformed data
+        log.info("%snot a readable image: %r", prefix, error)
+        raise ImageError(f"{prefix}not a readable image; send a PNG or JPEG file") from error
+
+
+def reduce_to(image: Image.Image, draft_size: int | None, prefix: str = "") -> None:
+    """Before decoding: have a JPEG decoded at the smallest scale whose long side is still at
+    least ``draft_size``; refuse (ImageError) an image that would decode to more than
+    MAX_PIXELS, or a JPEG of more than MAX_JPEG_PIXELS."""
+    width, height = image.size
+    reducible = bool(draft_size) and image.format == "JPEG"
+    limit = MAX_JPEG_PIXELS if reducible else MAX_PIXELS
+    if width * height <= limit and reducible and max(width, height) > draft_size:
+        scale = draft_size / max(width, height)
+        image.draft(
+            "L" if image.mode in ("L", "RGB") else None,
+            (math.ceil(width * scale), math.ceil(height * scale)),
+        )
+    decoded = image.size[0] * image.size[1]
+    if width * height > limit or decoded > MAX_PIXELS:
+        raise ImageError(
+            f"{prefix}{width}x{height}: more than {limit:,} pixels; send a smaller image"
+        )
 
 
 def as_image(source: object) -> Image.Image | None:
@@ -197,7 +215,7 @@ def original_bytes(source: object) -> tuple[bytes, str]:
         except OSError as error:
             raise ImageError(f"cannot read the image ({error.strerror})") from error
     if data is not None:
-        image = load_image(data)  # raises ImageError unless the whole file decodes
+        image = load_image(data, draft_size=JPEG_DRAFT_SIZE)  # ImageError unless it all decodes
         kept = KEPT_FORMATS.get(_format_of(data))
         return (data, kept) if kept else (png_bytes(image), ".png")
     image = as_image(source)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 from digitpad import DEFAULT_MODEL_PATH
 
 if TYPE_CHECKING:  # the predictor imports the conversion: loaded after the flags are parsed
-    from digitpad.predictor import Recognition
+    from digitpad.handlers import Reading
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -43,26 +42,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="skip the SHA-256 check against the metrics.json beside the model",
     )
+    parser.add_argument(
+        "--adapt-from",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="adapt the answers to the digits saved in DIR (a demo.py --collect folder)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    from digitpad.data import DataError
     from digitpad.files import ModelError
+    from digitpad.handlers import adapted, owner_memory
     from digitpad.images import ImageError
     from digitpad.predictor import Predictor
 
     try:
         predictor = Predictor.load(args.model, verify=not args.no_verify_model)
-    except ModelError as error:
+        memory = owner_memory(predictor, args.adapt_from) if args.adapt_from else ()
+    except (ModelError, DataError) as error:
         print(f"digitpad: {error}", file=sys.stderr)
         return 2
     failed = 0
     for path in args.images:
         try:
-            recognition = predictor.recognise(path)
+            recognition = adapted(predictor.recognise(path), memory)
         except ImageError as error:
             where = "" if str(error).startswith(f"{path}: ") else f"{path}: "
             print(f"digitpad: {where}{error}", file=sys.stderr)
@@ -75,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def format_line(path: Path, recognition: Recognition) -> str:
+def format_line(path: Path, recognition: Reading) -> str:
     """``digit.png: 7 (98.2%)``, ``digit.png: 4 (51.0%), not sure: 4 or 9?`` or
     ``blank.png: no digit (draw a digit)``."""
     prediction = recognition.prediction
@@ -85,7 +93,7 @@ def format_line(path: Path, recognition: Recognition) -> str:
     return line if prediction.sure else f"{line}, {recognition.message}"
 
 
-def format_json(path: Path, recognition: Recognition) -> str:
+def format_json(path: Path, recognition: Reading) -> str:
     """One JSON object per file: digit, confidence, probabilities, sure, message."""
     prediction = recognition.prediction
     return json.dumps(

@@ -1,13 +1,17 @@
 """Load the model once and predict: probabilities for the ten digits, and an honest verdict.
 
-``Predictor.load()`` opens the ``.keras`` file (digitpad.files.load_keras_model: safe mode, the
-SHA-256 checked against the ``metrics.json`` beside it), traces the model once into a TensorFlow
-graph with a fixed input signature and converts that graph, in memory, for the LiteRT
-interpreter (once, at start). Per request it is one interpreter call on one CPU thread, a
-fraction of the traced TensorFlow function's time and far from ``model.predict``'s
+``Predictor.load()`` runs the model on the LiteRT interpreter. The shipped model comes with its
+LiteRT file (``digitpad.tflite``, written by ``train_model.py ship``): when that file and the
+``.keras`` are the pair the ``metrics.json`` beside them records (SHA-256), it is loaded as it is,
+without importing TensorFlow, so the app and the command line start in a fraction of the time.
+Any other model (a run in ``runs/``) is opened in Keras safe mode, checked the same way, and
+converted in memory (digitpad.files.litert_model). Per request it is one interpreter call on one
+CPU thread, a fraction of a traced TensorFlow function's time and far from ``model.predict``'s
 (``python scripts/benchmark_conversion.py --latency-only`` measures all three). The interpreter
 runs the same float32 weights (its outputs agree with the Keras model's, tests/test_predictor.py);
-a lock makes it safe to call from the several threads Gradio serves users on.
+a lock makes it safe to call from the several threads Gradio serves users on. Besides the ten
+probabilities it returns the features the classifier reads (the layer before it), which
+digitpad.memory compares to learn a person's hand.
 
 ``Predictor.recognise(source)`` is the one path from any input (a drawing, an upload, a file, an
 array) to a verdict: :func:`digitpad.preprocessing.to_mnist`, then the model, then
@@ -25,7 +29,13 @@ import numpy as np
 
 from digitpad import DEFAULT_MODEL_PATH
 from digitpad.data import NUM_CLASSES
-from digitpad.files import load_keras_model
+from digitpad.files import (
+    LITERT_FILENAME,
+    litert_model,
+    load_keras_model,
+    recorded_sha256,
+    sha256_file,
+)
 from digitpad.preprocessing import to_mnist
 from digitpad.verdict import Prediction
 
@@ -40,6 +50,7 @@ class Recognition:
     image: np.ndarray | None  # (28, 28) float32 in [0, 1], what the model received; None: no digit
     prediction: Prediction | None  # None when no digit was found
     message: str  # the verdict line, or why there is no digit
+    features: np.ndarray | None = None  # (F,) float32: what the classifier read
 
     @property
     def digit(self) -> int | None:
@@ -47,39 +58,67 @@ class Recognition:
 
 
 class Predictor:
-    """The model, loaded once, converted for LiteRT and warmed up; thread-safe."""
+    """The model on the LiteRT interpreter, loaded once and warmed up; thread-safe."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(
+        self, litert: bytes, keras_model: Any = None, keras_path: Path | None = None
+    ) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        self.model = model  # the Keras model, for training code and comparisons
-        self.input_shape = tuple(model.input_shape[1:])  # (28, 28)
         # One CPU thread: a 28x28 image is too small to split, and the server answers concurrent
         # users on threads of its own. The interpreter runs in the calling thread, so no thread
         # pool has to wake up for it (TensorFlow's did, after other work).
-        self._interpreter = Interpreter(model_content=_litert_model(model), num_threads=1)
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._interpreter = Interpreter(model_content=litert, num_threads=1)
+        details = self._interpreter.get_input_details()[0]
+        self._input = details["index"]
+        self.input_shape = tuple(int(n) for n in details["shape"][1:])  # (28, 28)
+        outputs = self._interpreter.get_output_details()
+        by_width = {int(o["shape"][-1]): o["index"] for o in outputs}
+        self._probabilities = by_width.pop(NUM_CLASSES)
+        self._features = next(iter(by_width.values())) if by_width else None
+        self._keras, self._keras_path = keras_model, keras_path
         self._batch = 0  # the batch size the interpreter's tensors are allocated for
         self._lock = threading.Lock()  # one interpreter: one call at a time
         self.predict_batch(np.zeros((1, *self.input_shape), np.float32))  # allocate, warm up
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_MODEL_PATH, *, verify: bool = True) -> "Predictor":
-        return cls(load_keras_model(path, verify=verify))
+        """The model at ``path`` (a ``.keras`` file), checked against its ``metrics.json`` unless
+        ``verify`` is False; from its LiteRT file when it has the recorded one."""
+        path = Path(path)
+        litert = path.with_name(LITERT_FILENAME)
+        if is_recorded_pair(path, litert):
+            return cls(litert.read_bytes(), keras_path=path)
+        model = load_keras_model(path, verify=verify)
+        return cls(litert_model(model), keras_model=model)
+
+    @classmethod
+    def from_keras(cls, model: Any) -> "Predictor":
+        """A Keras model in memory (a test's, a fine-tune's), converted for the interpreter."""
+        return cls(litert_model(model), keras_model=model)
+
+    @property
+    def model(self) -> Any:
+        """The Keras model, for training code and comparisons (loaded on first use)."""
+        if self._keras is None:
+            self._keras = load_keras_model(self._keras_path, verify=False)  # checked at load
+        return self._keras
 
     def predict_batch(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] -> (N, 10) probabilities."""
+        return self.predict_with_features(images)[0]
+
+    def predict_with_features(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 28, 28) float32 in [0, 1] -> (N, 10) probabilities and (N, F) features."""
         images = np.asarray(images, dtype=np.float32).reshape((-1, *self.input_shape))
         if len(images) == 0:
-            return np.zeros((0, NUM_CLASSES), np.float32)
-        if len(images) <= MAX_BATCH:  # one call, as for the app's one image
-            return self._invoke(images)
-        return np.concatenate(
-            [self._invoke(images[i : i + MAX_BATCH]) for i in range(0, len(images), MAX_BATCH)]
-        )
+            return np.zeros((0, NUM_CLASSES), np.float32), np.zeros((0, 0), np.float32)
+        chunks = [self._invoke(images[i : i + MAX_BATCH]) for i in range(0, len(images), MAX_BATCH)]
+        if len(chunks) == 1:  # the app's one image: no copies
+            return chunks[0]
+        return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
 
-    def _invoke(self, images: np.ndarray) -> np.ndarray:
+    def _invoke(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         interpreter = self._interpreter
         with self._lock:
             if len(images) != self._batch:  # the app's batch of one stays allocated
@@ -88,7 +127,13 @@ class Predictor:
                 self._batch = len(images)
             interpreter.set_tensor(self._input, np.ascontiguousarray(images))
             interpreter.invoke()
-            return interpreter.get_tensor(self._output)  # a copy: the next call cannot change it
+            probabilities = interpreter.get_tensor(self._probabilities)  # copies: the next call
+            features = (
+                interpreter.get_tensor(self._features)
+                if self._features is not None
+                else np.zeros((len(images), 0), np.float32)
+            )  # cannot change them
+            return probabilities, features
 
     def predict(self, image: np.ndarray) -> Prediction:
         """One (28, 28) float32 image in [0, 1] -> :class:`Prediction`."""
@@ -102,21 +147,19 @@ class Predictor:
         conversion = to_mnist(source)
         if conversion.image is None:
             return Recognition(image=None, prediction=None, message=conversion.reason)
-        prediction = self.predict(conversion.image)
-        return Recognition(
-            image=conversion.image, prediction=prediction, message=prediction.verdict
-        )
+        probabilities, features = self.predict_with_features(conversion.image[None])
+        prediction = Prediction(probabilities[0])
+        return Recognition(conversion.image, prediction, prediction.verdict, features[0])
 
 
-def _litert_model(model: Any) -> bytes:
-    """The Keras model as a LiteRT flatbuffer, float32 weights as they are (no quantisation)."""
-    import tensorflow as tf
-
-    signature = tf.TensorSpec(shape=(None, *model.input_shape[1:]), dtype=tf.float32)
-    forward = tf.function(lambda x: model(x, training=False), input_signature=[signature])
-    variables = tf.Module()  # tracks the weights, so that the converter freezes their values
-    variables.weights = [weight.value for weight in model.weights]
-    converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [forward.get_concrete_function()], variables
+def is_recorded_pair(model: Path, litert: Path) -> bool:
+    """Both files exist and are the pair the metrics.json beside them records (SHA-256).
+    Otherwise the model is opened from its ``.keras`` file, with that file's checks."""
+    if not (model.is_file() and litert.is_file()):
+        return False
+    expected = recorded_sha256(litert)
+    return (
+        expected is not None
+        and expected == sha256_file(litert)
+        and recorded_sha256(model) == sha256_file(model)
     )
-    return converter.convert()

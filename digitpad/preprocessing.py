@@ -143,8 +143,7 @@ def to_mnist(source: object) -> Conversion:
         raise ImageError("the image is too large to convert; send a smaller one") from error
     except Exception as error:  # a bug must not take the app down; say so and log it
         log.exception("conversion failed")
-        message = f"could not convert this image ({type(error).__name__}: {error})"
-        raise ImageError(message) from error
+        raise ImageError("could not convert this image; try another one") from error
 
 
 def stroke_width(mask: np.ndarray) -> float:

@@ -2,11 +2,13 @@
 
 A browser tab, and each ``gradio_client.Client``, is one Gradio session with its own random
 ``session_hash``. :class:`Sessions` keeps one :class:`Visitor` record per session: the tally of
-the digits they labelled. Nothing one session does can reach another's record, so one visitor
-can never change what another sees, and every record is bounded: at most ``capacity`` sessions
-(the least recently used is dropped first), each forgotten after ``idle_seconds`` without a
-request, when its tab closes, or, for a raw API call's one-use session, once its answer is sent
-(digitpad.guard.OneShotSessions).
+the digits they labelled, and the labels themselves (each input's answer, and what the model
+read in it), which digitpad.memory uses to learn their hand. Nothing one session does can reach
+another's record, so one visitor can never change what another sees, and every record is
+bounded: at most ``MAX_LABELS`` labels each, at most ``capacity`` sessions (the least recently
+used is dropped first), each forgotten after ``idle_seconds`` without a request, when its tab
+closes, when the visitor asks ("Forget my digits"), or, for a raw API call's one-use session,
+once its answer is sent (digitpad.guard.OneShotSessions).
 
 The page's buttons and the labelling API (``/label_sketch``, ``/label_image``) both go through
 :meth:`Sessions.update`, so a script's ``Client`` keeps its own tally exactly as a tab does.
@@ -18,19 +20,67 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from digitpad.collect import new_tally
+import numpy as np
+
+from digitpad.collect import new_tally, update_tally
 
 CAPACITY = 500  # sessions kept at once (digitpad.guard.SESSIONS: Gradio keeps as many)
 IDLE_SECONDS = 6 * 3600  # a session unused this long is forgotten
+MAX_LABELS = 200  # labels kept per session (the tally goes on counting past them)
+
+
+@dataclass(frozen=True)
+class Label:
+    """A visitor's answer about one input."""
+
+    digit: int  # what the person says it is
+    predicted: int | None  # what the model alone read
+    answered: int | None = None  # what the app answered (adapted to this visitor's labels)
+    features: np.ndarray | None = None  # (F,) unit length: what the classifier read (memory)
+    record: str | None = None  # the saved digit's id, with demo.py --collect
 
 
 @dataclass(frozen=True)
 class Visitor:
     """One session's record: immutable, replaced whole on every change."""
 
-    tally: dict = field(default_factory=new_tally)  # digitpad.collect's tally of their labels
+    tally: dict = field(default_factory=lambda: {**new_tally(), "model_right": 0})
+    labels: tuple[tuple[str, Label], ...] = ()  # (input's key, label), oldest first
+
+    def label_of(self, key: str) -> Label | None:
+        """This visitor's answer about the input ``key`` (digitpad.handlers.key_of), if any."""
+        return next((label for k, label in self.labels if k == key), None)
+
+    def labelled(self, key: str, label: Label) -> Visitor:
+        """With ``label`` for input ``key``: a new answer counts once in the tally; an answer
+        that replaces an earlier one about the same input moves its count."""
+        previous = self.label_of(key)
+        tally = self.tally
+        if previous is not None:
+            tally = counted(tally, previous, times=-1)
+        tally = counted(tally, label)
+        kept = tuple((k, old) for k, old in self.labels if k != key)[-(MAX_LABELS - 1) :]
+        return Visitor(tally, (*kept, (key, label)))
+
+    @property
+    def memory(self) -> tuple[Label, ...]:
+        """The labelled digits the app's answers adapt to (digitpad.memory)."""
+        return tuple(label for _, label in self.labels)
+
+    def forgotten(self) -> Visitor:
+        """The labels gone (digitpad.memory forgets them), the tally kept."""
+        return replace(self, labels=())
+
+
+def counted(tally: dict, label: Label, times: int = 1) -> dict:
+    """``tally`` with ``label`` counted (``times=-1``: taken back): "right" counts the app's
+    answers, "model_right" the model's alone, before it adapted to the visitor's labels."""
+    answered = label.predicted if label.answered is None else label.answered
+    updated = update_tally(tally, label.digit, answered, times)
+    model_right = tally.get("model_right", 0) + times * int(label.predicted == label.digit)
+    return {**updated, "model_right": model_right}
 
 
 class Sessions:

@@ -49,7 +49,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1100, "height": 1000}
-VERDICT = "#verdict [data-testid=markdown]"  # the text, not the progress timer beside it
+RESULT = "#result"  # the result panel (digitpad/view.py)
+VERDICT = "#result .dp-verdict"  # its verdict line
 PAD_READY = "#sketchpad canvas[data-ready]"  # the pad's script has run: strokes are drawn and sent
 
 # Digits as mouse strokes, in a unit box (x right, y down): one list of points per stroke.
@@ -116,12 +117,13 @@ POINT_SPACING = 24  # screen px between mouse moves: a brisk stroke (each move c
 TIMING_JS = """
 window.__digitpad = {up: [], verdicts: []};
 document.addEventListener("pointerup", () => window.__digitpad.up.push(performance.now()), true);
-const watch = () => {
-  const node = document.querySelector("#verdict [data-testid=markdown]");
+const watch = () => {  // the panel is re-rendered whole: watch it, read its verdict line
+  const node = document.querySelector("#result");
   if (!node) return false;
-  let last = node.innerText.trim();
+  const read = () => ((node.querySelector(".dp-verdict") || {}).innerText || "").trim();
+  let last = read();
   new MutationObserver(() => {
-    const text = node.innerText.trim();
+    const text = read();
     if (text !== last) { last = text; window.__digitpad.verdicts.push([performance.now(), text]); }
   }).observe(node, {childList: true, subtree: true, characterData: true});
   return true;
@@ -244,7 +246,7 @@ class AppPage:
     """The app open in a browser tab, with the helpers to draw, clear, upload and read."""
 
     def __init__(self, browser: object, url: str, **context_options: object) -> None:
-        self.context = browser.new_context(viewport=VIEWPORT, **context_options)
+        self.context = browser.new_context(**{"viewport": VIEWPORT, **context_options})
         self.page = self.context.new_page()
         self.page.add_init_script(TIMING_JS)
         self.external_requests: list[str] = []
@@ -266,12 +268,12 @@ class AppPage:
         return self.page.inner_text(VERDICT).strip()
 
     def top_label(self) -> str | None:
-        """The digit gr.Label shows as its top class, or None when it is empty."""
-        text = self.page.locator("#label h2").all_inner_texts()
-        return text[0].strip() if text and text[0].strip() else None
+        """The digit the chart marks as the top one, or None when it marks none."""
+        marked = self.page.locator(f"{RESULT} .dp-top")
+        return marked.get_attribute("data-digit") if marked.count() else None
 
     def seen_image_shown(self) -> bool:
-        return self.page.locator("#seen img").count() > 0
+        return self.page.locator(f"{RESULT} .dp-seen img").count() > 0
 
     def wait_for_verdict(self, predicate: str, timeout: float = 20_000) -> str:
         """Wait until ``predicate`` (a JS expression of ``text``) holds for the verdict line."""
@@ -330,9 +332,9 @@ class AppPage:
         self.page.get_by_role("tab", name="Photo").click()
         self.page.locator("#photo input[type=file]").set_input_files(str(path))
 
-    def screenshot(self, path: Path) -> Path:
+    def screenshot(self, path: Path, full_page: bool = True) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
 

@@ -7,10 +7,11 @@ digitpad/app.py's docstring, is run exactly as written (only the port differs).
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
@@ -39,8 +40,10 @@ def test_the_readme_snippet_works(served, monkeypatch, capsys):
     printed = capsys.readouterr().out.splitlines()[-2:]  # after the client's "Loaded as API"
     assert printed[0].startswith("5, ") and printed[0].endswith("% sure")
     assert printed[1] == "5"
-    assert len(namespace["label"]["confidences"]) == 10
-    with Image.open(namespace["seen"]) as seen:  # the 28x28 image the model saw
+    reading = namespace["reading"]
+    assert len(reading["probabilities"]) == 10 and reading["sure"] is True
+    data = base64.b64decode(reading["image28"].split(",", 1)[1])
+    with Image.open(io.BytesIO(data)) as seen:  # the 28x28 image the model saw
         assert seen.size == (28, 28)
 
 
@@ -51,25 +54,24 @@ def test_every_endpoint_is_named(client):
 
 def test_predict_sketch(client):
     """A script draws with strokes, as the page sends them."""
-    label, verdict, seen = client.predict(SEVEN, api_name="/predict_sketch")
-    assert label["label"] == "7" and verdict.startswith("7")
-    assert Path(seen).is_file()
+    reading = client.predict(SEVEN, api_name="/predict_sketch")
+    assert reading["digit"] == 7 and reading["verdict"].startswith("7, ")
+    assert reading["image28"].startswith("data:image/png;base64,")
 
 
 def test_predict_empty_sketch(client):
-    label, verdict, seen = client.predict('{"strokes": []}', api_name="/predict_sketch")
-    assert verdict == handlers.NO_SKETCH and seen is None
-    assert not label or not label.get("confidences")
+    reading = client.predict('{"strokes": []}', api_name="/predict_sketch")
+    assert reading == {"digit": None, "sure": False, "verdict": handlers.NO_SKETCH,
+                       "probabilities": None, "image28": None, "adapted": False}
 
 
 def test_unreadable_upload_is_answered_and_the_server_keeps_serving(client, tmp_path):
     bad = tmp_path / "notes.png"
     bad.write_text("this is not an image")
-    label, verdict, seen = client.predict(handle_file(str(bad)), api_name="/predict_image")
-    assert verdict.startswith("Can't read that image") and "notes.png" in verdict
-    assert seen is None
-    label, verdict, _ = client.predict(handle_file(str(PHOTO)), api_name="/predict_image")
-    assert label["label"] == "5"
+    reading = client.predict(handle_file(str(bad)), api_name="/predict_image")
+    assert reading["verdict"].startswith("Can't read that image") and "notes.png" in reading["verdict"]
+    assert reading["digit"] is None and reading["image28"] is None
+    assert client.predict(handle_file(str(PHOTO)), api_name="/predict_image")["digit"] == 5
 
 
 def test_share_without_network_still_serves_locally(tmp_path):
@@ -86,8 +88,7 @@ def test_share_without_network_still_serves_locally(tmp_path):
         with urllib.request.urlopen(server.url, timeout=10) as response:
             assert response.status == 200
         client = Client(server.url, verbose=False)
-        label, _, _ = client.predict(handle_file(str(PHOTO)), api_name="/predict_image")
-        assert label["label"] == "5"
+        assert client.predict(handle_file(str(PHOTO)), api_name="/predict_image")["digit"] == 5
     finally:
         server.stop()
     output = "".join(server.output)
@@ -113,7 +114,7 @@ def test_label_endpoints_count_in_the_client_s_own_session(served):
         "predicted": 5,
         "saved": False,
         "message": "Counted: a 5 (the model said so too).",
-        "tally": {"labelled": 1, "right": 1, "mistakes": [0] * 10},
+        "tally": {"labelled": 1, "right": 1, "model_right": 1, "mistakes": [0] * 10},
     }
     second = ann.predict(SEVEN, "1", api_name="/label_sketch")
     assert (
@@ -121,10 +122,25 @@ def test_label_endpoints_count_in_the_client_s_own_session(served):
     )
     assert second["tally"]["mistakes"][1] == 1
     other = bob.predict(SEVEN, "7", api_name="/label_sketch")
-    assert other["tally"] == {"labelled": 1, "right": 1, "mistakes": [0] * 10}, "bob's own tally"
+    assert other["tally"] == {"labelled": 1, "right": 1, "model_right": 1, "mistakes": [0] * 10}
     refused = bob.predict('{"strokes": []}', "7", api_name="/label_sketch")
     assert refused["counted"] is False and refused["tally"]["labelled"] == 1
     assert refused["message"].startswith("Nothing to label yet")
+
+
+def test_a_client_s_labels_change_its_own_answers_only_until_it_forgets(served):
+    """Labelling a 7 wrong on purpose changes what that client is told, nobody else's answer,
+    and "forget" undoes it."""
+    ann, bob = Client(served[1], verbose=False), Client(served[1], verbose=False)
+    assert ann.predict(SEVEN, api_name="/predict_sketch")["digit"] == 7
+    done = ann.predict(SEVEN, "1", api_name="/label_sketch")
+    assert done["counted"] and done["message"] == "Counted: a 1 (the model said 7)."
+    fooled = ann.predict(SEVEN, api_name="/predict_sketch")
+    assert fooled["digit"] == 1 and fooled["adapted"] and fooled["verdict"].endswith("like your examples")
+    assert bob.predict(SEVEN, api_name="/predict_sketch")["digit"] == 7, "bob's answer is his own"
+    assert ann.predict(api_name="/forget_digits") == 1
+    again = ann.predict(SEVEN, api_name="/predict_sketch")
+    assert again["digit"] == 7 and not again["adapted"]
 
 
 @pytest.fixture(scope="module")
@@ -144,22 +160,22 @@ def test_saves_through_the_app_reload_with_their_labels(collecting):
     assert f"* saving labelled digits in {folder}" in "".join(server.output)
     client = Client(server.url, verbose=False)
     before = len(load_records(folder))
-    answers = [
-        (handle_file(str(PHOTO)), "right", "/label_image", 5),
-        (handle_file(str(PHOTO)), "3", "/label_image", 3),
-        (SEVEN, "7", "/label_sketch", 7),
-        (SEVEN, "1", "/label_sketch", 1),
-    ]
-    for source, answer, endpoint, _ in answers:
+    one = pad.value_of([[(0.5, 0.1), (0.5, 0.9)]])
+    answers = [(handle_file(str(PHOTO)), "right", "/label_image", "Saved: a 5 (the model said so too)."),
+               (handle_file(str(PHOTO)), "3", "/label_image", "Changed to a 3 (the model said 5)."),
+               (handle_file(str(PHOTO)), "3", "/label_image", "Already counted: a 3."),
+               (SEVEN, "7", "/label_sketch", "Saved: a 7 (the model said so too)."),
+               (one, "7", "/label_sketch", "Saved: a 7 (the model said 1).")]
+    for source, answer, endpoint, message in answers:
         done = client.predict(source, answer, api_name=endpoint)
-        assert done["saved"] and done["message"].startswith("Saved: a "), done
-    assert done["tally"] == {"labelled": 4, "right": 2, "mistakes": [0, 1, 0, 1, 0, 0, 0, 0, 0, 0]}
+        assert done["message"] == message, done
+    assert done["tally"] == {"labelled": 3, "right": 1, "model_right": 1,
+                             "mistakes": [0, 0, 0, 1, 0, 0, 0, 1, 0, 0]}
     records = load_records(folder)[before:]
-    assert [r.label for r in records] == [a[3] for a in answers]
-    assert [r.predicted for r in records] == [5, 5, 7, 7]
+    assert [(r.label, r.predicted) for r in records] == [(3, 5), (7, 7), (7, 1)]
     assert records[0].original.read_bytes() == PHOTO.read_bytes()
     x, y = load_collection(folder)
-    assert x.shape[1:] == (28, 28) and len(y) == before + 4
+    assert x.shape[1:] == (28, 28) and len(y) == before + 3
 
 
 def test_concurrent_saves_from_several_clients_lose_nothing(collecting):
@@ -177,7 +193,7 @@ def test_concurrent_saves_from_several_clients_lose_nothing(collecting):
             done = client.predict(
                 handle_file(str(examples[(k + i) % len(examples)])), answer, api_name="/label_image"
             )
-            assert done["message"].startswith(f"Saved: a {answer} "), done
+            assert done["message"].startswith(f"Saved: {handlers.article(int(answer))} "), done
             answers.append(answer)
         assert done["tally"]["labelled"] == 6, "each client counts its own"
         return answers

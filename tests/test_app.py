@@ -27,16 +27,29 @@ def test_build_app_launches_nothing(demo):
 
 def test_every_endpoint_is_named_and_the_rest_private(demo):
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
-    assert public == {"predict_sketch", "predict_image", "label_sketch", "label_image"}
+    assert public == {"predict_sketch", "predict_image", "label_sketch", "label_image",
+                      "forget_digits"}
 
 
-def test_the_label_endpoints_are_typed_and_described(demo):
-    info = demo.get_api_info()["named_endpoints"]
-    for name, first in (("/label_sketch", "drawing"), ("/label_image", "image")):
-        endpoint = info[name]
-        assert [p["parameter_name"] for p in endpoint["parameters"]] == [first, "answer"]
-        assert endpoint["description"].startswith("Say what digit")
-        assert endpoint["returns"][0]["type"]["type"] == "object"
+@pytest.mark.parametrize("name, parameters, returns", [
+    ("/predict_sketch", ["drawing"], "reading"),
+    ("/predict_image", ["image"], "reading"),
+    ("/label_sketch", ["drawing", "answer"], "labelled"),
+    ("/label_image", ["image", "answer"], "labelled"),
+])
+def test_every_endpoint_is_described_named_typed_and_exemplified(demo, name, parameters, returns):
+    endpoint = demo.get_api_info()["named_endpoints"][name]
+    assert endpoint["description"] and "partial(" not in endpoint["description"]
+    assert "\n" not in endpoint["description"], "one line"
+    assert [p["parameter_name"] for p in endpoint["parameters"]] == parameters
+    assert [p["label"] for p in endpoint["parameters"]] == parameters
+    for parameter in endpoint["parameters"]:
+        assert parameter["example_input"] not in ("...", "", "Hello!!", None), parameter
+        assert parameter["type"], parameter
+    (result,) = endpoint["returns"]
+    assert result["label"] == returns and result["type"]["type"] == "object"
+    assert {"digit", "verdict"} <= set(result["type"]["properties"]) or {
+        "counted", "tally"} <= set(result["type"]["properties"])
 
 
 def test_the_page_script_draws_with_the_pad_pen():
@@ -79,7 +92,7 @@ def test_there_are_examples_to_click():
 
 
 def test_the_page_says_whether_digits_are_saved(tmp_path):
-    assert "nothing is saved" in app.collect_note(None)
+    assert "nothing is saved" in app.collect_note(None) and "**" not in app.collect_note(None)
     assert "Saving is on" in app.collect_note(tmp_path)
     assert str(tmp_path) not in app.collect_note(tmp_path)  # the host's paths stay private
 

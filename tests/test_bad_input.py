@@ -103,20 +103,22 @@ FILES = {
 SUFFIX = {"animated-gif": ".gif", "cmyk": ".jpg", "exif-rotated": ".jpg"}
 
 
-def check(outputs, expected, name: str) -> None:
-    label, verdict, seen = outputs
+def check(result, expected, name: str) -> None:
+    """``result``: a handler's Reading or what the API returned for it (the same, as data)."""
+    if not isinstance(result, dict):
+        result = result.as_json()
+    verdict = result["verdict"]
     assert isinstance(verdict, str) and verdict, name
     if expected == "unreadable":
-        assert verdict.startswith(CANT_READ) and seen is None, (name, verdict)
-        assert not label or not label.get("confidences"), name  # the client gives {} for None
-        assert "/tmp" not in verdict and "Traceback" not in verdict
+        assert verdict.startswith(CANT_READ) and result["image28"] is None, (name, verdict)
+        assert result["probabilities"] is None and result["digit"] is None, name
+        assert "/tmp" not in verdict and "Traceback" not in verdict and "Error" not in verdict
     elif expected == "no digit":
-        assert not label or not label.get("confidences"), (name, verdict)
+        assert result["probabilities"] is None and result["digit"] is None, (name, verdict)
         assert not verdict.startswith(CANT_READ) and not VERDICT.match(verdict), (name, verdict)
     else:
         assert VERDICT.match(verdict), (name, verdict)
-        top = label["label"] if "label" in label else max(label, key=label.get)
-        assert int(top) == expected, (name, verdict)
+        assert result["digit"] == expected, (name, verdict)
 
 
 @pytest.fixture(scope="module")
@@ -175,16 +177,14 @@ NOT_DRAWINGS = {  # values a hostile or broken client may send instead of the pa
 }
 
 
-def check_sketch(outputs, expected, name):
-    label, verdict, seen = outputs
-    assert isinstance(verdict, str) and verdict, name
+def check_sketch(result, expected, name):
+    if not isinstance(result, dict):
+        result = result.as_json()
     if expected == "not sure":
-        assert verdict.startswith("not sure") or not label or not label.get("confidences", label), (
-            name,
-            verdict,
-        )
+        assert result["verdict"].startswith("not sure") or result["digit"] is None, (name, result)
+        assert not result["sure"], name
     else:
-        check(outputs, expected, name)
+        check(result, expected, name)
 
 
 @pytest.mark.parametrize("name", SKETCHES)
@@ -195,7 +195,8 @@ def test_sketches_through_the_handler(predictor, name):
 
 @pytest.mark.parametrize("name", NOT_DRAWINGS)
 def test_values_that_are_no_drawing_are_explained(predictor, name):
-    label, verdict, seen = handlers.predict_sketch(predictor, NOT_DRAWINGS[name])
+    reading = handlers.predict_sketch(predictor, NOT_DRAWINGS[name])
+    label, verdict, seen = reading.prediction, reading.message, reading.image
     assert label is None and seen is None
     assert verdict.startswith("Can't read that drawing: ") and verdict.endswith("."), verdict
 
@@ -203,7 +204,8 @@ def test_values_that_are_no_drawing_are_explained(predictor, name):
 def test_pen_lifted_past_the_edge_is_clipped(predictor):
     inside = handlers.predict_sketch(predictor, pad.value_of([[(0.5, 0.1), (0.5, 1.0)]]))
     beyond = handlers.predict_sketch(predictor, pad.value_of([[(0.5, 0.1), (0.5, 1.7)]]))
-    assert inside[1] == beyond[1] and inside[0] == beyond[0]
+    assert inside.message == beyond.message
+    np.testing.assert_array_equal(inside.prediction.probabilities, beyond.prediction.probabilities)
 
 
 # --- property tests over the handlers ---------------------------------------------------------
@@ -219,7 +221,8 @@ def test_pen_lifted_past_the_edge_is_clipped(predictor):
 def test_any_bytes_uploaded_give_a_line_never_an_exception(predictor, tmp_path_factory, content):
     path = tmp_path_factory.mktemp("any") / "upload.png"
     path.write_bytes(content)
-    label, verdict, seen = handlers.predict_image(predictor, str(path))
+    reading = handlers.predict_image(predictor, str(path))
+    label, verdict, seen = reading.prediction, reading.message, reading.image
     assert isinstance(verdict, str) and verdict and (label is None) == (seen is None)
 
 
@@ -247,7 +250,8 @@ POINTS = st.lists(
     )
 )
 def test_any_pad_value_gives_a_line_never_an_exception(predictor, value):
-    label, verdict, seen = handlers.predict_sketch(predictor, value)
+    reading = handlers.predict_sketch(predictor, value)
+    label, verdict, seen = reading.prediction, reading.message, reading.image
     assert isinstance(verdict, str) and verdict and (label is None) == (seen is None)
 
 
@@ -263,8 +267,7 @@ def test_bad_files_through_the_server(client, bad_files):
             expected,
             name,
         )
-    label, _, _ = client.predict(handle_file(str(CANVAS_7)), api_name="/predict_image")
-    assert label["label"] == "7"  # still serving
+    assert client.predict(handle_file(str(CANVAS_7)), api_name="/predict_image")["digit"] == 7
 
 
 def test_bad_sketches_through_the_server(client):
@@ -276,7 +279,6 @@ def test_bad_sketches_through_the_server(client):
     for name, value in NOT_DRAWINGS.items():
         if len(value) > 2**20:
             continue  # over Gradio's request limits before it reaches the handler
-        _, verdict, _ = client.predict(value, api_name="/predict_sketch")
+        verdict = client.predict(value, api_name="/predict_sketch")["verdict"]
         assert verdict.startswith("Can't read that drawing: "), (name, verdict)
-    label, _, _ = client.predict(handle_file(str(CANVAS_7)), api_name="/predict_image")
-    assert label["label"] == "7"
+    assert client.predict(handle_file(str(CANVAS_7)), api_name="/predict_image")["digit"] == 7

@@ -18,7 +18,15 @@ import os
 import shutil
 
 import pytest
-from harness import CHROMIUM, VERDICT, AppPage, open_chromium, start_server, wait_until_drawable
+from harness import (
+    CHROMIUM,
+    VERDICT,
+    AppPage,
+    expected_digit,
+    open_chromium,
+    start_server,
+    wait_until_drawable,
+)
 
 from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH
 from digitpad import app as digitpad_app
@@ -77,8 +85,8 @@ def test_draw_read_clear_upload(page, artifacts_dir):
         assert page.verdict() == verdict
         assert page.top_label() == str(digit), f"drew {digit}, the app says {verdict!r}"
         assert page.seen_image_shown()
-        shown = page.page.locator("#seen img").bounding_box()  # the 28x28 image, enlarged
-        assert shown["width"] >= 200 and shown["height"] >= 200
+        shown = page.page.locator("#result .dp-seen img").bounding_box()  # the 28x28, enlarged
+        assert shown["width"] >= 100 and shown["width"] == shown["height"]
         assert len(joins) == 1, "one request per stroke"
         page.screenshot(artifacts_dir / f"browser_1_digit_{digit}.png")
 
@@ -306,3 +314,104 @@ def test_a_second_finger_does_not_draw(phone):
     (stroke,) = json.loads(json.loads(sent.value.post_data)["data"][0])["strokes"]
     assert all(abs(px - 0.5) < 0.02 for px, _ in stroke), stroke  # the pen's line only
     wait_for_a_one(page)
+
+
+# --- the first five minutes: every example, a page that stays put, a phone -----------------------
+
+
+def test_every_example_reads_right_when_clicked(page):
+    """Each example in the Photo tab, clicked, is read as the digit it is named after (the
+    transparent ones too: their copies keep their transparency)."""
+    page.page.get_by_role("tab", name="Photo").click()
+    page.wait_for_verdict(f"text === {json.dumps(NO_PHOTO)}")
+    thumbnails = page.page.locator("#examples button.gallery-item, #examples .gallery button")
+    examples = digitpad_app.find_examples()
+    assert thumbnails.count() == len(examples) >= 6
+    for index, path in enumerate(examples):
+        digit = expected_digit(path)
+        thumbnails.nth(index).click()
+        page.wait_for_verdict(f"text.startsWith('{digit}, ')")
+        assert page.top_label() == str(digit), path.name
+        assert page.seen_image_shown(), path.name
+
+
+PARTS = {"verdict": "#result .dp-verdict", "chart": "#result .dp-chart",
+         "seen": "#result .dp-seen", "pad": "#sketchpad canvas", "answers": "#answers",
+         "tally": "#tally"}
+
+
+def boxes(page) -> dict[str, dict]:
+    return {name: page.locator(selector).first.bounding_box() for name, selector in PARTS.items()}
+
+
+def assert_in_place(before: dict, after: dict) -> None:
+    for name in before:
+        moved = {k: round(after[name][k] - before[name][k], 1) for k in ("x", "y", "width", "height")}
+        assert all(abs(v) <= 1 for v in moved.values()), f"{name} moved: {moved}"
+
+
+def test_the_page_stays_put_and_in_view_on_a_desktop(browser, server, artifacts_dir):
+    """At 1280x900: the verdict, the chart and the 28x28 are in the first screen beside the pad
+    from the first load, and nothing moves when the first answer arrives."""
+    page = AppPage(browser, server.url, viewport={"width": 1280, "height": 900})
+    try:
+        before = boxes(page.page)
+        for name in ("verdict", "chart", "seen"):
+            box = before[name]
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 900, (name, box)
+            assert box["x"] > before["pad"]["x"] + before["pad"]["width"], f"{name} beside the pad"
+        assert not page.page.locator("#answers").is_visible() or page.page.evaluate(
+            "getComputedStyle(document.querySelector('#answers')).visibility") == "hidden"
+        page.draw_digit(7)
+        page.wait_for_verdict(verdict_says(7))
+        assert_in_place(before, boxes(page.page))
+        assert page.page.evaluate(
+            "getComputedStyle(document.querySelector('#answers')).visibility") == "visible"
+        shot = page.screenshot(artifacts_dir / "desktop.png", full_page=False)
+        if os.environ.get("DIGITPAD_UPDATE_SCREENSHOT") == "1":
+            shutil.copyfile(shot, ASSETS_DIR / "screenshot.png")
+    finally:
+        page.close()
+
+
+def test_on_a_phone_the_verdict_is_right_under_the_pad(phone, artifacts_dir):
+    """At 390x844: the verdict is in view under the pad without scrolling, stays put when the
+    first answer arrives, and is in view after an example is tapped too; the answer buttons are
+    a finger's size."""
+    page, cdp, pad = phone
+    verdict = page.locator("#result .dp-verdict")
+    before = boxes(page)
+    assert before["verdict"]["y"] > pad["y"] + pad["height"], "under the pad"
+    assert before["verdict"]["y"] + before["verdict"]["height"] <= 844
+    x, y = pad["x"] + pad["width"] / 2, pad["y"] + pad["height"] / 2
+    for kind, k in zip(["touchStart"] + ["touchMove"] * 20, range(21)):
+        cdp.send("Input.dispatchTouchEvent",
+                 {"type": kind, "touchPoints": [{"x": x, "y": y - 100 + 10 * k}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    wait_for_a_one(page)
+    assert_in_place(before, boxes(page))
+    assert page.evaluate("scrollY") == 0
+    for button in page.locator("#answers button").all():
+        box = button.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, box
+    page.screenshot(path=str(artifacts_dir / "phone.png"))
+    if os.environ.get("DIGITPAD_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(artifacts_dir / "phone.png", ASSETS_DIR / "screenshot_phone.png")
+    page.get_by_role("tab", name="Photo").click()
+    page.locator("#examples button.gallery-item, #examples .gallery button").first.tap()
+    first = expected_digit(digitpad_app.find_examples()[0])
+    page.wait_for_function(
+        f"() => document.querySelector('{VERDICT}').innerText.trim().startsWith('{first}, ')",
+        timeout=20_000)
+    box = verdict.bounding_box()
+    assert page.evaluate("scrollY") == 0 and box["y"] + box["height"] <= 844, box
+
+
+def test_the_api_page_offers_no_mcp_tab(page):
+    """The app serves no MCP endpoint (the route is closed): its API page offers none either."""
+    page.page.get_by_text("Use via API").click()
+    tabs = page.page.locator("li.snippet")
+    tabs.first.wait_for()
+    shown = [t.inner_text().strip() for t in tabs.all() if t.is_visible()]
+    assert "Python" in shown and not any("MCP" in t for t in shown), shown
+    assert "/predict_sketch" in page.page.inner_text("body")

@@ -303,8 +303,10 @@ def test_tally_is_pure_and_counts(tmp_path, digits):
         collect.update_tally(three, 11, 1)
     assert collect.format_tally(None) == "No digits labelled yet."
     assert collect.format_tally(three) == (
-        "**3** digits labelled; the model got **1** right (33%). Mistakes per digit: 3: 1, 7: 1."
+        "3 digits labelled; the model got 1 right (33%). Mistakes per digit: 3: 1, 7: 1."
     )
+    undone = collect.update_tally(three, 7, 1, times=-1)  # an answer taken back
+    assert undone == {"labelled": 2, "right": 1, "mistakes": [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]}
     x, y = digits
     save_all(tmp_path, x[:4], y[:4], predicted=[y[0], 9, y[2], y[3]])
     tally = collect.tally_records(load_records(tmp_path))
@@ -321,3 +323,17 @@ def test_a_drawing_is_saved_with_its_strokes(tmp_path):
         np.testing.assert_array_equal(np.asarray(original), drawing.render())
     for name in record["files"].values():
         assert (tmp_path / name).stat().st_mode & 0o077 == 0, "readable by its owner only"
+
+
+def test_relabel_changes_the_record_and_keeps_the_images(tmp_path, digits):
+    x, y = digits
+    path = collect.save_digit(tmp_path, canvas(x[0]), x[0], 3, 3)
+    images = {p.name: p.read_bytes() for p in tmp_path.glob("*.png")}
+    assert collect.relabel(tmp_path, path.stem, "5") == path
+    record = json.loads(path.read_text())
+    assert record["label"] == 5 and record["predicted"] == 3 and "relabelled" in record
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.png")} == images
+    (only,) = load_records(tmp_path)
+    assert only.label == 5
+    with pytest.raises(ValueError, match="label must be a digit"):
+        collect.relabel(tmp_path, path.stem, 12)

@@ -90,3 +90,21 @@ def test_importing_demo_loads_and_starts_nothing():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO_DIR
     )
     assert result.stdout.split() == ["False", "False"], result.stderr
+
+
+def test_a_busy_port_is_said_at_once_with_what_to_do(demo, capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert demo.main(["--port", str(port)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (f"error: --port {port}: another program is listening there; stop it, or "
+                     f"pass another port (--port {port + 1}).")
+
+
+def test_a_host_that_is_not_this_machine_is_said_at_once(demo, capsys):
+    assert demo.port_problem("10.255.255.1", 7860).startswith("--host 10.255.255.1: not an address")
+    assert demo.port_problem("127.0.0.1", 0) is None

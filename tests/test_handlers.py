@@ -7,6 +7,8 @@ Drawings are the drawing pad's value: the digits tests/test_browser.py draws wit
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 
 import numpy as np
@@ -16,21 +18,27 @@ from PIL import Image
 
 from digitpad import collect, handlers, pad
 from digitpad.data import load_records, read_image28
-from digitpad.handlers import NO_PHOTO, NO_SKETCH, RIGHT, Labelled
+from digitpad.handlers import NO_PHOTO, NO_SKETCH, RIGHT, Labelled, Reading
 from digitpad.predictor import Recognition
+from digitpad.sessions import Label
 from digitpad.verdict import Prediction
 
 PHOTO = next(p for p in EXAMPLES if p.name.startswith("photo_"))
 
 
-def assert_outputs(outputs, digit: int) -> None:
-    label, verdict, seen = outputs
-    assert sorted(label) == [str(d) for d in range(10)]
-    assert sum(label.values()) == pytest.approx(1.0, abs=1e-4)
-    assert max(label, key=label.get) == str(digit), verdict
-    assert verdict.startswith(f"{digit}, ") and verdict.endswith("% sure")
-    assert seen.shape == (28, 28) and seen.dtype == np.uint8
-    assert seen.max() == 255 and seen.mean() < 100  # white ink on black, as MNIST
+def assert_read(reading: Reading, digit: int) -> None:
+    """Read as ``digit``, sure; what the API returns for it is the same, as plain data."""
+    assert reading.digit == digit and not reading.problem, reading.message
+    assert reading.message.startswith(f"{digit}, ") and reading.message.endswith("% sure")
+    result = json.loads(json.dumps(reading.as_json()))
+    assert result["digit"] == digit and result["sure"] is True and result["verdict"] == reading.message
+    assert len(result["probabilities"]) == 10 and sum(result["probabilities"]) == pytest.approx(1, abs=1e-4)
+    assert max(range(10), key=result["probabilities"].__getitem__) == digit
+    header, data = result["image28"].split(",", 1)
+    assert header == "data:image/png;base64"
+    seen = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+    np.testing.assert_array_equal(seen, handlers.as_pixels(reading.image))
+    assert seen.shape == (28, 28) and seen.max() == 255 and seen.mean() < 100  # as MNIST
 
 
 # --- the drawing pad and uploads ----------------------------------------------------------------
@@ -38,26 +46,25 @@ def assert_outputs(outputs, digit: int) -> None:
 
 @pytest.mark.parametrize("digit", sorted(STROKES))
 def test_drawings_are_read(predictor, digit):
-    assert_outputs(handlers.predict_sketch(predictor, pad_value(digit)), digit)
+    assert_read(handlers.predict_sketch(predictor, pad_value(digit)), digit)
 
 
 @pytest.mark.parametrize("value", [None, "", "  ", '{"strokes": []}'])
 def test_empty_pad_says_draw_a_digit(predictor, value):
     """On load, after Clear, after undoing every stroke."""
-    assert handlers.predict_sketch(predictor, value) == (None, NO_SKETCH, None)
+    assert handlers.predict_sketch(predictor, value) == Reading(NO_SKETCH)
+    assert Reading(NO_SKETCH).as_json() == {"digit": None, "sure": False, "verdict": NO_SKETCH,
+                                            "probabilities": None, "image28": None, "adapted": False}
 
 
 def test_a_value_that_is_no_drawing_says_why(predictor):
-    assert handlers.predict_sketch(predictor, "{nope") == (
-        None,
-        "Can't read that drawing: the drawing is not JSON.",
-        None,
-    )
+    assert handlers.predict_sketch(predictor, "{nope") == Reading(
+        "Can't read that drawing: the drawing is not JSON.", problem=True)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_examples_are_read(predictor, path):
-    assert_outputs(handlers.predict_image(predictor, str(path)), expected_digit(path))
+    assert_read(handlers.predict_image(predictor, str(path)), expected_digit(path))
 
 
 @pytest.mark.parametrize(
@@ -69,14 +76,15 @@ def test_unreadable_upload_says_so_without_the_server_path(predictor, tmp_path, 
     upload = tmp_path / "gradio-cache" / "my digit.png"
     upload.parent.mkdir()
     upload.write_bytes(content)
-    label, verdict, seen = handlers.predict_image(predictor, str(upload))
-    assert label is None and seen is None
-    assert verdict.startswith("Can't read that image: my digit.png: ")
-    assert str(tmp_path) not in verdict  # no server paths shown
+    reading = handlers.predict_image(predictor, str(upload))
+    assert reading.problem and reading.prediction is None and reading.image is None
+    assert reading.message.startswith("Can't read that image: my digit.png: ")
+    assert "Error" not in reading.message, "no exception names, a line that says what to do"
+    assert str(tmp_path) not in reading.message  # no server paths shown
 
 
 def test_photo_removed(predictor):
-    assert handlers.predict_image(predictor, None) == (None, NO_PHOTO, None)
+    assert handlers.predict_image(predictor, None) == Reading(NO_PHOTO)
 
 
 def test_the_model_input_is_shown_as_it_is():
@@ -106,12 +114,30 @@ class Unsure:
 def test_labels_are_counted_and_not_saved_by_default(predictor, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     right = handlers.label_sketch(predictor, None, pad_value(7), RIGHT)
-    assert right == Labelled("Counted: a 7 (the model said so too).", 7, 7, saved=False)
-    wrong = handlers.label_sketch(predictor, None, pad_value(7), "1")
-    assert wrong == Labelled("Counted: a 1 (the model said 7).", 1, 7, saved=False)
-    tally = wrong.counted_in(right.counted_in(collect.new_tally()))
-    assert tally == {"labelled": 2, "right": 1, "mistakes": [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]}
+    assert right.message == "Counted: a 7 (the model said so too)." and not right.saved
+    assert (right.label.digit, right.label.predicted, right.label.record) == (7, 7, None)
+    assert right.label.features.shape == (128,)
+    wrong = handlers.label_sketch(predictor, None, pad_value(1), "8")
+    assert wrong.message == "Counted: an 8 (the model said 1)."
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_same_answer_twice_counts_once_and_a_new_one_replaces_it(predictor, tmp_path):
+    first = handlers.label_sketch(predictor, tmp_path, pad_value(7), RIGHT)
+    again = handlers.label_sketch(predictor, tmp_path, pad_value(7), "7", first.label)
+    assert again == Labelled("Already counted: a 7.")
+    changed = handlers.label_sketch(predictor, tmp_path, pad_value(7), "1", first.label)
+    assert changed.message == "Changed to a 1 (the model said 7)."
+    assert changed.label.record == first.label.record, "the saved digit is relabelled, not saved again"
+    (record,) = load_records(tmp_path)
+    assert record.label == 1 and record.predicted == 7
+
+
+def test_an_input_s_key_is_its_content():
+    drawing = pad.read_drawing(pad_value(7))
+    assert handlers.key_of(drawing) == handlers.key_of(pad.read_drawing(pad_value(7)))
+    assert handlers.key_of(drawing) != handlers.key_of(pad.read_drawing(pad_value(1)))
+    assert handlers.key_of(str(PHOTO)) == handlers.key_of(PHOTO)
 
 
 def test_labels_are_saved_with_both_images(predictor, tmp_path):
@@ -121,6 +147,7 @@ def test_labels_are_saved_with_both_images(predictor, tmp_path):
     assert snapped.message == f"Saved: a {expected_digit(PHOTO)} (the model said so too)."
     drawn, photo = load_records(tmp_path)
     assert (drawn.label, drawn.predicted, photo.label) == (1, 7, expected_digit(PHOTO))
+    assert sketched.label.record == drawn.id
     record = json.loads((tmp_path / f"{drawn.id}.json").read_text())
     assert record["strokes"] == json.loads(pad_value(7))["strokes"]  # the drawing, redrawable
     assert "strokes" not in json.loads((tmp_path / f"{photo.id}.json").read_text())
@@ -136,19 +163,15 @@ def test_labels_are_saved_with_both_images(predictor, tmp_path):
 def test_an_answer_that_is_no_digit_changes_nothing(predictor, tmp_path, answer):
     done = handlers.label_sketch(predictor, tmp_path, pad_value(7), answer)
     assert done.label is None and done.message.startswith("Not a digit")
-    assert done.counted_in({"labelled": 1}) == {"labelled": 1}
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(
-    "value, why",
-    [
-        (None, "Nothing to label yet: draw a digit or show a photo first."),
-        ('{"strokes": []}', "Nothing to label yet: draw a digit or show a photo first."),
-        (pad.value_of([[(0.5, 0.5)]]), "Nothing to label: no digit found: only a dot."),
-        ("{broken", "Can't read that drawing: the drawing is not JSON."),
-    ],
-)
+@pytest.mark.parametrize("value, why", [
+    (None, "Nothing to label yet: draw a digit or show a photo first."),
+    ('{"strokes": []}', "Nothing to label yet: draw a digit or show a photo first."),
+    (pad.value_of([[(0.5, 0.5)]]), "Nothing to label: no digit found: only a dot."),
+    ("{broken", "Can't read that drawing: the drawing is not JSON."),
+])
 def test_nothing_to_label(predictor, tmp_path, value, why):
     assert handlers.label_sketch(predictor, tmp_path, value, "3") == Labelled(why)
     assert list(tmp_path.iterdir()) == []
@@ -165,10 +188,10 @@ def test_an_unreadable_upload_is_not_labelled(predictor, tmp_path):
 
 def test_right_needs_a_sure_answer(tmp_path):
     done = handlers.label(Unsure(), tmp_path, "any input", RIGHT)
-    assert done == Labelled("The model was not sure (not sure: 4 or 9?): click the digit it is.")
+    assert done == Labelled("The model wasn't sure (4 or 9?): click the digit it is.")
     assert list(tmp_path.iterdir()) == []
     done = handlers.label(Unsure(), None, "any input", "9")
-    assert done == Labelled("Counted: a 9 (the model said 4).", 9, 4)
+    assert done.message == "Counted: a 9 (the model said 4)." and done.label.digit == 9
 
 
 def test_a_failed_save_is_not_counted_and_says_so(predictor, tmp_path):
@@ -181,14 +204,9 @@ def test_a_failed_save_is_not_counted_and_says_so(predictor, tmp_path):
 
 
 def test_what_the_api_returns_is_plain_data():
-    done = Labelled("Counted: a 7 (the model said 1).", 7, 1)
-    tally = done.counted_in(collect.new_tally())
+    done = Labelled("Counted: a 7 (the model said 1).", Label(7, 1))
+    tally = collect.update_tally(collect.new_tally(), 7, 1)
     assert json.loads(json.dumps(done.as_json(tally))) == {
-        "counted": True,
-        "label": 7,
-        "predicted": 1,
-        "saved": False,
-        "message": "Counted: a 7 (the model said 1).",
-        "tally": tally,
-    }
+        "counted": True, "label": 7, "predicted": 1, "saved": False,
+        "message": "Counted: a 7 (the model said 1).", "tally": tally}
     assert Labelled("Nothing to label yet.").as_json(tally)["counted"] is False

@@ -123,6 +123,31 @@ def test_a_large_jpeg_is_decoded_at_reduced_scale(tmp_path):
     assert max(as_image(path).size) < 3000, "the conversion's way in decodes it reduced"
 
 
+def test_a_phone_photo_is_read_at_a_reduced_scale():
+    """8000x6000 (48 megapixels, more than MAX_PIXELS) is a phone's photo: decoded at 1/8."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8000, 6000), (230, 225, 210)).save(buffer, "JPEG", quality=60)
+    image = as_image(buffer.getvalue())
+    assert image.size == (1000, 750)
+    with pytest.raises(ImageError, match="more than 40,000,000 pixels"):
+        load_image(buffer.getvalue())  # without reducing, it is refused as too large
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small JPEG whose header claims width x height pixels."""
+    buffer = io.BytesIO()
+    Image.new("L", (16, 16)).save(buffer, "JPEG")
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc0")  # start of frame: length (2), precision (1), height, width
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def test_a_jpeg_too_large_even_reduced_is_refused_from_its_header():
+    with pytest.raises(ImageError, match="more than [0-9,]+ pixels; send a smaller image"):
+        as_image(jpeg_claiming(65000, 65000))
+
+
 def png_header(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height pixels, with no pixel data worth decoding."""
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
+import numpy as np
+
 from digitpad import collect
-from digitpad.sessions import Sessions, Visitor
+from digitpad.sessions import MAX_LABELS, Label, Sessions, Visitor, counted
 
 
 def counting(label: int, predicted: int):
-    return lambda visitor: replace(
-        visitor, tally=collect.update_tally(visitor.tally, label, predicted)
-    )
+    return lambda visitor: replace(visitor, tally=counted(visitor.tally, Label(label, predicted)))
 
 
 def test_a_new_session_has_an_empty_tally_and_is_not_kept_until_it_changes():
     sessions = Sessions()
-    assert sessions.get("a") == Visitor() and sessions.get("a").tally == collect.new_tally()
+    assert sessions.get("a") == Visitor()
+    assert sessions.get("a").tally == {**collect.new_tally(), "model_right": 0}
     assert len(sessions) == 0
 
 
@@ -27,7 +28,8 @@ def test_sessions_are_apart():
     sessions.update("ann", counting(1, 7))
     sessions.update("bob", counting(3, 3))
     assert sessions.get("ann").tally["labelled"] == 2 and sessions.get("ann").tally["right"] == 1
-    assert sessions.get("bob").tally == {"labelled": 1, "right": 1, "mistakes": [0] * 10}
+    assert sessions.get("bob").tally == {"labelled": 1, "right": 1, "model_right": 1,
+                                         "mistakes": [0] * 10}
 
 
 def test_a_call_without_a_session_keeps_nothing():
@@ -79,3 +81,27 @@ def test_concurrent_changes_of_one_session_are_all_kept():
     for thread in threads:
         thread.join()
     assert sessions.get("tab").tally["labelled"] == 1600
+
+
+def test_a_label_counts_once_and_a_changed_one_moves_its_count():
+    visitor = Visitor().labelled("seven", Label(7, 7))
+    visitor = visitor.labelled("one", Label(1, 7))
+    assert visitor.tally == {"labelled": 2, "right": 1, "model_right": 1,
+                             "mistakes": [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]}
+    changed = visitor.labelled("one", Label(7, 7))  # "no, it is a 7 after all"
+    assert changed.tally == {"labelled": 2, "right": 2, "model_right": 2, "mistakes": [0] * 10}
+    assert changed.memory == (Label(7, 7), Label(7, 7))
+    adapted = Visitor().labelled("zero", Label(0, 8, answered=0))  # the memory read it right
+    assert (adapted.tally["right"], adapted.tally["model_right"]) == (1, 0)
+    assert changed.label_of("one").digit == 7 and changed.label_of("seven").digit == 7
+    assert [key for key, _ in changed.labels] == ["seven", "one"]
+    assert changed.label_of("never") is None
+
+
+def test_labels_are_bounded_the_tally_is_not():
+    visitor = Visitor()
+    for k in range(MAX_LABELS + 30):
+        visitor = visitor.labelled(f"input {k}", Label(k % 10, k % 10, features=np.zeros(4, np.float32)))
+    assert len(visitor.labels) == MAX_LABELS and visitor.labels[-1][0] == f"input {MAX_LABELS + 29}"
+    assert visitor.tally["labelled"] == MAX_LABELS + 30
+    assert visitor.forgotten().labels == () and visitor.forgotten().tally == visitor.tally

@@ -5,6 +5,7 @@
 // Runs once per mount (Gradio re-mounts the component when its tab comes back into view): the
 // strokes are restored from props.value, so a drawing survives a trip to the other tab.
 // `props.value = ...` is how gr.HTML hands a value to the server's change event.
+const root = element.querySelector(".digitpad-pad");
 const canvas = element.querySelector("canvas");
 const ctx = canvas.getContext("2d");
 const RADIUS = __RADIUS__, MIN_STEP = __MIN_STEP__;
@@ -19,8 +20,10 @@ function pen() {
 }
 function dot(p) { const [x, y] = px(p); ctx.beginPath(); ctx.arc(x, y, RADIUS * canvas.width, 0, 2 * Math.PI); ctx.fill(); }
 function line(a, b) { ctx.beginPath(); ctx.moveTo(...px(a)); ctx.lineTo(...px(b)); ctx.stroke(); }
+// The cue to draw shows on an empty pad only (pad.css).
+const mark = () => root.classList.toggle("has-ink", strokes.length > 0);
 function redraw() {
-  ctx.clearRect(0, 0, canvas.width, canvas.height); pen();
+  mark(); ctx.clearRect(0, 0, canvas.width, canvas.height); pen();
   for (const s of strokes) { dot(s[0]); for (let i = 1; i < s.length; i++) line(s[i - 1], s[i]); dot(s[s.length - 1]); }
 }
 function fit() {  // a sharp canvas at any size and pixel ratio
@@ -39,7 +42,7 @@ let pointer = null;
 canvas.addEventListener("pointerdown", (e) => {
   if ((e.pointerType === "mouse" && e.button !== 0) || current) return;
   e.preventDefault(); canvas.setPointerCapture(e.pointerId); pointer = e.pointerId;
-  current = [at(e)]; strokes.push(current); pen(); dot(current[0]);
+  current = [at(e)]; strokes.push(current); mark(); pen(); dot(current[0]);
 });
 canvas.addEventListener("pointermove", (e) => {
   if (!current || e.pointerId !== pointer) return;

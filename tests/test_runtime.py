@@ -1,0 +1,35 @@
+"""digitpad.runtime: TensorFlow imported without the CUDA and oneDNN notes a CPU machine gets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from digitpad import REPO_DIR
+
+
+def test_tensorflow_is_imported_quietly():
+    code = (
+        "from digitpad.runtime import import_tensorflow\n"
+        "tf = import_tensorflow()\n"
+        "assert import_tensorflow() is tf\n"
+        "print(tf.__version__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and result.stdout.strip().startswith("2."), result.stderr
+    for noise in ("cuInit", "cuda drivers", "oneDNN", "absl::InitializeLog"):
+        assert noise not in result.stderr, result.stderr
+
+
+def test_a_failing_import_still_says_why():
+    code = (
+        "import sys; sys.modules['tensorflow'] = None\n"  # importing it now raises
+        "from digitpad.runtime import import_tensorflow\n"
+        "import_tensorflow()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1 and "No module named" in result.stderr, "the error, not silence"
