@@ -54,7 +54,8 @@ EXAMPLES_DIR = ASSETS_DIR / "examples"
 EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 WEB_DIR = Path(__file__).resolve().parent / "web"  # the pad's script and the page's styles
 PAD_WIDTH = pad.PAD_SIZE  # px, the drawing column
-SEVEN = '{"strokes": [[[0.2, 0.15], [0.8, 0.15], [0.45, 0.9]]]}'  # the API page's example drawing
+SEVEN = '{"strokes": [[[0.2, 0.15], [0.8, 0.15], [0.45, 0.9]]]}'  # the API page's example drawings
+ONE = '{"strokes": [[[0.5, 0.1], [0.5, 0.9]]]}'
 PHOTO_EXAMPLE = "assets/examples/photo_5.jpg"  # the API page's example file, from a clone
 DRAW, PHOTO = "draw", "photo"  # the tabs, and which input a label is about
 
@@ -467,6 +468,34 @@ def wire_api(serving: Serving) -> None:
         done, visitor = label_in(serving, request, uploaded_path(image), answer)
         return done.as_json(visitor.tally)
 
+    def predict_sketches(drawings: list[str], request: gr.Request) -> list[ReadingResult]:
+        """Read many drawings in one call: a list of the pad's strokes as JSON text, in order.
+
+        Args:
+            drawings: up to 1,000 values like {"strokes": [[[x, y], ...], ...]}
+        Returns:
+            one reading for each drawing, in the same order, as /predict_sketch returns it
+        """
+        bounded(drawings, "drawings")
+        parsed = [handlers.drawing_or_problem(d) for d in drawings]
+        readings = handlers.read_many(predictor, [d for d, _ in parsed], serving.memory(request))
+        return [
+            (Reading(problem, problem=True) if problem else r).as_json()
+            for r, (_, problem) in zip(readings, parsed)
+        ]
+
+    def predict_images(images: list[FileData], request: gr.Request) -> list[ReadingResult]:
+        """Read many image files in one call, in order.
+
+        Args:
+            images: up to 1,000 PNG, JPEG, WebP or GIF files, one handwritten digit each
+        Returns:
+            one reading for each file, in the same order, as /predict_image returns it
+        """
+        bounded(images, "images")
+        paths = [uploaded_path(image) for image in images]
+        return [r.as_json() for r in handlers.read_many(predictor, paths, serving.memory(request))]
+
     def forget_digits(request: gr.Request) -> int:
         """Forget the digits this session labelled: the answers no longer adapt to them.
 
@@ -483,7 +512,19 @@ def wire_api(serving: Serving) -> None:
     endpoint(predict_image, {"image": image}, "reading")
     endpoint(label_sketch, {"drawing": SEVEN, "answer": "7"}, "labelled")
     endpoint(label_image, {"image": image, "answer": "right"}, "labelled")
+    endpoint(predict_sketches, {"drawings": [SEVEN, ONE]}, "readings")
+    endpoint(predict_images, {"images": [image]}, "readings")
     endpoint(forget_digits, {}, "forgotten")
+
+
+def bounded(items: list, what: str) -> None:
+    """Refuse a bulk call of more than guard.MAX_BULK items, in a line that says what to do."""
+    if not isinstance(items, list):
+        raise gr.Error(f"send the {what} as a list")
+    if len(items) > guard.MAX_BULK:
+        raise gr.Error(
+            f"{len(items):,} {what} in one call: at most {guard.MAX_BULK:,}; send them in parts"
+        )
 
 
 def endpoint(fn: Callable, examples: dict[str, object], returns: str) -> None:

@@ -58,6 +58,9 @@ MAX_BODY_BYTES = 21 * 2**20  # one upload of MAX_UPLOAD plus the multipart envel
 # Beyond QUEUE_SIZE waiting events, Gradio answers "queue full" at once instead of letting the
 # wait (and memory) grow without end.
 CONCURRENCY = 2
+# A bulk call (/predict_sketches, /predict_images) reads at most this many inputs: a few seconds
+# of work, inside the body limit, and one queue place like any other call.
+MAX_BULK = 1000
 QUEUE_SIZE = 64
 # How often people waiting in the queue are told their place and ETA. Gradio's default ("auto")
 # tells every waiting event each time any event starts: with 30 waiting, 30 messages per

@@ -154,6 +154,31 @@ def adapted(recognition: Recognition, memory: Sequence[Example] = ()) -> Reading
     return reading
 
 
+def read_many(
+    predictor: Predictor, sources: Sequence[object], memory: Sequence[Example] = ()
+) -> list[Reading]:
+    """Many inputs (drawings, image paths; None for an empty one) at once: each read as
+    :func:`read` reads it, the model called once for all of them. An input that can't be read
+    says why in its own reading."""
+    recognitions = iter(predictor.recognise_many([s for s in sources if s is not None]))
+    readings = []
+    for source in sources:
+        if source is None:
+            readings.append(Reading(NO_SKETCH))
+            continue
+        recognition = next(recognitions)
+        if recognition.error is not None:
+            readings.append(
+                Reading(
+                    f"Can't read that image: {problem_text(recognition.error, source)}",
+                    problem=True,
+                )
+            )
+        else:
+            readings.append(adapted(recognition, memory))
+    return readings
+
+
 def read_safely(predictor: Predictor, source: object) -> tuple[Recognition | None, str | None]:
     """(Recognition, None), or (None, "Can't read that image: ...") for an unreadable input; an
     upload is named by its file name in that message, never by its path on the server, and the
@@ -161,10 +186,16 @@ def read_safely(predictor: Predictor, source: object) -> tuple[Recognition | Non
     try:
         return predictor.recognise(source), None
     except ImageError as error:
-        message = str(error)
-        if isinstance(source, (str, os.PathLike)):  # never show the server's upload path
-            message = message.replace(str(source), Path(source).name)
-        return None, f"Can't read that image: {message}"
+        return None, f"Can't read that image: {problem_text(error, source)}"
+
+
+def problem_text(error: ImageError, source: object) -> str:
+    """What is wrong with an input, naming an upload by its file name, never by its path on
+    the server."""
+    message = str(error)
+    if isinstance(source, (str, os.PathLike)):
+        message = message.replace(str(source), Path(source).name)
+    return message
 
 
 def as_pixels(image: np.ndarray) -> np.ndarray:

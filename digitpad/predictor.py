@@ -21,6 +21,7 @@ digitpad.verdict's words.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ from digitpad.files import (
     recorded_sha256,
     sha256_file,
 )
-from digitpad.preprocessing import to_mnist
+from digitpad.images import ImageError
+from digitpad.preprocessing import Conversion, to_mnist
 from digitpad.verdict import Prediction
 
 # Larger batches are run in chunks of this many images (bounded memory for the activations).
@@ -51,6 +53,7 @@ class Recognition:
     prediction: Prediction | None  # None when no digit was found
     message: str  # the verdict line, or why there is no digit
     features: np.ndarray | None = None  # (F,) float32: what the classifier read
+    error: ImageError | None = None  # the input is not a readable image (recognise_many)
 
     @property
     def digit(self) -> int | None:
@@ -144,12 +147,40 @@ class Predictor:
 
         Raises :class:`digitpad.images.ImageError` for input that is not a readable image.
         """
-        conversion = to_mnist(source)
-        if conversion.image is None:
-            return Recognition(image=None, prediction=None, message=conversion.reason)
-        probabilities, features = self.predict_with_features(conversion.image[None])
-        prediction = Prediction(probabilities[0])
-        return Recognition(conversion.image, prediction, prediction.verdict, features[0])
+        (recognition,) = self.recognise_many([source])
+        if recognition.error is not None:
+            raise recognition.error
+        return recognition
+
+    def recognise_many(self, sources: Sequence[object]) -> list[Recognition]:
+        """Each input converted, then every digit found read in one batch (the same answers as
+        one at a time). An input that is not a readable image gets a Recognition that holds the
+        :class:`digitpad.images.ImageError` saying why (``error``)."""
+        conversions = []
+        for source in sources:
+            try:
+                conversions.append(to_mnist(source))
+            except ImageError as error:
+                conversions.append(error)
+        found = [
+            i
+            for i, c in enumerate(conversions)
+            if isinstance(c, Conversion) and c.image is not None
+        ]
+        images = np.stack([conversions[i].image for i in found]) if found else np.zeros((0, 28, 28))
+        probabilities, features = self.predict_with_features(images)
+        recognitions = [
+            Recognition(None, None, str(c), error=c)
+            if isinstance(c, ImageError)
+            else Recognition(None, None, c.reason)
+            for c in conversions
+        ]
+        for row, i in enumerate(found):
+            prediction = Prediction(probabilities[row])
+            recognitions[i] = Recognition(
+                conversions[i].image, prediction, prediction.verdict, features[row]
+            )
+        return recognitions
 
 
 def is_recorded_pair(model: Path, litert: Path) -> bool:

@@ -18,7 +18,7 @@ from gradio_client import Client, handle_file
 from harness import start_server
 from PIL import Image
 
-from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, app, handlers, pad
+from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, app, guard, handlers, pad
 from digitpad.data import load_collection, load_records
 
 PHOTO = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
@@ -207,3 +207,81 @@ def test_concurrent_saves_from_several_clients_lose_nothing(collecting):
     x, y = load_collection(folder)  # every image reads back
     assert len(y) == len(records)
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+# --- many at once: /predict_sketches and /predict_images -----------------------------------------
+
+
+def same_reading(bulk: dict, single: dict) -> bool:
+    """The same answer, digit for digit: probabilities equal to float precision."""
+    close = (bulk["probabilities"] is None and single["probabilities"] is None) or max(
+        abs(a - b) for a, b in zip(bulk["probabilities"], single["probabilities"])
+    ) < 1e-5
+    keys = ("digit", "sure", "verdict", "image28", "adapted")
+    return close and all(bulk[k] == single[k] for k in keys)
+
+
+@pytest.fixture(scope="module")
+def people_s_drawings() -> list[str]:
+    """Sixty drawings: the test digits (scripts/harness.py, those with a test stroke) leaning, turned and squeezed as
+    people's are, some far enough for the model to doubt them."""
+    import numpy as np
+    from harness import STROKES, densify
+
+    rng = np.random.default_rng(7)
+    values = []
+    for k in range(60):
+        turn, lean = np.radians(rng.normal(0, 20)), rng.normal(0, 0.4)
+        matrix = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+        matrix = matrix @ np.array([[1, lean], [0, 1]]) * rng.uniform(0.4, 0.8)
+        digit = sorted(STROKES)[k % len(STROKES)]
+        strokes = [np.array(densify(s, 0.02)) - 0.5 for s in STROKES[digit]]
+        values.append(pad.value_of([np.clip(s @ matrix.T + 0.5, 0, 1) for s in strokes]))
+    return values
+
+
+def test_bulk_sketches_answer_as_one_at_a_time(client, people_s_drawings):
+    """Every kind of input in one call: drawings, an empty pad, a malformed value; each answered
+    in its place exactly as /predict_sketch answers it alone."""
+    drawings = [*people_s_drawings, '{"strokes": []}', "{nope", *people_s_drawings[:3]]
+    readings = client.predict(drawings, api_name="/predict_sketches")
+    assert len(readings) == len(drawings)
+    for drawing, reading in zip(drawings, readings):
+        assert same_reading(reading, client.predict(drawing, api_name="/predict_sketch")), drawing
+    assert {r["sure"] for r in readings} == {True, False}, "the set has doubtful digits too"
+    assert readings[-5]["verdict"] == handlers.NO_SKETCH
+
+
+def test_bulk_images_answer_as_one_at_a_time(client, tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("this is not an image")
+    files = [*sorted((REPO_DIR / "assets" / "examples").iterdir()), bad, PHOTO]
+    readings = client.predict([handle_file(str(f)) for f in files], api_name="/predict_images")
+    assert len(readings) == len(files)
+    for path, reading in zip(files, readings):
+        single = client.predict(handle_file(str(path)), api_name="/predict_image")
+        assert same_reading(reading, single), path.name
+    assert readings[-2]["verdict"].startswith("Can't read that image") and "notes.png" in readings[-2]["verdict"]
+    assert readings[-1]["digit"] == 5
+
+
+def test_bulk_calls_are_bounded(client, served):
+    from gradio_client.exceptions import AppError
+
+    one = pad.value_of([[(0.5, 0.1), (0.5, 0.9)]])
+    readings = client.predict([one] * guard.MAX_BULK, api_name="/predict_sketches")
+    assert len(readings) == guard.MAX_BULK and {r["digit"] for r in readings} == {1}
+    with pytest.raises(AppError, match=r"1,001 drawings in one call: at most 1,000; send them in parts"):
+        client.predict([one] * (guard.MAX_BULK + 1), api_name="/predict_sketches")
+    assert client.predict([], api_name="/predict_images") == []
+    with pytest.raises(AppError, match="send the drawings as a list"):
+        client.predict(one, api_name="/predict_sketches")
+    assert client.predict(SEVEN, api_name="/predict_sketch")["digit"] == 7, "still serving"
+
+
+def test_bulk_answers_are_the_client_s_own(served):
+    """A client's labels adapt its bulk answers as they adapt its single ones, nobody else's."""
+    ann, bob = Client(served[1], verbose=False), Client(served[1], verbose=False)
+    ann.predict(SEVEN, "1", api_name="/label_sketch")
+    assert [r["digit"] for r in ann.predict([SEVEN], api_name="/predict_sketches")] == [1]
+    assert [r["digit"] for r in bob.predict([SEVEN], api_name="/predict_sketches")] == [7]

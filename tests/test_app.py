@@ -28,16 +28,20 @@ def test_build_app_launches_nothing(demo):
 def test_every_endpoint_is_named_and_the_rest_private(demo):
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
     assert public == {"predict_sketch", "predict_image", "label_sketch", "label_image",
-                      "forget_digits"}
+                      "predict_sketches", "predict_images", "forget_digits"}
 
 
-@pytest.mark.parametrize("name, parameters, returns", [
-    ("/predict_sketch", ["drawing"], "reading"),
-    ("/predict_image", ["image"], "reading"),
-    ("/label_sketch", ["drawing", "answer"], "labelled"),
-    ("/label_image", ["image", "answer"], "labelled"),
+@pytest.mark.parametrize("name, parameters, returns, kind", [
+    ("/predict_sketch", ["drawing"], "reading", "object"),
+    ("/predict_image", ["image"], "reading", "object"),
+    ("/label_sketch", ["drawing", "answer"], "labelled", "object"),
+    ("/label_image", ["image", "answer"], "labelled", "object"),
+    ("/predict_sketches", ["drawings"], "readings", "array"),
+    ("/predict_images", ["images"], "readings", "array"),
 ])
-def test_every_endpoint_is_described_named_typed_and_exemplified(demo, name, parameters, returns):
+def test_every_endpoint_is_described_named_typed_and_exemplified(
+    demo, name, parameters, returns, kind
+):
     endpoint = demo.get_api_info()["named_endpoints"][name]
     assert endpoint["description"] and "partial(" not in endpoint["description"]
     assert "\n" not in endpoint["description"], "one line"
@@ -47,9 +51,10 @@ def test_every_endpoint_is_described_named_typed_and_exemplified(demo, name, par
         assert parameter["example_input"] not in ("...", "", "Hello!!", None), parameter
         assert parameter["type"], parameter
     (result,) = endpoint["returns"]
-    assert result["label"] == returns and result["type"]["type"] == "object"
-    assert {"digit", "verdict"} <= set(result["type"]["properties"]) or {
-        "counted", "tally"} <= set(result["type"]["properties"])
+    assert result["label"] == returns and result["type"]["type"] == kind
+    shape = result["type"]["items"] if kind == "array" else result["type"]
+    assert {"digit", "verdict"} <= set(shape["properties"]) or {
+        "counted", "tally"} <= set(shape["properties"])
 
 
 def test_the_page_script_draws_with_the_pad_pen():

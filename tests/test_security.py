@@ -63,17 +63,26 @@ def test_no_file_of_the_machine_is_served(url, path):
     assert SECRET not in response.text and "def build_app" not in response.text
 
 
+def file_named(path: str) -> dict:
+    return {"path": path, "meta": {"_type": "gradio.FileData"}}
+
+
 @pytest.mark.parametrize("path", ["/etc/passwd", f"{DEFAULT_MODEL_PATH}", "/tmp/../etc/passwd"])
-def test_the_label_api_reads_no_file_of_the_machine(url, path):
+@pytest.mark.parametrize(
+    "endpoint, data",
+    [
+        ("label_image", lambda path: [file_named(path), "7"]),
+        ("predict_images", lambda path: [[file_named(str(PHOTO_5)), file_named(path)]]),
+    ],
+    ids=["label_image", "predict_images"],
+)
+def test_the_file_apis_read_no_file_of_the_machine(url, path, endpoint, data):
     """A client names a server path instead of uploading a file: it is refused, not read."""
-    response = httpx.post(
-        f"{url}/gradio_api/call/label_image",
-        json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}, "7"]},
-    )
+    response = httpx.post(f"{url}/gradio_api/call/{endpoint}", json={"data": data(path)})
     assert response.status_code == 200
     event_id = response.json()["event_id"]
-    stream = httpx.get(f"{url}/gradio_api/call/label_image/{event_id}", timeout=30).text
-    assert "event: error" in stream and "counted" not in stream, stream
+    stream = httpx.get(f"{url}/gradio_api/call/{endpoint}/{event_id}", timeout=30).text
+    assert "event: error" in stream and "counted" not in stream and "verdict" not in stream, stream
     assert SECRET not in stream
 
 
