@@ -16,9 +16,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,15 +174,17 @@ def start_server(
     extra: list[str] = (),
     timeout: float = 180,
     env: dict | None = None,
+    app_dir: Path = REPO_DIR,
 ) -> Server:
-    """Start ``demo.py`` on 127.0.0.1 on a free port; return once it serves its page."""
+    """Start ``app_dir``'s ``demo.py`` on 127.0.0.1 on a free port, from that folder; return
+    once it serves its page."""
     import threading
     import urllib.request
 
     port = free_port()
     command = [
         sys.executable,
-        str(REPO_DIR / "demo.py"),
+        str(app_dir / "demo.py"),
         "--host",
         "127.0.0.1",
         "--port",
@@ -191,7 +196,7 @@ def start_server(
     started = time.perf_counter()
     process = subprocess.Popen(
         command,
-        cwd=REPO_DIR,
+        cwd=app_dir,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -211,6 +216,85 @@ def start_server(
             time.sleep(0.2)
     server.stop()
     raise TimeoutError(f"demo.py did not serve within {timeout:.0f} s:\n{''.join(output)}")
+
+
+NGINX = Path("/usr/sbin/nginx")
+NGINX_SITE = REPO_DIR / "deploy" / "digitpad.conf.template"
+NGINX_MAIN = """daemon off;
+worker_processes 1;
+error_log {prefix}/error.log warn;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    log_format replica '$request_method $uri $status $upstream_addr $cookie_digitpad_replica';
+    access_log {prefix}/access.log replica;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {prefix}/digitpad.conf;
+}}
+"""
+
+
+@dataclass
+class Nginx:
+    """nginx (Debian's) in front of replicas of the app, with deploy/'s site config."""
+
+    process: subprocess.Popen
+    url: str
+    prefix: Path
+    temp: Path  # request bodies being received (uploads): a folder nginx's workers can reach
+
+    def routes(self) -> list[tuple[str, str, str]]:
+        """(path, replica address, the request's replica cookie) of each request so far."""
+        lines = (self.prefix / "access.log").read_text().splitlines()
+        return [(f[1], f[3], f[4]) for f in (line.split() for line in lines) if len(f) >= 5]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        shutil.rmtree(self.temp, ignore_errors=True)
+
+
+def start_nginx(replicas: list[str], prefix: Path) -> Nginx:
+    """nginx on a free loopback port in front of ``replicas`` (URLs), its files in ``prefix``:
+    the site config is deploy/digitpad.conf.template, filled in as compose fills it."""
+    port = free_port()
+    prefix.mkdir(parents=True, exist_ok=True)
+    servers = " ".join(
+        f"server {url.split('://')[1].rstrip('/')} max_fails=1 fail_timeout=10s;"
+        for url in replicas
+    )
+    site = NGINX_SITE.read_text().replace("${DIGITPAD_REPLICAS}", servers)
+    (prefix / "digitpad.conf").write_text(site.replace("${DIGITPAD_LISTEN}", f"127.0.0.1:{port}"))
+    # Started by root, nginx's workers run as "nobody": their temporary files go in a folder of
+    # their own under /tmp, not in ``prefix`` (a test's folders are private to their owner).
+    temp = Path(tempfile.mkdtemp(prefix="digitpad-nginx-"))
+    temp.chmod(0o755)
+    (prefix / "nginx.conf").write_text(NGINX_MAIN.format(prefix=prefix, temp=temp))
+    process = subprocess.Popen(
+        [str(NGINX), "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    nginx = Nginx(process, f"http://127.0.0.1:{port}/", prefix, temp)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"nginx exited: {process.stdout.read().decode()}"
+                f"{(prefix / 'error.log').read_text()}"
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return nginx
+        except OSError:
+            time.sleep(0.1)
+    nginx.stop()
+    raise TimeoutError("nginx did not listen within 20 s")
 
 
 def example_photo() -> Path:
@@ -362,3 +446,48 @@ def pad_value(digit: int) -> str:
             for stroke in STROKES[digit]
         ]
     )
+
+
+def varied_drawings(count: int, seed: int = 7) -> list[tuple[int, str]]:
+    """``count`` drawings of the digits in STROKES, each leaning, turned and squeezed at random
+    as people's are (some far enough for the model to doubt them): (digit, the pad's value)."""
+    import numpy as np
+
+    from digitpad import pad
+
+    rng = np.random.default_rng(seed)
+    digits = sorted(STROKES)
+    drawings = []
+    for k in range(count):
+        turn, lean = np.radians(rng.normal(0, 20)), rng.normal(0, 0.4)
+        matrix = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+        matrix = matrix @ np.array([[1, lean], [0, 1]]) * rng.uniform(0.4, 0.8)
+        digit = digits[k % len(digits)]
+        strokes = [np.array(densify(s, 0.02)) - 0.5 for s in STROKES[digit]]
+        drawings.append((digit, pad.value_of([np.clip(s @ matrix.T + 0.5, 0, 1) for s in strokes])))
+    return drawings
+
+
+def curl_commands(url: str) -> str:
+    """The curl commands of docs/api.md ("Plain HTTP, with curl"), as one bash script for the
+    app at ``url``."""
+    text = (REPO_DIR / "docs" / "api.md").read_text().split("## Plain HTTP, with curl", 1)[1]
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL)
+    return "".join(blocks).replace("http://127.0.0.1:7860", url.rstrip("/"))
+
+
+def run_curl_commands(url: str) -> list[list]:
+    """Run :func:`curl_commands` from the repository's folder: the result of each call."""
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", curl_commands(url)],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return [
+        json.loads(line[5:])[0]
+        for line in done.stdout.splitlines()
+        if line.startswith("data:") and line[5:].strip() not in ("", "null")
+    ]

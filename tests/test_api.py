@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 from gradio_client import Client, handle_file
-from harness import start_server
+from harness import run_curl_commands, start_server, varied_drawings
 from PIL import Image
 
 from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, app, guard, handlers, pad
@@ -61,15 +61,23 @@ def test_predict_sketch(client):
 
 def test_predict_empty_sketch(client):
     reading = client.predict('{"strokes": []}', api_name="/predict_sketch")
-    assert reading == {"digit": None, "sure": False, "verdict": handlers.NO_SKETCH,
-                       "probabilities": None, "image28": None, "adapted": False}
+    assert reading == {
+        "digit": None,
+        "sure": False,
+        "verdict": handlers.NO_SKETCH,
+        "probabilities": None,
+        "image28": None,
+        "adapted": False,
+    }
 
 
 def test_unreadable_upload_is_answered_and_the_server_keeps_serving(client, tmp_path):
     bad = tmp_path / "notes.png"
     bad.write_text("this is not an image")
     reading = client.predict(handle_file(str(bad)), api_name="/predict_image")
-    assert reading["verdict"].startswith("Can't read that image") and "notes.png" in reading["verdict"]
+    assert (
+        reading["verdict"].startswith("Can't read that image") and "notes.png" in reading["verdict"]
+    )
     assert reading["digit"] is None and reading["image28"] is None
     assert client.predict(handle_file(str(PHOTO)), api_name="/predict_image")["digit"] == 5
 
@@ -136,7 +144,11 @@ def test_a_client_s_labels_change_its_own_answers_only_until_it_forgets(served):
     done = ann.predict(SEVEN, "1", api_name="/label_sketch")
     assert done["counted"] and done["message"] == "Counted: a 1 (the model said 7)."
     fooled = ann.predict(SEVEN, api_name="/predict_sketch")
-    assert fooled["digit"] == 1 and fooled["adapted"] and fooled["verdict"].endswith("like your examples")
+    assert (
+        fooled["digit"] == 1
+        and fooled["adapted"]
+        and fooled["verdict"].endswith("like your examples")
+    )
     assert bob.predict(SEVEN, api_name="/predict_sketch")["digit"] == 7, "bob's answer is his own"
     assert ann.predict(api_name="/forget_digits") == 1
     again = ann.predict(SEVEN, api_name="/predict_sketch")
@@ -161,16 +173,22 @@ def test_saves_through_the_app_reload_with_their_labels(collecting):
     client = Client(server.url, verbose=False)
     before = len(load_records(folder))
     one = pad.value_of([[(0.5, 0.1), (0.5, 0.9)]])
-    answers = [(handle_file(str(PHOTO)), "right", "/label_image", "Saved: a 5 (the model said so too)."),
-               (handle_file(str(PHOTO)), "3", "/label_image", "Changed to a 3 (the model said 5)."),
-               (handle_file(str(PHOTO)), "3", "/label_image", "Already counted: a 3."),
-               (SEVEN, "7", "/label_sketch", "Saved: a 7 (the model said so too)."),
-               (one, "7", "/label_sketch", "Saved: a 7 (the model said 1).")]
+    answers = [
+        (handle_file(str(PHOTO)), "right", "/label_image", "Saved: a 5 (the model said so too)."),
+        (handle_file(str(PHOTO)), "3", "/label_image", "Changed to a 3 (the model said 5)."),
+        (handle_file(str(PHOTO)), "3", "/label_image", "Already counted: a 3."),
+        (SEVEN, "7", "/label_sketch", "Saved: a 7 (the model said so too)."),
+        (one, "7", "/label_sketch", "Saved: a 7 (the model said 1)."),
+    ]
     for source, answer, endpoint, message in answers:
         done = client.predict(source, answer, api_name=endpoint)
         assert done["message"] == message, done
-    assert done["tally"] == {"labelled": 3, "right": 1, "model_right": 1,
-                             "mistakes": [0, 0, 0, 1, 0, 0, 0, 1, 0, 0]}
+    assert done["tally"] == {
+        "labelled": 3,
+        "right": 1,
+        "model_right": 1,
+        "mistakes": [0, 0, 0, 1, 0, 0, 0, 1, 0, 0],
+    }
     records = load_records(folder)[before:]
     assert [(r.label, r.predicted) for r in records] == [(3, 5), (7, 7), (7, 1)]
     assert records[0].original.read_bytes() == PHOTO.read_bytes()
@@ -223,21 +241,8 @@ def same_reading(bulk: dict, single: dict) -> bool:
 
 @pytest.fixture(scope="module")
 def people_s_drawings() -> list[str]:
-    """Sixty drawings: the test digits (scripts/harness.py, those with a test stroke) leaning, turned and squeezed as
-    people's are, some far enough for the model to doubt them."""
-    import numpy as np
-    from harness import STROKES, densify
-
-    rng = np.random.default_rng(7)
-    values = []
-    for k in range(60):
-        turn, lean = np.radians(rng.normal(0, 20)), rng.normal(0, 0.4)
-        matrix = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
-        matrix = matrix @ np.array([[1, lean], [0, 1]]) * rng.uniform(0.4, 0.8)
-        digit = sorted(STROKES)[k % len(STROKES)]
-        strokes = [np.array(densify(s, 0.02)) - 0.5 for s in STROKES[digit]]
-        values.append(pad.value_of([np.clip(s @ matrix.T + 0.5, 0, 1) for s in strokes]))
-    return values
+    """Sixty drawings leaning, turned and squeezed as people's are (scripts/harness.py)."""
+    return [value for _, value in varied_drawings(60)]
 
 
 def test_bulk_sketches_answer_as_one_at_a_time(client, people_s_drawings):
@@ -261,7 +266,10 @@ def test_bulk_images_answer_as_one_at_a_time(client, tmp_path):
     for path, reading in zip(files, readings):
         single = client.predict(handle_file(str(path)), api_name="/predict_image")
         assert same_reading(reading, single), path.name
-    assert readings[-2]["verdict"].startswith("Can't read that image") and "notes.png" in readings[-2]["verdict"]
+    assert (
+        readings[-2]["verdict"].startswith("Can't read that image")
+        and "notes.png" in readings[-2]["verdict"]
+    )
     assert readings[-1]["digit"] == 5
 
 
@@ -271,7 +279,9 @@ def test_bulk_calls_are_bounded(client, served):
     one = pad.value_of([[(0.5, 0.1), (0.5, 0.9)]])
     readings = client.predict([one] * guard.MAX_BULK, api_name="/predict_sketches")
     assert len(readings) == guard.MAX_BULK and {r["digit"] for r in readings} == {1}
-    with pytest.raises(AppError, match=r"1,001 drawings in one call: at most 1,000; send them in parts"):
+    with pytest.raises(
+        AppError, match=r"1,001 drawings in one call: at most 1,000; send them in parts"
+    ):
         client.predict([one] * (guard.MAX_BULK + 1), api_name="/predict_sketches")
     assert client.predict([], api_name="/predict_images") == []
     with pytest.raises(AppError, match="send the drawings as a list"):
@@ -285,3 +295,10 @@ def test_bulk_answers_are_the_client_s_own(served):
     ann.predict(SEVEN, "1", api_name="/label_sketch")
     assert [r["digit"] for r in ann.predict([SEVEN], api_name="/predict_sketches")] == [1]
     assert [r["digit"] for r in bob.predict([SEVEN], api_name="/predict_sketches")] == [7]
+
+
+def test_the_documented_curl_commands_work(served):
+    """docs/api.md's curl commands, run as written (only the port differs)."""
+    sketches, images = run_curl_commands(served[1])
+    assert [r["digit"] for r in sketches] == [7, 1]
+    assert [r["verdict"].split(",")[0] for r in images] == ["5", "7"]

@@ -14,7 +14,7 @@ import time
 import httpx
 import load_test
 import pytest
-from harness import free_port, pad_value
+from harness import NGINX, free_port, pad_value
 
 from digitpad import app, guard
 
@@ -43,6 +43,17 @@ def test_sixteen_clients_get_answers_and_the_server_survives(tmp_path, kind, req
     (step,) = report["steps"]
     assert step["errors"] == {} and step["ok"] == step["requests"] == requests
     assert report["rss_after_mb"] - report["rss_before_mb"] < 100
+
+
+@pytest.mark.skipif(not NGINX.is_file(), reason=f"no {NGINX}: install Debian's nginx")
+def test_the_load_test_runs_through_nginx_in_front_of_two_replicas(tmp_path):
+    out = tmp_path / "load.json"
+    argv = ["--replicas", "2", "--requests", "120", "--clients", "8", "--processes", "2"]
+    assert load_test.main([*argv, "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    (step,) = report["steps"]
+    assert report["replicas"] == 2 and step["errors"] == {} and step["ok"] == 120
+    assert report["floor_per_second"] > 0 and 0 < step["of_floor"]
 
 
 def call(
