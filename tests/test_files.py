@@ -16,6 +16,7 @@ from digitpad import ASSETS_DIR, DEFAULT_MODEL_PATH
 from digitpad import files
 from digitpad.files import (
     FULL_TEST_SET,
+    LITERT_FILENAME,
     METRICS_FILENAME,
     MODEL_FILENAME,
     SHIPPED_FILES,
@@ -151,10 +152,12 @@ def test_a_run_never_overwrites_another(tmp_path):
 
 
 def fake_run(folder, *, n_test=FULL_TEST_SET, dry_run=False, sha=None):
-    """A run folder: every report file, a model and the metrics that measured it."""
+    """A run folder: every report file, a model (a copy of the shipped one: ship converts it)
+    and the metrics that measured it."""
     folder.mkdir(parents=True)
     for name in SHIPPED_FILES:
         (folder / name).write_bytes(f"run's {name}".encode())
+    shutil.copy2(DEFAULT_MODEL_PATH, folder / MODEL_FILENAME)
     write_json(
         folder / METRICS_FILENAME,
         {
@@ -181,11 +184,15 @@ def test_ship_replaces_the_model_and_its_whole_report(tmp_path):
     for name in SHIPPED_FILES:
         if name == "history.png":
             assert not (assets / name).exists()
-        else:
+        elif name != METRICS_FILENAME:
             assert (assets / name).read_bytes() == (run / name).read_bytes(), name
+    shipped, measured = read_json(assets / METRICS_FILENAME), read_json(run / METRICS_FILENAME)
+    assert {**shipped, "model": measured["model"]} == measured, "the run's metrics, and"
     assert f"removed {assets / 'history.png'} (the run has none)" in done
     assert (assets / "examples").is_dir(), "nothing else in assets/ is touched"
     assert recorded_sha256(assets / MODEL_FILENAME) == sha256_file(assets / MODEL_FILENAME)
+    litert = read_json(assets / METRICS_FILENAME)["model"]["litert"]
+    assert litert["sha256"] == sha256_file(assets / LITERT_FILENAME), "the pair is recorded"
 
 
 @pytest.mark.parametrize(

@@ -106,5 +106,6 @@ def test_the_shipped_model_reads_the_styles(predictor, sample):
     """On the sample's test digits, 10 of each style: the per-style figures on all of MNIST's
     test digits are the training report's (assets/metrics.json)."""
     rows, _ = style_check(lambda x: predictor.predict_batch(x / np.float32(255)), sample, 10)
-    assert rows["all styles"]["accuracy"] >= 0.9, rows["all styles"]
+    assert rows["all styles"]["accuracy"] >= 0.97, rows["all styles"]
+    assert rows["all styles"]["wrong_but_sure"] <= 2, rows["all styles"]
     assert rows["as written"]["accuracy"] >= 0.9
