@@ -16,20 +16,33 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import signal
 import socket
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 START = time.perf_counter()
 
 from digitpad import DEFAULT_MODEL_PATH  # noqa: E402
+
+if TYPE_CHECKING:
+    from digitpad.predictor import Predictor
 
 
 def default_host() -> str:
     if "GRADIO_SERVER_NAME" in os.environ:
         return os.environ["GRADIO_SERVER_NAME"]
     return "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"  # a Space must listen on all
+
+
+def default_workers() -> int:
+    """One reading process per core the server's own leaves free, at most as many as readings
+    run at once (digitpad.guard.CONCURRENCY); at least one."""
+    from digitpad.guard import CONCURRENCY
+
+    return max(1, min(CONCURRENCY, (os.cpu_count() or 1) - 1))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -73,6 +86,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="start every session's answers adapted to the digits saved in DIR (a --collect "
         "folder): for your own, private app; the page says it is on, and from how many digits",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="processes that read the digits beside the server's own (0: read in the server's "
+        "process); one per core beyond the first, at most two (default: %(default)s)",
     )
     parser.add_argument(
         "--auth",
@@ -131,15 +151,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         auth = guard.parse_auth(args.auth)
         collect_dir = writable_folder(args.collect) if args.collect else None
+        if args.workers < 0:
+            raise ValueError(f"--workers {args.workers}: pass 0 or more (0: no extra processes).")
         problem = port_problem(args.host, args.port)
         if problem:
             raise ValueError(problem)
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from digitpad import app, handlers
-    from digitpad.data import DataError
-    from digitpad.files import ModelError, read_json
+    from digitpad.files import ModelError
     from digitpad.predictor import Predictor
 
     try:
@@ -147,6 +167,31 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if args.workers > 0:
+        predictor.start_workers(args.workers)
+    # `kill`, `docker stop`: stop as Ctrl+C does, so that the reading processes are stopped too
+    signal.signal(signal.SIGTERM, stop_serving)
+    try:
+        return serve(args, predictor, auth, collect_dir)
+    finally:
+        predictor.close()
+
+
+def stop_serving(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(
+    args: argparse.Namespace,
+    predictor: Predictor,
+    auth: tuple[str, str] | None,
+    collect_dir: Path | None,
+) -> int:
+    """Build the app around the loaded model and serve it until Ctrl+C."""
+    from digitpad import app, handlers
+    from digitpad.data import DataError
+    from digitpad.files import read_json
+
     try:
         owner = handlers.owner_memory(predictor, args.adapt_from) if args.adapt_from else ()
     except DataError as error:
@@ -163,8 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"* every session adapts to {len(owner)} digits saved in {args.adapt_from}", flush=True
         )
+    workers = f", {args.workers} reading processes" if args.workers > 0 else ""
     print(
-        f"* ready in {time.perf_counter() - START:.1f} s (model {args.model}); Ctrl+C stops it",
+        f"* ready in {time.perf_counter() - START:.1f} s (model {args.model}{workers}); "
+        "Ctrl+C stops it",
         flush=True,
     )
     demo.block_thread()

@@ -57,6 +57,8 @@ PAD_WIDTH = pad.PAD_SIZE  # px, the drawing column
 SEVEN = '{"strokes": [[[0.2, 0.15], [0.8, 0.15], [0.45, 0.9]]]}'  # the API page's example drawings
 ONE = '{"strokes": [[[0.5, 0.1], [0.5, 0.9]]]}'
 PHOTO_EXAMPLE = "assets/examples/photo_5.jpg"  # the API page's example file, from a clone
+# As a FileData: its path is relative to a clone of the repository (the snippet's handle_file).
+IMAGE_EXAMPLE = {"path": PHOTO_EXAMPLE, "url": PHOTO_EXAMPLE, "meta": {"_type": "gradio.FileData"}}
 DRAW, PHOTO = "draw", "photo"  # the tabs, and which input a label is about
 
 
@@ -416,7 +418,14 @@ def forgetting(sessions: Sessions) -> Callable[[gr.Request], None]:
 def wire_api(serving: Serving) -> None:
     """The named endpoints scripts call: plain values in, plain data out, each in the calling
     client's session (a gradio_client Client is one), adapted to what it labelled."""
-    predictor, sessions = serving.predictor, serving.sessions
+    wire_reading(serving)
+    wire_bulk(serving)
+    wire_labelling(serving)
+
+
+def wire_reading(serving: Serving) -> None:
+    """/predict_sketch and /predict_image: one input, one reading."""
+    predictor = serving.predictor
 
     def predict_sketch(drawing: str, request: gr.Request) -> ReadingResult:
         """Read the digit in a drawing: the pad's strokes as JSON text.
@@ -441,32 +450,13 @@ def wire_api(serving: Serving) -> None:
         path = uploaded_path(image)
         return handlers.predict_image(predictor, path, serving.memory(request)).as_json()
 
-    def label_sketch(drawing: str, answer: str, request: gr.Request) -> LabelResult:
-        """Say what digit a drawing is: "0"-"9", or "right" when the answer was right.
+    endpoint(predict_sketch, {"drawing": SEVEN}, "reading")
+    endpoint(predict_image, {"image": IMAGE_EXAMPLE}, "reading")
 
-        Args:
-            drawing: {"strokes": [[[x, y], ...], ...]}, x and y in 0..1 from the pad's top left
-            answer: "0" to "9", or "right"
-        Returns:
-            what was done, and this session's tally; the answers adapt to it from now on
-        """
-        source, problem = handlers.drawing_or_problem(drawing)
-        if problem:
-            return handlers.Labelled(problem).as_json(sessions.get(request.session_hash).tally)
-        done, visitor = label_in(serving, request, source, answer)
-        return done.as_json(visitor.tally)
 
-    def label_image(image: FileData, answer: str, request: gr.Request) -> LabelResult:
-        """Say what digit an image file is: "0"-"9", or "right" when the answer was right.
-
-        Args:
-            image: a PNG, JPEG, WebP or GIF file of one handwritten digit
-            answer: "0" to "9", or "right"
-        Returns:
-            what was done, and this session's tally; the answers adapt to it from now on
-        """
-        done, visitor = label_in(serving, request, uploaded_path(image), answer)
-        return done.as_json(visitor.tally)
+def wire_bulk(serving: Serving) -> None:
+    """/predict_sketches and /predict_images: many inputs in one call, read in one batch."""
+    predictor = serving.predictor
 
     def predict_sketches(drawings: list[str], request: gr.Request) -> list[ReadingResult]:
         """Read many drawings in one call: a list of the pad's strokes as JSON text, in order.
@@ -496,6 +486,41 @@ def wire_api(serving: Serving) -> None:
         paths = [uploaded_path(image) for image in images]
         return [r.as_json() for r in handlers.read_many(predictor, paths, serving.memory(request))]
 
+    endpoint(predict_sketches, {"drawings": [SEVEN, ONE]}, "readings")
+    endpoint(predict_images, {"images": [IMAGE_EXAMPLE]}, "readings")
+
+
+def wire_labelling(serving: Serving) -> None:
+    """/label_sketch, /label_image and /forget_digits: what the answer buttons do."""
+    sessions = serving.sessions
+
+    def label_sketch(drawing: str, answer: str, request: gr.Request) -> LabelResult:
+        """Say what digit a drawing is: "0"-"9", or "right" when the answer was right.
+
+        Args:
+            drawing: {"strokes": [[[x, y], ...], ...]}, x and y in 0..1 from the pad's top left
+            answer: "0" to "9", or "right"
+        Returns:
+            what was done, and this session's tally; the answers adapt to it from now on
+        """
+        source, problem = handlers.drawing_or_problem(drawing)
+        if problem:
+            return handlers.Labelled(problem).as_json(sessions.get(request.session_hash).tally)
+        done, visitor = label_in(serving, request, source, answer)
+        return done.as_json(visitor.tally)
+
+    def label_image(image: FileData, answer: str, request: gr.Request) -> LabelResult:
+        """Say what digit an image file is: "0"-"9", or "right" when the answer was right.
+
+        Args:
+            image: a PNG, JPEG, WebP or GIF file of one handwritten digit
+            answer: "0" to "9", or "right"
+        Returns:
+            what was done, and this session's tally; the answers adapt to it from now on
+        """
+        done, visitor = label_in(serving, request, uploaded_path(image), answer)
+        return done.as_json(visitor.tally)
+
     def forget_digits(request: gr.Request) -> int:
         """Forget the digits this session labelled: the answers no longer adapt to them.
 
@@ -506,14 +531,8 @@ def wire_api(serving: Serving) -> None:
         sessions.forget(request.session_hash)
         return forgotten
 
-    # A file's example names a path in a clone of the repository (the snippet's handle_file).
-    image = {"path": PHOTO_EXAMPLE, "url": PHOTO_EXAMPLE, "meta": {"_type": "gradio.FileData"}}
-    endpoint(predict_sketch, {"drawing": SEVEN}, "reading")
-    endpoint(predict_image, {"image": image}, "reading")
     endpoint(label_sketch, {"drawing": SEVEN, "answer": "7"}, "labelled")
-    endpoint(label_image, {"image": image, "answer": "right"}, "labelled")
-    endpoint(predict_sketches, {"drawings": [SEVEN, ONE]}, "readings")
-    endpoint(predict_images, {"images": [image]}, "readings")
+    endpoint(label_image, {"image": IMAGE_EXAMPLE, "answer": "right"}, "labelled")
     endpoint(forget_digits, {}, "forgotten")
 
 

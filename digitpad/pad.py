@@ -131,11 +131,12 @@ def render(strokes: Sequence[np.ndarray], size: int = RENDER_SIZE) -> np.ndarray
     width = max(1, round(2 * radius))
     for stroke in strokes:
         points = [(float(x) * size, float(y) * size) for x, y in stroke]
-        # Segment by segment, with a disc at every point: round caps and joins, as the page's
-        # lineCap/lineJoin "round". (PIL's one-call polyline, joint="curve", leaves pinholes where
-        # many short segments meet at small angles, as a hand-drawn stroke's do.)
-        for start, end in zip(points, points[1:]):
-            draw.line((start, end), fill=INK, width=width)
+        # Each segment a wide line (one call draws them all, segment by segment), with a disc at
+        # every point: round caps and joins, as the page's lineCap/lineJoin "round". (PIL's
+        # joint="curve" leaves pinholes where many short segments meet at small angles, as a
+        # hand-drawn stroke's do.)
+        if len(points) > 1:
+            draw.line(points, fill=INK, width=width)
         for x, y in points:  # PIL's box includes its last pixel: "- 1" makes it 2 * radius across
             draw.ellipse((x - radius, y - radius, x + radius - 1, y + radius - 1), fill=INK)
     return np.asarray(image)

@@ -40,6 +40,7 @@ from digitpad.files import (
 from digitpad.images import ImageError
 from digitpad.preprocessing import Conversion, to_mnist
 from digitpad.verdict import Prediction
+from digitpad.workers import Workers, WorkerStopped
 
 # Larger batches are run in chunks of this many images (bounded memory for the activations).
 MAX_BATCH = 512
@@ -80,6 +81,8 @@ class Predictor:
         self._probabilities = by_width.pop(NUM_CLASSES)
         self._features = next(iter(by_width.values())) if by_width else None
         self._keras, self._keras_path = keras_model, keras_path
+        self._litert = litert
+        self._workers: Workers | None = None  # start_workers(): readings in other processes
         self._batch = 0  # the batch size the interpreter's tensors are allocated for
         self._lock = threading.Lock()  # one interpreter: one call at a time
         self.predict_batch(np.zeros((1, *self.input_shape), np.float32))  # allocate, warm up
@@ -154,8 +157,21 @@ class Predictor:
 
     def recognise_many(self, sources: Sequence[object]) -> list[Recognition]:
         """Each input converted, then every digit found read in one batch (the same answers as
-        one at a time). An input that is not a readable image gets a Recognition that holds the
+        one at a time); in the worker processes when they are started, spread over them. An
+        input that is not a readable image gets a Recognition that holds the
         :class:`digitpad.images.ImageError` saying why (``error``)."""
+        if self._workers is None or not sources:
+            return self.recognise_here(sources)
+        size = -(-len(sources) // self._workers.count)
+        parts = [(sources[i : i + size],) for i in range(0, len(sources), size)]
+        try:
+            return [r for part in self._workers.map("recognise_here", parts) for r in part]
+        except WorkerStopped:
+            problem = ImageError("reading it stopped the reader; send it again, or another one")
+            return [Recognition(None, None, str(problem), error=problem) for _ in sources]
+
+    def recognise_here(self, sources: Sequence[object]) -> list[Recognition]:
+        """:meth:`recognise_many` in this process."""
         conversions = []
         for source in sources:
             try:
@@ -181,6 +197,18 @@ class Predictor:
                 conversions[i].image, prediction, prediction.verdict, features[row]
             )
         return recognitions
+
+    def start_workers(self, count: int) -> None:
+        """From now on, read (convert and predict) in ``count`` worker processes, each with its
+        own copy of this model: the calling process keeps its cores' time for serving."""
+        self.close()
+        self._workers = Workers(Predictor, (self._litert,), count)
+
+    def close(self) -> None:
+        """Stop the worker processes, if any; reading goes on in this process."""
+        workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.close()
 
 
 def is_recorded_pair(model: Path, litert: Path) -> bool:

@@ -40,7 +40,7 @@ same shape and learns to say "not sure: 1 or 7?" instead of guessing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Sequence, Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -164,7 +164,9 @@ def line(start: tuple[float, float], end: tuple[float, float], steps: int = 8) -
     return np.asarray(start, float) + t * (np.asarray(end, float) - np.asarray(start, float))
 
 
-def curve(start, control, end, steps: int = 12) -> Polyline:
+def curve(
+    start: Sequence[float], control: Sequence[float], end: Sequence[float], steps: int = 12
+) -> Polyline:
     """A quadratic Bezier stroke from ``start`` to ``end`` pulled towards ``control``."""
     t = np.linspace(0, 1, steps)[:, None]
     p0, p1, p2 = (np.asarray(p, float) for p in (start, control, end))

@@ -24,8 +24,9 @@ next request when the last is answered) it prints throughput and its ratio to th
 number to compare between runs: absolute rates vary with the machine and what else it runs),
 p50/p95/p99 latency and errors by kind ("queue full" is Gradio's answer once more than the
 queue's max_size events wait; anything else is a failure), and, for the whole run, the
-server's RSS before and after and the size of its upload/cache folder. The targets of issues
-6 and 17 are printed as met or missed.
+server's RSS (its reading processes included) before and after and the size of its
+upload/cache folder. The targets of issues 6 and 17 are printed as met or missed. Pass
+``--workers N`` through to demo.py with ``--server-args "--workers 0"``.
 
 With ``--replicas N`` (N >= 2) it starts N copies of demo.py and Debian's nginx in front of
 them with deploy/digitpad.conf.template, as compose runs them; each client keeps its own
@@ -39,6 +40,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
+import shlex
 import sys
 import tempfile
 import time
@@ -135,15 +137,26 @@ def upload(url: str, path: Path) -> dict:
 
 
 def rss_mb(pid: int | None) -> float | None:
+    """The resident memory of process ``pid`` and all its children (the reading processes)."""
     if pid is None:
         return None
     try:
+        total = 0.0
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+                total += int(line.split()[1]) / 1024
+        for child in children(pid):
+            total += rss_mb(child) or 0.0
+        return total
     except OSError:
-        pass
-    return None
+        return None
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
 
 
 def folder_mb(folder: Path | None) -> float | None:
@@ -206,6 +219,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="without --url: this many demo.py behind nginx when 2 or more (default: %(default)s)",
     )
     parser.add_argument(
+        "--server-args",
+        default="",
+        help='more arguments for each demo.py started, e.g. "--workers 0" (default: none)',
+    )
+    parser.add_argument(
         "--requests", type=int, default=5000, help="total over all steps (default: %(default)s)"
     )
     parser.add_argument(
@@ -264,7 +282,7 @@ class Target:
             process.stop()
 
 
-def start_target(replicas: int) -> Target:
+def start_target(replicas: int, server_args: list[str] = ()) -> Target:
     """``replicas`` demo.py on free loopback ports (sharing one upload/cache folder), behind
     nginx when more than one."""
     from harness import start_nginx, start_server
@@ -273,7 +291,7 @@ def start_target(replicas: int) -> Target:
     servers = []
     try:
         for _ in range(replicas):
-            servers.append(start_server(env={"GRADIO_TEMP_DIR": str(cache)}))
+            servers.append(start_server(extra=server_args, env={"GRADIO_TEMP_DIR": str(cache)}))
         pids = [s.process.pid for s in servers]
         if replicas == 1:
             return Target(servers[0].url, pids, cache, servers)
@@ -313,7 +331,7 @@ def main(argv=None) -> int:
     floor = in_process_floor(args.input, args.image)
     print(f"in-process floor: {floor:.1f} readings/s, one at a time ({1e3 / floor:.2f} ms each)")
     target = Target(args.url, [args.pid] if args.pid else []) if args.url else None
-    target = target or start_target(args.replicas)
+    target = target or start_target(args.replicas, shlex.split(args.server_args))
     target.url = target.url if target.url.endswith("/") else target.url + "/"
     try:
         if args.input == "drawing":

@@ -7,8 +7,9 @@ an example clicked. Also checked: one request per stroke, the server renders exa
 page drew, a slow first load keeps the canvas inside its column, finger drawing on a phone,
 labelling with ``--collect``, and the page makes no request off this machine.
 
-Screenshots go to tests/_artifacts/. With ``DIGITPAD_UPDATE_SCREENSHOT=1`` the final one (a digit
-drawn and read by the shipped model) is also copied to assets/screenshot.png for the README.
+Screenshots go to tests/_artifacts/. With ``DIGITPAD_UPDATE_SCREENSHOT=1`` two are also copied
+into assets/ for the README: a digit drawn and read by the shipped model (screenshot.png), and
+the page on a phone (screenshot_phone.png).
 """
 
 from __future__ import annotations
@@ -222,7 +223,9 @@ def test_label_digits_and_keep_them(browser, tmp_path, artifacts_dir):
         page.page.click("#answer-right")  # labels the photo in view, not the drawing
         labelled.get_by_text("Saved: a 5 (the model said so too).").wait_for()
         tally = page.page.inner_text("#tally")
-        assert "3 digits labelled" in tally and "got 2 right" in tally and "7: 1" in tally
+        assert (
+            "3 digits labelled" in tally and "the model read 2 right" in tally and "7: 1" in tally
+        )
         page.screenshot(artifacts_dir / "browser_4_labelled.png")
     finally:
         page.close()
@@ -335,9 +338,14 @@ def test_every_example_reads_right_when_clicked(page):
         assert page.seen_image_shown(), path.name
 
 
-PARTS = {"verdict": "#result .dp-verdict", "chart": "#result .dp-chart",
-         "seen": "#result .dp-seen", "pad": "#sketchpad canvas", "answers": "#answers",
-         "tally": "#tally"}
+PARTS = {
+    "verdict": "#result .dp-verdict",
+    "chart": "#result .dp-chart",
+    "seen": "#result .dp-seen",
+    "pad": "#sketchpad canvas",
+    "answers": "#answers",
+    "tally": "#tally",
+}
 
 
 def boxes(page) -> dict[str, dict]:
@@ -346,7 +354,9 @@ def boxes(page) -> dict[str, dict]:
 
 def assert_in_place(before: dict, after: dict) -> None:
     for name in before:
-        moved = {k: round(after[name][k] - before[name][k], 1) for k in ("x", "y", "width", "height")}
+        moved = {
+            k: round(after[name][k] - before[name][k], 1) for k in ("x", "y", "width", "height")
+        }
         assert all(abs(v) <= 1 for v in moved.values()), f"{name} moved: {moved}"
 
 
@@ -360,16 +370,19 @@ def test_the_page_stays_put_and_in_view_on_a_desktop(browser, server, artifacts_
             box = before[name]
             assert box["y"] >= 0 and box["y"] + box["height"] <= 900, (name, box)
             assert box["x"] > before["pad"]["x"] + before["pad"]["width"], f"{name} beside the pad"
-        assert not page.page.locator("#answers").is_visible() or page.page.evaluate(
-            "getComputedStyle(document.querySelector('#answers')).visibility") == "hidden"
+        assert (
+            not page.page.locator("#answers").is_visible()
+            or page.page.evaluate("getComputedStyle(document.querySelector('#answers')).visibility")
+            == "hidden"
+        )
         page.draw_digit(7)
         page.wait_for_verdict(verdict_says(7))
         assert_in_place(before, boxes(page.page))
-        assert page.page.evaluate(
-            "getComputedStyle(document.querySelector('#answers')).visibility") == "visible"
-        shot = page.screenshot(artifacts_dir / "desktop.png", full_page=False)
-        if os.environ.get("DIGITPAD_UPDATE_SCREENSHOT") == "1":
-            shutil.copyfile(shot, ASSETS_DIR / "screenshot.png")
+        assert (
+            page.page.evaluate("getComputedStyle(document.querySelector('#answers')).visibility")
+            == "visible"
+        )
+        page.screenshot(artifacts_dir / "desktop.png", full_page=False)
     finally:
         page.close()
 
@@ -385,8 +398,10 @@ def test_on_a_phone_the_verdict_is_right_under_the_pad(phone, artifacts_dir):
     assert before["verdict"]["y"] + before["verdict"]["height"] <= 844
     x, y = pad["x"] + pad["width"] / 2, pad["y"] + pad["height"] / 2
     for kind, k in zip(["touchStart"] + ["touchMove"] * 20, range(21)):
-        cdp.send("Input.dispatchTouchEvent",
-                 {"type": kind, "touchPoints": [{"x": x, "y": y - 100 + 10 * k}]})
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {"type": kind, "touchPoints": [{"x": x, "y": y - 100 + 10 * k}]},
+        )
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     wait_for_a_one(page)
     assert_in_place(before, boxes(page))
@@ -402,7 +417,8 @@ def test_on_a_phone_the_verdict_is_right_under_the_pad(phone, artifacts_dir):
     first = expected_digit(digitpad_app.find_examples()[0])
     page.wait_for_function(
         f"() => document.querySelector('{VERDICT}').innerText.trim().startsWith('{first}, ')",
-        timeout=20_000)
+        timeout=20_000,
+    )
     box = verdict.bounding_box()
     assert page.evaluate("scrollY") == 0 and box["y"] + box["height"] <= 844, box
 

@@ -101,10 +101,54 @@ def test_a_busy_port_is_said_at_once_with_what_to_do(demo, capsys):
         port = busy.getsockname()[1]
         assert demo.main(["--port", str(port)]) == 2
     error = capsys.readouterr().err.strip()
-    assert error == (f"error: --port {port}: another program is listening there; stop it, or "
-                     f"pass another port (--port {port + 1}).")
+    assert error == (
+        f"error: --port {port}: another program is listening there; stop it, or "
+        f"pass another port (--port {port + 1})."
+    )
 
 
 def test_a_host_that_is_not_this_machine_is_said_at_once(demo, capsys):
     assert demo.port_problem("10.255.255.1", 7860).startswith("--host 10.255.255.1: not an address")
     assert demo.port_problem("127.0.0.1", 0) is None
+
+
+def test_reading_processes_one_per_spare_core_at_most_two(demo, monkeypatch, capsys):
+    for cores, workers in ((1, 1), (2, 1), (3, 2), (16, 2)):
+        monkeypatch.setattr(demo.os, "cpu_count", lambda cores=cores: cores)
+        assert demo.default_workers() == workers
+    assert demo.main(["--workers", "-1"]) == 2
+    assert "--workers -1: pass 0 or more" in capsys.readouterr().err
+
+
+def test_stopped_it_stops_its_reading_processes():
+    """`kill` (SIGTERM), as the tests, a terminal or `docker stop` stop it: no process is left."""
+    from harness import start_server
+
+    server = start_server(extra=["--workers", "2"])
+    readers = _children(server.process.pid)
+    assert len(readers) >= 2, "the reading processes (and multiprocessing's tracker)"
+    server.stop()
+    assert server.process.returncode == 0, "".join(server.output)
+    assert not [pid for pid in readers if _running(pid)]
+    assert "* ready in" in "".join(server.output) and "2 reading processes" in "".join(
+        server.output
+    )
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    return [
+        int(c)
+        for t in Path(f"/proc/{pid}/task").iterdir()
+        for c in (t / "children").read_text().split()
+    ]
+
+
+def _running(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
