@@ -12,12 +12,18 @@ drawn dark on a white 400x400 canvas, saved with :func:`digitpad.collect.save_di
 the app saves a corrected digit, its 28x28 image made by :func:`digitpad.preprocessing.to_mnist`.
 
 Seeded: the same command writes the same digits (under new random file names).
+
+:func:`make_hand` and :func:`writer_digits` simulate writers on the drawing pad instead, in the
+world's styles (digitpad.styles) and a slant of their own: scripts/benchmark_memory.py measures
+how the app adapts to them.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +75,80 @@ def draw_like_the_person(image28: np.ndarray, label: int, rng: np.random.Generat
     left, top = (int(rng.uniform(0.05, 0.95) * (CANVAS - target)) for _ in range(2))
     canvas.paste(digit, (left, top))
     return Image.fromarray(255 - np.asarray(canvas)).convert("RGB")
+
+
+# --- writers on the pad: a hand of the world's styles, and a slant of their own -------------------
+
+
+@dataclass(frozen=True)
+class Hand:
+    """How one writer draws on the pad: a style for each digit (digitpad.styles, or as written),
+    and their own slant, tilt and proportions, the same in every digit (with a little jitter)."""
+
+    styles: dict[int, str]
+    shear: float  # horizontal lean: x moves by shear * (y - centre)
+    angle: float  # degrees
+    aspect: float  # width over height, relative
+
+
+def make_hand(rng: np.random.Generator, strong: bool) -> Hand:
+    """A random writer: half their digits in a style of the world's; with ``strong``, a lean and
+    a tilt beyond what the model was trained on (its errors then come in patterns: what a
+    person's labels can teach), else a mild one."""
+    from digitpad.styles import AS_WRITTEN, STYLES
+
+    choices = {d: [n for n, (digit, _) in STYLES.items() if digit == d] for d in range(10)}
+    styles = {
+        d: (str(rng.choice(choices[d])) if choices[d] and rng.random() < 0.5 else AS_WRITTEN)
+        for d in range(10)
+    }
+    sign = rng.choice([-1.0, 1.0], size=2)
+    shear = sign[0] * (rng.uniform(0.5, 0.8) if strong else rng.uniform(0.0, 0.25))
+    angle = sign[1] * (rng.uniform(12, 25) if strong else rng.uniform(0, 8))
+    return Hand(styles, shear, angle, math.exp(rng.uniform(-0.25, 0.25)))
+
+
+def draw_in_hand(
+    hand: Hand, digit: np.ndarray, label: int, rng: np.random.Generator
+) -> list | None:
+    """One MNIST digit (28x28 uint8) as the writer draws it on the pad: the pad's strokes, or
+    None when the writer's style does not apply to this digit."""
+    from digitpad import styles
+
+    skeleton = styles.skeleton_of(digit)
+    name = hand.styles[label]
+    style = styles.as_traced if name == styles.AS_WRITTEN else styles.STYLES[name][1]
+    styled = None if skeleton is None else style(skeleton, rng)
+    if styled is None:
+        return None
+    strokes = styles.pad_strokes(styled, rng)
+    points = np.concatenate(strokes)
+    centre = (points.max(axis=0) + points.min(axis=0)) / 2
+    angle = math.radians(hand.angle + rng.normal(0, 2))
+    rotate = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    lean = np.array([[1.0, -(hand.shear + rng.normal(0, 0.05))], [0.0, 1.0]])
+    matrix = rotate @ lean @ np.diag([hand.aspect, 1 / hand.aspect])
+    return [np.clip((s - centre) @ matrix.T * 0.9 + 0.5, 0, 1) for s in strokes]
+
+
+def writer_digits(
+    hand: Hand, x: np.ndarray, y: np.ndarray, per_digit: int, rng: np.random.Generator
+) -> tuple[list, np.ndarray]:
+    """``per_digit`` of each digit in the writer's hand, from the MNIST digits ``x`` (their
+    labels ``y``), taken in turn: (the pad's values, in order 0, 1, ..., 9, 0, 1, ...; labels)."""
+    from digitpad import pad
+
+    pools = {d: iter(rng.permutation(np.flatnonzero(y == d))) for d in range(10)}
+    values, labels = [], []
+    for _ in range(per_digit):
+        for d in range(10):
+            for index in pools[d]:
+                strokes = draw_in_hand(hand, x[index], d, rng)
+                if strokes is not None:
+                    values.append(pad.Drawing(tuple(strokes)))
+                    labels.append(d)
+                    break
+    return values, np.asarray(labels)
 
 
 def main() -> None:

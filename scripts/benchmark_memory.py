@@ -1,0 +1,285 @@
+"""How the app adapts to a person who labels their digits: simulated writers, measured.
+
+    python scripts/benchmark_memory.py --data ../shared/data/mnist.npz      # 40 writers
+    python scripts/benchmark_memory.py --data ../shared/data/mnist.npz --writers 80
+
+Each simulated writer (scripts/make_person.py's ``make_hand``) draws on the pad in a style of the
+world's for half their digits (digitpad.styles) and with a lean and tilt of their own; most lean
+far more than MNIST's writers, the rest mildly ("writers the model already reads"). Their digits
+are MNIST *test* digits, never trained on. For each writer, with the app's own handlers and
+memory (digitpad.handlers, digitpad.memory):
+
+1. accuracy on their other digits after they label k = 0, 1, 3 and 10 of each digit, at each
+   radius of a grid; the radius is chosen on one half of the writers (the largest at which none
+   of them ends up worse, and the most right), and measured on the other half;
+2. no harm: the mild writers, and every writer's worst change;
+3. non-digits (scribbles, hatching, letters, held out): how many get a "sure" answer with a full
+   memory of the writer's labels, against the model alone;
+4. as a person tries the app: they label their first 20 digits (in the order drawn), then the
+   rest are read; each writer's accuracy on the rest, with and without those labels;
+5. cost: one reading's latency with an empty and a full memory (digitpad.sessions.MAX_LABELS
+   labels), and the memory's bytes per session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # import digitpad from the repo
+
+from make_person import make_hand, writer_digits  # noqa: E402
+
+from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, handlers, memory  # noqa: E402
+from digitpad.sessions import MAX_LABELS, Label  # noqa: E402
+
+KS = (0, 1, 3, 10)
+TESTED = 6  # of each digit, predicted after the labelled ones
+RADII = (0.05, 0.075, 0.1, 0.125, 0.15, 0.2)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH)
+    parser.add_argument("--data", required=True, help="MNIST .npz or IDX folder (its test half)")
+    parser.add_argument("--writers", type=int, default=40, help="(default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=REPO_DIR / "bench_out" / "memory.json")
+    return parser.parse_args(argv)
+
+
+def simulate(predictor, mnist, count: int, seed: int) -> list[dict]:
+    """The writers: each one's hand, and their digits read by the model, with the labels each
+    would make (features, as the app keeps them)."""
+    writers = []
+    for w in range(count):
+        rng = np.random.default_rng([seed, w])
+        strong = w % 4 != 3  # three in four lean beyond what MNIST's writers do
+        hand = make_hand(rng, strong)
+        values, labels = writer_digits(hand, mnist.x_test, mnist.y_test, max(KS) + TESTED, rng)
+        readings = [handlers.read(predictor, drawing) for drawing in values]
+        keep = [r.prediction is not None for r in readings]
+        writers.append(
+            {
+                "strong": strong,
+                "values": [v for v, k in zip(values, keep) if k],
+                "labels": labels[keep],
+                "readings": [r for r, k in zip(readings, keep) if k],
+            }
+        )
+    return writers
+
+
+def split(writer: dict, k: int) -> tuple[list, list]:
+    """(the first k of each digit as labels, the last TESTED of each digit to predict)."""
+    seen = {d: 0 for d in range(10)}
+    labelled, tested = [], []
+    for reading, label in zip(writer["readings"], writer["labels"]):
+        seen[label] += 1
+        if seen[label] <= k:
+            labelled.append(Label(int(label), reading.model.digit, None, reading.features))
+        elif seen[label] > max(KS):
+            tested.append((reading, int(label)))
+    return labelled, tested
+
+
+def accuracy(writer: dict, k: int, radius: float) -> float:
+    memory.RADIUS = radius
+    labelled, tested = split(writer, k)
+    right = [
+        np.argmax(memory.adapt(r.model.probabilities, r.features, labelled)[0]) == y
+        for r, y in tested
+    ]
+    return float(np.mean(right))
+
+
+def first_labelled(writer: dict, count: int = 20) -> tuple[float, float]:
+    """A person labels their first ``count`` digits, in the order drawn, then the rest are
+    read: (accuracy on the rest without the labels, with them)."""
+    readings, labels = writer["readings"], writer["labels"]
+    labelled = [
+        Label(int(y), r.model.digit, None, r.features)
+        for r, y in zip(readings[:count], labels[:count])
+    ]
+    rest = list(zip(readings[count:], labels[count:]))
+    alone = np.mean([r.model.digit == y for r, y in rest])
+    adapted = np.mean(
+        [
+            np.argmax(memory.adapt(r.model.probabilities, r.features, labelled)[0]) == y
+            for r, y in rest
+        ]
+    )
+    return float(alone), float(adapted)
+
+
+def radius_table(writers: list[dict]) -> dict:
+    """Per radius and k: mean accuracy, and how many writers end up worse than with k = 0."""
+    table = {}
+    for radius in RADII:
+        base = [accuracy(w, 0, radius) for w in writers]
+        for k in KS[1:]:
+            scores = [accuracy(w, k, radius) for w in writers]
+            worse = sum(s < b - 1e-9 for s, b in zip(scores, base))
+            table[f"{radius}/{k}"] = {
+                "radius": radius,
+                "k": k,
+                "base": float(np.mean(base)),
+                "adapted": float(np.mean(scores)),
+                "writers_worse": worse,
+            }
+    return table
+
+
+def choose_radius(table: dict) -> float:
+    """The radius at which no writer is worse at any k, and the most are right at k = 3."""
+    safe = [
+        r
+        for r in RADII
+        if all(row["writers_worse"] == 0 for row in table.values() if row["radius"] == r)
+    ]
+    return max(safe or [min(RADII)], key=lambda r: table[f"{r}/3"]["adapted"])
+
+
+def non_digits(predictor, writers: list[dict], per_family: int = 100) -> dict:
+    """Held-out non-digits read with each strong writer's full memory (k = 10): how many get a
+    "sure" answer, against the model alone."""
+    from digitpad import pad
+    from digitpad.outliers import MAKERS
+    from digitpad.verdict import is_sure
+
+    rows = {}
+    for family in ("scribbles", "hatching", "letters"):
+        rng = np.random.default_rng([99, len(family)])
+        readings = [
+            handlers.predict_sketch(predictor, pad.value_of(MAKERS[family](rng)))
+            for _ in range(per_family)
+        ]
+        readings = [r for r in readings if r.prediction is not None]
+        alone = sum(bool(r.model.sure) for r in readings)
+        adapted = 0
+        for writer in writers:
+            labelled, _ = split(writer, max(KS))
+            adapted += sum(
+                bool(is_sure(memory.adapt(r.model.probabilities, r.features, labelled)[0]))
+                for r in readings
+            )
+        rows[family] = {
+            "drawings": len(readings),
+            "sure_alone": alone / len(readings),
+            "sure_adapted": adapted / (len(readings) * len(writers)),
+        }
+    return rows
+
+
+def cost(predictor, writer: dict) -> dict:
+    """One reading's latency with an empty and a full memory, and the memory's bytes."""
+    labelled, tested = split(writer, max(KS))
+    full = (labelled * (MAX_LABELS // max(len(labelled), 1) + 1))[:MAX_LABELS]
+    value = writer["values"][-1]
+    times = {}
+    for name, kept in (("empty", ()), ("full", full)):
+        handlers.read(predictor, value, kept)
+        started = time.perf_counter()
+        for _ in range(200):
+            handlers.read(predictor, value, kept)
+        times[name] = (time.perf_counter() - started) / 200 * 1000
+    features = sum(label.features.nbytes for label in full)
+    return {
+        "reading_ms_empty": times["empty"],
+        "reading_ms_full": times["full"],
+        "labels": len(full),
+        "feature_bytes_per_session": features,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from digitpad.data import load_mnist
+    from digitpad.predictor import Predictor
+
+    predictor = Predictor.load(args.model)
+    mnist = load_mnist(args.data)
+    started = time.perf_counter()
+    writers = simulate(predictor, mnist, args.writers, args.seed)
+    print(
+        f"{len(writers)} writers, {sum(len(w['labels']) for w in writers)} digits drawn "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
+    choosing, measuring = writers[::2], writers[1::2]
+    chosen = choose_radius(radius_table(choosing))
+    print(
+        f"\n== radius chosen on half the writers: {chosen} (digitpad/memory.py has {RADIUS_SHIPPED}) =="
+    )
+    results = {"radius_chosen": chosen, "radius_shipped": RADIUS_SHIPPED}
+    results["measured"] = report(measuring, RADIUS_SHIPPED)
+    memory.RADIUS = RADIUS_SHIPPED
+    results["first_20"] = report_first(writers)
+    results["non_digits"] = non_digits(predictor, [w for w in measuring if w["strong"]])
+    print(
+        "\n== non-digits, 'sure' answers: the model alone / with a writer's 10 labels per digit =="
+    )
+    for family, row in results["non_digits"].items():
+        print(f"{family:10} {row['sure_alone']:7.1%} {row['sure_adapted']:7.1%}")
+    results["cost"] = cost(predictor, measuring[0])
+    c = results["cost"]
+    print(
+        f"\n== cost: a reading {c['reading_ms_empty']:.2f} ms with no labels, "
+        f"{c['reading_ms_full']:.2f} ms with {c['labels']}; "
+        f"{c['feature_bytes_per_session'] / 1024:.0f} KB of features per full session =="
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def report(writers: list[dict], radius: float) -> dict:
+    """The measuring half: accuracy per k, strong and mild writers apart, and each writer's
+    change at k = 3."""
+    rows = {}
+    print(f"\n== measured on the other half ({len(writers)} writers), radius {radius} ==")
+    print(f"{'writers':28} " + " ".join(f"{'k=' + str(k):>8}" for k in KS) + "   worse (k=1/3/10)")
+    for name, group in (
+        ("lean beyond MNIST's", [w for w in writers if w["strong"]]),
+        ("mild", [w for w in writers if not w["strong"]]),
+        ("all", writers),
+    ):
+        scores = {k: [accuracy(w, k, radius) for w in group] for k in KS}
+        worse = [sum(s < b - 1e-9 for s, b in zip(scores[k], scores[0])) for k in KS[1:]]
+        rows[name] = {
+            "writers": len(group),
+            **{f"k{k}": float(np.mean(scores[k])) for k in KS},
+            "worse": worse,
+            "worst_change_k3": float(min(s - b for s, b in zip(scores[3], scores[0]))),
+        }
+        print(
+            f"{name + f' ({len(group)})':28} "
+            + " ".join(f"{np.mean(scores[k]):8.2%}" for k in KS)
+            + f"   {worse}"
+        )
+    return rows
+
+
+def report_first(writers: list[dict], count: int = 20) -> dict:
+    """Every writer labels their first ``count`` digits, then the rest are read."""
+    pairs = [first_labelled(w, count) for w in writers]
+    alone, adapted = np.mean(pairs, axis=0)
+    worse = sum(b < a - 1e-9 for a, b in pairs)
+    worst = min(b - a for a, b in pairs)
+    print(
+        f"\n== each of the {len(writers)} writers labels their first {count} digits, the rest "
+        f"are read ==\nright: {alone:.2%} without the labels, {adapted:.2%} with them; "
+        f"writers worse: {worse}; worst change {worst:+.2%}"
+    )
+    return {"alone": alone, "adapted": adapted, "writers_worse": worse, "worst_change": worst}
+
+
+RADIUS_SHIPPED = memory.RADIUS
+
+if __name__ == "__main__":
+    sys.exit(main())
