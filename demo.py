@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop_serving)
     try:
         return serve(args, predictor, auth, collect_dir)
+    except KeyboardInterrupt:  # Ctrl+C or SIGTERM while it was still starting
+        return 0
     finally:
         predictor.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -125,14 +126,18 @@ def test_stopped_it_stops_its_reading_processes():
     from harness import start_server
 
     server = start_server(extra=["--workers", "2"])
+    deadline = time.monotonic() + 30  # the page is served a moment before the last lines print
+    while "* ready in" not in "".join(server.output) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "2 reading processes" in "".join(server.output)
     readers = _children(server.process.pid)
     assert len(readers) >= 2, "the reading processes (and multiprocessing's tracker)"
     server.stop()
     assert server.process.returncode == 0, "".join(server.output)
+    deadline = time.monotonic() + 10  # multiprocessing's tracker exits just after the server
+    while [pid for pid in readers if _running(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not [pid for pid in readers if _running(pid)]
-    assert "* ready in" in "".join(server.output) and "2 reading processes" in "".join(
-        server.output
-    )
 
 
 def _children(pid: int) -> list[int]:
