@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-RADIUS = 0.1  # cosine distance within which a labelled example speaks
+RADIUS = 0.05  # cosine distance within which a labelled example speaks
 STRENGTH = 1.0  # how far the nearest example, at distance 0, moves the answer (0..1)
 
 
