@@ -13,9 +13,10 @@ Each request is what gradio_client does, in raw HTTP: ``POST /gradio_api/call/<e
 (assets/examples/canvas_7.png) to ``/predict_image``. Each client keeps one session for all its
 requests, as a browser tab or a gradio_client ``Client`` does (``--sessions client``); with
 ``--sessions request`` every request is a new session, as separate curl calls are (Gradio then
-builds a ~55 KB copy of the page's config for each: a few ms more per request). The clients run in several processes, each an
-asyncio loop of httpx requests, so the generator is not the bottleneck (one Python process tops
-out at a few hundred requests per second; the server here at far fewer).
+builds a ~55 KB copy of the page's config for each: a few ms more per request). The clients run
+in several processes, each an asyncio loop of httpx requests, so the generator is not the
+bottleneck (one Python process tops out at a few hundred requests per second; the server here at
+far fewer).
 
 First it measures the in-process floor: the same input read by the same function the endpoint
 calls (digitpad.handlers, the reading turned into the API's JSON), in this process, one at a

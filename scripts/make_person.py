@@ -132,23 +132,64 @@ def draw_in_hand(
 
 
 def writer_digits(
-    hand: Hand, x: np.ndarray, y: np.ndarray, per_digit: int, rng: np.random.Generator
+    hand: Hand,
+    x: np.ndarray,
+    y: np.ndarray,
+    per_digit: int,
+    rng: np.random.Generator,
+    shapes: int | None = None,
 ) -> tuple[list, np.ndarray]:
     """``per_digit`` of each digit in the writer's hand, from the MNIST digits ``x`` (their
-    labels ``y``), taken in turn: (the pad's values, in order 0, 1, ..., 9, 0, 1, ...; labels)."""
+    labels ``y``): (the pad's values, in order 0, 1, ..., 9, 0, 1, ...; labels). Each drawing
+    is a new MNIST digit, or, with ``shapes``, one of the writer's own ``shapes`` shapes of that
+    digit (MNIST digits chosen once), drawn again each time with the pen's and the hand's
+    jitter: a person's digits resemble each other more than different people's do."""
     from digitpad import pad
 
-    pools = {d: iter(rng.permutation(np.flatnonzero(y == d))) for d in range(10)}
+    pools = {d: rng.permutation(np.flatnonzero(y == d)) for d in range(10)}
+    if shapes is not None:
+        own = {d: _own_shapes(hand, x, d, pool, shapes, rng) for d, pool in pools.items()}
+        pools = {d: rng.choice(pool, 100 * per_digit) for d, pool in own.items()}
+    pools = {d: iter(pool) for d, pool in pools.items()}
     values, labels = [], []
     for _ in range(per_digit):
         for d in range(10):
             for index in pools[d]:
                 strokes = draw_in_hand(hand, x[index], d, rng)
+                if strokes is not None and shapes is not None:
+                    strokes = wobble(strokes, rng)
                 if strokes is not None:
                     values.append(pad.Drawing(tuple(strokes)))
                     labels.append(d)
                     break
     return values, np.asarray(labels)
+
+
+def wobble(strokes: list, rng: np.random.Generator, amount: float = 0.04) -> list:
+    """The strokes (points in [0, 1]) bent by a smooth random displacement of about ``amount``
+    of the pad: no two drawings of the same shape by the same hand are the same."""
+    waves = rng.normal(0, 2 * math.pi * 1.5, size=(2, 2, 2))  # (x/y, two waves, wave vector)
+    phases = rng.uniform(0, 2 * math.pi, size=(2, 2))
+    weights = rng.uniform(0.5, 1.0, size=(2, 2)) * amount / 2
+
+    def bent(points: np.ndarray) -> np.ndarray:
+        shift = np.sin(points @ waves.transpose(0, 2, 1) + phases[:, None, :])  # (2, P, 2)
+        return np.clip(points + (shift * weights[:, None, :]).sum(-1).T, 0, 1)
+
+    return [bent(s) for s in strokes]
+
+
+def _own_shapes(
+    hand: Hand, x: np.ndarray, digit: int, pool: np.ndarray, count: int, rng: np.random.Generator
+) -> np.ndarray:
+    """The first ``count`` MNIST digits of ``pool`` that the writer's style applies to."""
+    own = []
+    for i in pool[: 50 * count]:
+        if draw_in_hand(hand, x[i], digit, rng) is not None:
+            own.append(i)
+            if len(own) == count:
+                break
+    return np.asarray(own or pool[:count])
 
 
 def main() -> None:
