@@ -149,9 +149,12 @@ def adapted(recognition: Recognition, memory: Sequence[Example] = ()) -> Reading
     reading = Reading(
         answer.verdict, recognition.image, answer, features, model=model, examples=spoke
     )
-    if reading.adapted:
+    if not reading.adapted:
+        return reading
+    if answer.sure:
         return dataclasses.replace(reading, message=f"{answer.verdict}, like your examples")
-    return reading
+    said = f"{answer.verdict} {answer.digit} is like your examples"
+    return dataclasses.replace(reading, message=said)
 
 
 def read_many(

@@ -2,16 +2,21 @@
 
     python scripts/benchmark_memory.py --data ../shared/data/mnist.npz      # 40 writers
     python scripts/benchmark_memory.py --data ../shared/data/mnist.npz --writers 80
+    python scripts/benchmark_memory.py --data ../shared/data/mnist.npz --firm-radius 0
 
 Each simulated writer (scripts/make_person.py's ``make_hand``) draws on the pad in a style of the
 world's for half their digits (digitpad.styles) and with a lean and tilt of their own; most lean
 far more than MNIST's writers, the rest mildly ("writers the model already reads"). Their digits
-are MNIST *test* digits, never trained on. For each writer, with the app's own handlers and
-memory (digitpad.handlers, digitpad.memory):
+are MNIST *test* digits, never trained on, in two kinds of writer: "one hand", whose digits are
+their own three shapes of each digit, drawn again each time with the pen's and the hand's
+jitter (a person's 7s resemble each other), and "many hands", each of whose digits is another
+MNIST writer's (the harder case: what one of their digits teaches says little of the next). For
+each writer, with the app's own handlers and memory (digitpad.handlers, digitpad.memory):
 
 1. accuracy on their other digits after they label k = 0, 1, 3 and 10 of each digit, at each
-   radius of a grid; the radius is chosen on one half of the writers (the largest at which none
-   of them ends up worse, and the most right), and measured on the other half;
+   setting of a grid (digitpad.memory's RADIUS and RATIO); the setting is chosen on one half of
+   the writers of both kinds (among those where no writer loses more than one digit at any k,
+   the most right at k = 3), and measured on the other half;
 2. no harm: the mild writers, and every writer's worst change;
 3. non-digits (scribbles, hatching, letters, held out): how many get a "sure" answer with a full
    memory of the writer's labels, against the model alone;
@@ -40,7 +45,11 @@ from digitpad.sessions import MAX_LABELS, Label  # noqa: E402
 
 KS = (0, 1, 3, 10)
 TESTED = 6  # of each digit, predicted after the labelled ones
-RADII = (0.05, 0.075, 0.1, 0.125, 0.15, 0.2)
+SETTINGS = [
+    (r, q) for r in (0.05, 0.075, 0.1, 0.15, 0.2) for q in (0.5, 0.7, 0.85)
+]  # RADIUS, RATIO
+SHAPES = 3  # a "one hand" writer's own shapes of each digit
+ONE_DIGIT = 1 / TESTED / 10  # one digit of a writer's tested ones
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -50,18 +59,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--writers", type=int, default=40, help="(default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     parser.add_argument("--out", type=Path, default=REPO_DIR / "bench_out" / "memory.json")
+    parser.add_argument(
+        "--firm-radius",
+        type=float,
+        default=memory.FIRM_RADIUS,
+        help="digitpad.memory's FIRM_RADIUS for this run (0: a firm answer never moves; "
+        "default: the shipped %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
-def simulate(predictor, mnist, count: int, seed: int) -> list[dict]:
+def simulate(predictor, mnist, count: int, seed: int, shapes: int | None) -> list[dict]:
     """The writers: each one's hand, and their digits read by the model, with the labels each
-    would make (features, as the app keeps them)."""
+    would make (features, as the app keeps them). ``shapes``: make_person.writer_digits'."""
     writers = []
     for w in range(count):
         rng = np.random.default_rng([seed, w])
         strong = w % 4 != 3  # three in four lean beyond what MNIST's writers do
         hand = make_hand(rng, strong)
-        values, labels = writer_digits(hand, mnist.x_test, mnist.y_test, max(KS) + TESTED, rng)
+        per_digit = max(KS) + TESTED
+        values, labels = writer_digits(hand, mnist.x_test, mnist.y_test, per_digit, rng, shapes)
         readings = [handlers.read(predictor, drawing) for drawing in values]
         keep = [r.prediction is not None for r in readings]
         writers.append(
@@ -88,8 +105,13 @@ def split(writer: dict, k: int) -> tuple[list, list]:
     return labelled, tested
 
 
-def accuracy(writer: dict, k: int, radius: float) -> float:
-    memory.RADIUS = radius
+def use(setting: tuple[float, float]) -> None:
+    """Set digitpad.memory's RADIUS and RATIO."""
+    memory.RADIUS, memory.RATIO = setting
+
+
+def accuracy(writer: dict, k: int, setting: tuple[float, float]) -> float:
+    use(setting)
     labelled, tested = split(writer, k)
     right = [
         np.argmax(memory.adapt(r.model.probabilities, r.features, labelled)[0]) == y
@@ -117,32 +139,43 @@ def first_labelled(writer: dict, count: int = 20) -> tuple[float, float]:
     return float(alone), float(adapted)
 
 
-def radius_table(writers: list[dict]) -> dict:
-    """Per radius and k: mean accuracy, and how many writers end up worse than with k = 0."""
+def setting_table(writers: list[dict]) -> dict:
+    """Per setting and k: mean accuracy, writers worse than with k = 0, and the worst change."""
     table = {}
-    for radius in RADII:
-        base = [accuracy(w, 0, radius) for w in writers]
+    for setting in SETTINGS:
+        base = [accuracy(w, 0, setting) for w in writers]
         for k in KS[1:]:
-            scores = [accuracy(w, k, radius) for w in writers]
-            worse = sum(s < b - 1e-9 for s, b in zip(scores, base))
-            table[f"{radius}/{k}"] = {
-                "radius": radius,
-                "k": k,
-                "base": float(np.mean(base)),
-                "adapted": float(np.mean(scores)),
-                "writers_worse": worse,
+            changes = [accuracy(w, k, setting) - b for w, b in zip(writers, base)]
+            table[(setting, k)] = {
+                "adapted": float(np.mean(base) + np.mean(changes)),
+                "writers_worse": sum(c < -1e-9 for c in changes),
+                "worst_change": float(min(changes)),
             }
     return table
 
 
-def choose_radius(table: dict) -> float:
-    """The radius at which no writer is worse at any k, and the most are right at k = 3."""
+def print_table(table: dict) -> None:
+    """The grid on the choosing half: mean accuracy at each k, and the worst writer's change."""
+    print(f"\n== the grid, on the choosing half ==\n{'RADIUS':>7} {'RATIO':>6}", end="")
+    print("".join(f"{'k=' + str(k):>9}" for k in KS[1:]) + "   worst change")
+    for setting in SETTINGS:
+        rows = [table[(setting, k)] for k in KS[1:]]
+        print(
+            f"{setting[0]:7} {setting[1]:6}"
+            + "".join(f"{row['adapted']:9.2%}" for row in rows)
+            + f"   {min(row['worst_change'] for row in rows):+.2%}"
+        )
+
+
+def choose_setting(table: dict) -> tuple[float, float]:
+    """Among the settings where no writer loses more than one digit at any k, the one with the
+    most right at k = 3."""
     safe = [
-        r
-        for r in RADII
-        if all(row["writers_worse"] == 0 for row in table.values() if row["radius"] == r)
+        s
+        for s in SETTINGS
+        if all(table[(s, k)]["worst_change"] > -ONE_DIGIT - 1e-9 for k in KS[1:])
     ]
-    return max(safe or [min(RADII)], key=lambda r: table[f"{r}/3"]["adapted"])
+    return max(safe or [SETTINGS[0]], key=lambda s: table[(s, 3)]["adapted"])
 
 
 def non_digits(predictor, writers: list[dict], per_family: int = 100) -> dict:
@@ -202,30 +235,38 @@ def main(argv: list[str] | None = None) -> int:
     from digitpad.data import load_mnist
     from digitpad.predictor import Predictor
 
+    memory.FIRM_RADIUS = args.firm_radius
     predictor = Predictor.load(args.model)
     mnist = load_mnist(args.data)
-    started = time.perf_counter()
-    writers = simulate(predictor, mnist, args.writers, args.seed)
+    kinds = {}
+    for name, shapes in (("one hand", SHAPES), ("many hands", None)):
+        started = time.perf_counter()
+        kinds[name] = simulate(predictor, mnist, args.writers, args.seed, shapes)
+        print(
+            f"{name}: {len(kinds[name])} writers, "
+            f"{sum(len(w['labels']) for w in kinds[name])} digits drawn "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
+    table = setting_table([w for ws in kinds.values() for w in ws[::2]])
+    print_table(table)
+    chosen = choose_setting(table)
     print(
-        f"{len(writers)} writers, {sum(len(w['labels']) for w in writers)} digits drawn "
-        f"({time.perf_counter() - started:.0f} s)"
+        f"\n== chosen on half the writers of both kinds: RADIUS, RATIO = {chosen} "
+        f"(digitpad/memory.py has {SHIPPED}) =="
     )
-    choosing, measuring = writers[::2], writers[1::2]
-    chosen = choose_radius(radius_table(choosing))
-    print(
-        f"\n== radius chosen on half the writers: {chosen} (digitpad/memory.py has {RADIUS_SHIPPED}) =="
-    )
-    results = {"radius_chosen": chosen, "radius_shipped": RADIUS_SHIPPED}
-    results["measured"] = report(measuring, RADIUS_SHIPPED)
-    memory.RADIUS = RADIUS_SHIPPED
-    results["first_20"] = report_first(writers)
-    results["non_digits"] = non_digits(predictor, [w for w in measuring if w["strong"]])
+    results = {"chosen": chosen, "shipped": SHIPPED}
+    for name, writers in kinds.items():
+        results[name] = {"measured": report(name, writers[1::2], SHIPPED)}
+        use(SHIPPED)
+        results[name]["first_20"] = report_first(name, writers)
+    measuring = [w for ws in kinds.values() for w in ws[1::2] if w["strong"]]
+    results["non_digits"] = non_digits(predictor, measuring)
     print(
         "\n== non-digits, 'sure' answers: the model alone / with a writer's 10 labels per digit =="
     )
     for family, row in results["non_digits"].items():
         print(f"{family:10} {row['sure_alone']:7.1%} {row['sure_adapted']:7.1%}")
-    results["cost"] = cost(predictor, measuring[0])
+    results["cost"] = cost(predictor, kinds["one hand"][1])
     c = results["cost"]
     print(
         f"\n== cost: a reading {c['reading_ms_empty']:.2f} ms with no labels, "
@@ -238,48 +279,52 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report(writers: list[dict], radius: float) -> dict:
-    """The measuring half: accuracy per k, strong and mild writers apart, and each writer's
-    change at k = 3."""
+def report(kind: str, writers: list[dict], setting: tuple[float, float]) -> dict:
+    """The measuring half of one kind: accuracy per k, strong and mild writers apart, writers
+    worse at each k, and the worst change."""
     rows = {}
-    print(f"\n== measured on the other half ({len(writers)} writers), radius {radius} ==")
-    print(f"{'writers':28} " + " ".join(f"{'k=' + str(k):>8}" for k in KS) + "   worse (k=1/3/10)")
+    print(f"\n== {kind}: measured on the other half ({len(writers)} writers) ==")
+    print(f"{'writers':28} " + " ".join(f"{'k=' + str(k):>8}" for k in KS) + "   worse, worst")
     for name, group in (
         ("lean beyond MNIST's", [w for w in writers if w["strong"]]),
         ("mild", [w for w in writers if not w["strong"]]),
         ("all", writers),
     ):
-        scores = {k: [accuracy(w, k, radius) for w in group] for k in KS}
-        worse = [sum(s < b - 1e-9 for s, b in zip(scores[k], scores[0])) for k in KS[1:]]
+        if not group:
+            continue
+        scores = {k: [accuracy(w, k, setting) for w in group] for k in KS}
+        changes = [[s - b for s, b in zip(scores[k], scores[0])] for k in KS[1:]]
+        worse = [sum(c < -1e-9 for c in change) for change in changes]
+        worst = float(min(min(change) for change in changes))
         rows[name] = {
             "writers": len(group),
             **{f"k{k}": float(np.mean(scores[k])) for k in KS},
             "worse": worse,
-            "worst_change_k3": float(min(s - b for s, b in zip(scores[3], scores[0]))),
+            "worst_change": worst,
         }
         print(
             f"{name + f' ({len(group)})':28} "
             + " ".join(f"{np.mean(scores[k]):8.2%}" for k in KS)
-            + f"   {worse}"
+            + f"   {worse}, {worst:+.2%}"
         )
     return rows
 
 
-def report_first(writers: list[dict], count: int = 20) -> dict:
-    """Every writer labels their first ``count`` digits, then the rest are read."""
+def report_first(kind: str, writers: list[dict], count: int = 20) -> dict:
+    """Every writer of one kind labels their first ``count`` digits, then the rest are read."""
     pairs = [first_labelled(w, count) for w in writers]
     alone, adapted = np.mean(pairs, axis=0)
     worse = sum(b < a - 1e-9 for a, b in pairs)
     worst = min(b - a for a, b in pairs)
     print(
-        f"\n== each of the {len(writers)} writers labels their first {count} digits, the rest "
-        f"are read ==\nright: {alone:.2%} without the labels, {adapted:.2%} with them; "
+        f"\n== {kind}: each of the {len(writers)} writers labels their first {count} digits, "
+        f"the rest are read ==\nright: {alone:.2%} without the labels, {adapted:.2%} with them; "
         f"writers worse: {worse}; worst change {worst:+.2%}"
     )
     return {"alone": alone, "adapted": adapted, "writers_worse": worse, "worst_change": worst}
 
 
-RADIUS_SHIPPED = memory.RADIUS
+SHIPPED = (memory.RADIUS, memory.RATIO)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,11 +2,13 @@
 
     python scripts/explore_memory.py --data ../shared/data/mnist.npz
 
-The writers are scripts/benchmark_memory.py's (40, seed 0); each labels their first 20 digits
-and the rest are read, on the choosing half (every other writer). Printed per variant and
-setting: accuracy without and with the labels, and how many writers end up worse. Then, for
-the digits the model misreads, how often the nearest labelled example (in the model's features)
-carries the right label. docs/measurements.md ("Learning a person's hand") quotes it.
+The writers are scripts/benchmark_memory.py's "many hands" kind (40, seed 0), the kind on which
+the earlier rule (``radius``: every example within the radius votes) gained least; each labels
+their first 20 digits and the rest are read, on the choosing half (every other writer). Printed
+per variant and setting: accuracy without and with the labels, and how many writers end up
+worse. Then, for the digits the model misreads, how often the nearest labelled example (in the
+model's features) carries the right label. docs/measurements.md ("Learning a person's hand")
+quotes it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def space(writer: dict, kind: str) -> np.ndarray:
 
 
 def radius(p, d, labels, r: float) -> np.ndarray:
-    """digitpad.memory's rule: the labels within ``r``, the nearer the more."""
+    """The earlier digitpad.memory's rule: the labels within ``r``, the nearer the more."""
     near = d < r
     if not near.any():
         return p
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     from digitpad.predictor import Predictor
 
     predictor = Predictor.load(DEFAULT_MODEL_PATH)
-    writers = benchmark_memory.simulate(predictor, load_mnist(args.data), 40, 0)
+    writers = benchmark_memory.simulate(predictor, load_mnist(args.data), 40, 0, None)
     choosing = writers[::2]
     print(f"first {FIRST} labelled, the rest read; {len(choosing)} writers (the choosing half)")
     trials = [("features", radius, r) for r in (0.05, 0.1, 0.2, 0.3)]

@@ -1,5 +1,6 @@
 """digitpad.memory: an empty memory changes nothing; a labelled example speaks only near it, the
-closer the more; and, with the shipped model, a person's label changes their next answers."""
+closer the more, and only when no other digit's example is about as near; and, with the shipped
+model, a person's label changes their next answers."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import pytest
 from harness import pad_value
 
 from digitpad import handlers, pad
-from digitpad.memory import RADIUS, adapt, unit
+from digitpad.memory import FIRM, FIRM_RADIUS, RADIUS, RATIO, adapt, towards, unit
+from digitpad.predictor import Recognition
 from digitpad.sessions import Label
+from digitpad.verdict import Prediction
 
 
 def probs(top: int, p: float = 0.9) -> np.ndarray:
@@ -44,14 +47,56 @@ def test_an_example_speaks_only_within_the_radius_and_the_closer_the_more():
     assert np.isclose(halfway.sum(), 1) and halfway.dtype == np.float32
 
 
-def test_neighbours_vote_by_closeness():
-    examples = [
-        Label(0, 8, features=direction(0)),
-        Label(6, 6, features=direction(0)),
-        Label(6, 6, features=direction(0)),
-    ]
-    adapted, spoke = adapt(probs(8), direction(0), examples)
-    assert spoke == 3 and adapted.argmax() == 6 and adapted[6] > adapted[0] > adapted[8]
+def near(k: int, distance: float) -> np.ndarray:
+    """A unit vector at cosine ``distance`` from direction(0), towards direction(k)."""
+    angle = np.arccos(1 - distance)
+    return unit(np.cos(angle) * direction(0) + np.sin(angle) * direction(k))
+
+
+def test_the_nearest_digit_speaks_only_when_clearly_nearer_than_any_other():
+    query = direction(0)
+    six = Label(6, 6, features=near(1, RADIUS * 0.2))
+    zero = Label(0, 8, features=near(2, RADIUS * 0.2 / RATIO * 1.01))  # just beyond RATIO
+    adapted, spoke = adapt(probs(8), query, [six, zero])
+    assert spoke == 1 and adapted.argmax() == 6
+    zero = Label(0, 8, features=near(2, RADIUS * 0.2 / RATIO * 0.99))  # within it: a tie
+    adapted, spoke = adapt(probs(8), query, [six, zero])
+    assert spoke == 0 and np.array_equal(adapted, probs(8)), "the person's hand can't tell"
+
+
+def test_a_distant_example_puts_its_digit_first_but_not_sure():
+    three = Label(3, 8, features=near(1, 0.99 * RADIUS))
+    adapted, spoke = adapt(probs(8, 0.99), direction(0), [three])
+    assert spoke == 1 and adapted.argmax() == 3
+    assert adapted[3] - adapted[8] < 0.02, "just enough to come first: 'not sure: 3 or 8?'"
+    assert Prediction(adapted).verdict == "not sure: 3 or 8?"
+    assert np.isclose(towards(probs(2), 2, 0.5)[2], 0.95), "the model's digit: half way to 1"
+
+
+def test_the_verdict_says_when_the_examples_changed_the_answer():
+    model = Prediction(probs(8, 0.99))
+    recognition = Recognition(np.zeros((28, 28), np.float32), model, model.verdict, direction(0))
+    three = [Label(3, 8, features=near(1, 0.9 * RADIUS))]
+    assert handlers.adapted(recognition, three).message == (
+        "not sure: 3 or 8? 3 is like your examples"
+    )
+    three = [Label(3, 8, features=direction(0))]
+    assert handlers.adapted(recognition, three).message == "3, 100% sure, like your examples"
+    assert handlers.adapted(recognition, ()).message == "8, 99% sure"
+
+
+def test_a_firm_answer_moves_only_for_its_like():
+    firm = probs(8, FIRM)
+    three = Label(3, 8, features=near(1, (FIRM_RADIUS + RADIUS) / 2))
+    assert adapt(firm, direction(0), [three]) == (firm, 0)
+    assert adapt(probs(8, 0.99), direction(0), [three])[0].argmax() == 3, "when not firm"
+    three = Label(3, 8, features=near(1, FIRM_RADIUS / 2))
+    assert adapt(firm, direction(0), [three])[0].argmax() == 3
+
+
+def test_an_example_that_agrees_with_the_model_leaves_its_answer():
+    for p in (probs(8, 0.6), probs(8, FIRM)):
+        assert adapt(p, direction(0), [Label(8, 8, features=direction(0))]) == (p, 0)
 
 
 def test_unit_length():
