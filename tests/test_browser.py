@@ -237,6 +237,33 @@ def test_label_digits_and_keep_them(browser, tmp_path, artifacts_dir):
     assert x.shape == (3, 28, 28) and x.max() == 255
 
 
+def test_a_correction_counts_at_once_for_that_visitor_alone(page, browser, server):
+    """A 1 labelled a 7 (wrong on purpose) reads as a 7 when drawn again, and the page says why;
+    another visitor still sees a 1; "Forget my digits" undoes it."""
+    tally = page.page.locator("#tally")
+    page.draw_digit(1)
+    page.wait_for_verdict(verdict_says(1))
+    page.page.click("#answer-7")
+    tally.get_by_text("Adapted to 1 of your digits.").wait_for()
+    page.clear()
+    page.draw_digit(1)
+    verdict = page.wait_for_verdict("text.endsWith('like your examples')")
+    assert verdict.startswith("7, ") and page.top_label() == "7"
+    stranger = AppPage(browser, server.url)
+    try:
+        stranger.draw_digit(1)
+        assert not stranger.wait_for_verdict(verdict_says(1)).endswith("like your examples")
+    finally:
+        stranger.close()
+    page.page.click("#forget")
+    page.page.wait_for_function(
+        "() => !document.querySelector('#tally').innerText.includes('Adapted to')"
+    )
+    page.clear()
+    page.draw_digit(1)
+    assert not page.wait_for_verdict(verdict_says(1)).endswith("like your examples")
+
+
 def test_slow_first_load_keeps_the_canvas_in_its_column(browser, server):
     """Gradio quirk: in a gr.Row, a slow first load could leave the canvas at the full page width
     with its square off-centre. With the CPU slowed 6x during load, it fits its column."""
