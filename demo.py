@@ -210,7 +210,8 @@ def serve(
         print(
             f"* every session adapts to {len(owner)} digits saved in {args.adapt_from}", flush=True
         )
-    workers = f", {args.workers} reading processes" if args.workers > 0 else ""
+    plural = "es" if args.workers > 1 else ""
+    workers = f", {args.workers} reading process{plural}" if args.workers > 0 else ""
     print(
         f"* ready in {time.perf_counter() - START:.1f} s (model {args.model}{workers}); "
         "Ctrl+C stops it",
