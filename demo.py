@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 START = time.perf_counter()
 
 from digitpad import DEFAULT_MODEL_PATH  # noqa: E402
+from digitpad.guard import READ_TOGETHER  # noqa: E402
 
 if TYPE_CHECKING:
     from digitpad.predictor import Predictor
@@ -95,6 +96,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "process); one per core beyond the first, at most two (default: %(default)s)",
     )
     parser.add_argument(
+        "--read-together",
+        type=int,
+        default=READ_TOGETHER,
+        metavar="N",
+        help="/predict_sketch calls waiting in the queue read together, up to N at once (1: one "
+        "at a time) (default: %(default)s)",
+    )
+    parser.add_argument(
         "--auth",
         metavar="USER:PASSWORD",
         default=os.environ.get("DIGITPAD_AUTH"),
@@ -153,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         collect_dir = writable_folder(args.collect) if args.collect else None
         if args.workers < 0:
             raise ValueError(f"--workers {args.workers}: pass 0 or more (0: no extra processes).")
+        if args.read_together < 1:
+            raise ValueError(f"--read-together {args.read_together}: pass 1 or more.")
         problem = port_problem(args.host, args.port)
         if problem:
             raise ValueError(problem)
@@ -200,7 +211,13 @@ def serve(
         print(f"error: --adapt-from: {error}", file=sys.stderr)
         return 2
     metrics = read_json(args.model.parent / "metrics.json")
-    demo = app.build_app(predictor, metrics=metrics, collect_dir=collect_dir, owner=owner)
+    demo = app.build_app(
+        predictor,
+        metrics=metrics,
+        collect_dir=collect_dir,
+        owner=owner,
+        read_together=args.read_together,
+    )
     app.launch(
         demo, host=args.host, port=args.port, share=args.share, prevent_thread_lock=True, auth=auth
     )

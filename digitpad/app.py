@@ -29,6 +29,7 @@ makes a burst of strokes end with a reading of the latest drawing.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import typing
 from collections.abc import Callable
@@ -265,10 +266,13 @@ class Serving:
     folder: Path | None
     sessions: Sessions
     owner: tuple[Label, ...] = ()
+    read_together: int = guard.READ_TOGETHER  # /predict_sketch calls read at once, at most
 
-    def memory(self, request: gr.Request) -> tuple[Label, ...]:
-        """What the answers adapt to for this visitor: the owner's digits, then their own."""
-        return self.owner + self.sessions.get(request.session_hash).memory
+    def memory(self, request: gr.Request | None) -> tuple[Label, ...]:
+        """What the answers adapt to for this visitor: the owner's digits, then their own (none
+        without a request)."""
+        session = None if request is None else request.session_hash
+        return self.owner + self.sessions.get(session).memory
 
 
 def build_app(
@@ -279,13 +283,15 @@ def build_app(
     collect_dir: Path | None = None,
     sessions: Sessions | None = None,
     owner: tuple[Label, ...] = (),
+    read_together: int = guard.READ_TOGETHER,
 ) -> gr.Blocks:
     """The Blocks: drawing and photo tabs, the result panel, the answer buttons and the tally,
     examples and the note, and the API. With ``collect_dir``, labelled digits are saved there;
     with ``owner``, every session's answers adapt to those labelled digits. Each visitor's record
-    is kept in ``sessions`` (a new store by default), also reachable as ``app.visitors``."""
+    is kept in ``sessions`` (a new store by default), also reachable as ``app.visitors``.
+    ``read_together``: how many /predict_sketch calls waiting in the queue are read at once."""
     examples = find_examples() if examples is None else examples
-    serving = Serving(predictor, collect_dir, sessions or Sessions(), tuple(owner))
+    serving = Serving(predictor, collect_dir, sessions or Sessions(), tuple(owner), read_together)
     with gr.Blocks(title="digitpad", analytics_enabled=False) as app:
         gr.Markdown(
             "# digitpad\nDraw a digit from 0 to 9, or show a photo of one: the model "
@@ -302,6 +308,7 @@ def build_app(
         wire_labels(page, serving)
         wire_api(serving)
         app.unload(forgetting(serving.sessions))
+    hand_each_request(app)  # /predict_sketch reads calls together, each with its own labels
     app.visitors = serving.sessions
     return app
 
@@ -427,7 +434,7 @@ def wire_reading(serving: Serving) -> None:
     """/predict_sketch and /predict_image: one input, one reading."""
     predictor = serving.predictor
 
-    def predict_sketch(drawing: str, request: gr.Request) -> ReadingResult:
+    def predict_sketch(drawing: list[str], request: list[gr.Request]) -> tuple[list[ReadingResult]]:
         """Read the digit in a drawing: the pad's strokes as JSON text.
 
         Args:
@@ -436,7 +443,11 @@ def wire_reading(serving: Serving) -> None:
             the digit, whether the model is sure, the verdict line, the ten probabilities, the
             28x28 image the model saw (a PNG data URL), and whether your labels changed it
         """
-        return handlers.predict_sketch(predictor, drawing, serving.memory(request)).as_json()
+        # One drawing per call; Gradio hands over the calls waiting in the queue together (up to
+        # serving.read_together), and each is read with its own visitor's labels.
+        memories = [serving.memory(r) for r in calls_requests(request, len(drawing))]
+        readings = handlers.predict_sketches(predictor, drawing, memories)
+        return ([reading.as_json() for reading in readings],)
 
     def predict_image(image: FileData, request: gr.Request) -> ReadingResult:
         """Read the digit in an image file (a photo of a digit on paper, a canvas).
@@ -450,7 +461,7 @@ def wire_reading(serving: Serving) -> None:
         path = uploaded_path(image)
         return handlers.predict_image(predictor, path, serving.memory(request)).as_json()
 
-    endpoint(predict_sketch, {"drawing": SEVEN}, "reading")
+    endpoint(predict_sketch, {"drawing": SEVEN}, "reading", together=serving.read_together)
     endpoint(predict_image, {"image": IMAGE_EXAMPLE}, "reading")
 
 
@@ -467,12 +478,8 @@ def wire_bulk(serving: Serving) -> None:
             one reading for each drawing, in the same order, as /predict_sketch returns it
         """
         bounded(drawings, "drawings")
-        parsed = [handlers.drawing_or_problem(d) for d in drawings]
-        readings = handlers.read_many(predictor, [d for d, _ in parsed], serving.memory(request))
-        return [
-            (Reading(problem, problem=True) if problem else r).as_json()
-            for r, (_, problem) in zip(readings, parsed)
-        ]
+        memories = [serving.memory(request)] * len(drawings)
+        return [r.as_json() for r in handlers.predict_sketches(predictor, drawings, memories)]
 
     def predict_images(images: list[FileData], request: gr.Request) -> list[ReadingResult]:
         """Read many image files in one call, in order.
@@ -546,16 +553,61 @@ def bounded(items: list, what: str) -> None:
         )
 
 
-def endpoint(fn: Callable, examples: dict[str, object], returns: str) -> None:
+def endpoint(fn: Callable, examples: dict[str, object], returns: str, together: int = 0) -> None:
     """``fn`` as a named API endpoint (``/<its name>``), documented from its docstring and
-    types, its parameters and result named, with real example values for the API page."""
-    fn.__annotations__ = typing.get_type_hints(fn)  # strings here (PEP 563); gr.api reads types
-    dependency = gr.api(fn, api_name=fn.__name__)
+    types, its parameters and result named, with real example values for the API page. With
+    ``together``, up to that many calls waiting in the queue are handed to ``fn`` at once (a
+    list of each parameter; it returns a tuple holding the list of results): the API still
+    takes and returns one of each per call, as the types of one call document it."""
+    hints = typing.get_type_hints(fn)  # strings here (PEP 563); gr.api reads the types
+    if together:
+        hints = {name: one_of(hint) for name, hint in hints.items()}
+        hints["return"] = one_of(typing.get_args(hints["return"])[0])
+    fn.__annotations__ = hints
+    batch = {"batch": True, "max_batch_size": together} if together else {}
+    dependency = gr.api(fn, api_name=fn.__name__, **batch)
     block_fn = get_blocks_context().fns[dependency["id"]]
     for component, (name, example) in zip(block_fn.inputs, examples.items()):
         component.label, component.value = name, example
     for component in block_fn.outputs:
         component.label = returns
+
+
+# The requests of the calls Gradio hands a batched function together (:func:`hand_each_request`).
+BATCH_REQUESTS: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "digitpad_batch_requests", default=None
+)
+
+
+def hand_each_request(app: gr.Blocks) -> None:
+    """Gradio 6 passes a batched function the request of the first call in the batch alone
+    (``Blocks.call_function`` takes ``requests[0]``). Keep them all, for the function's thread,
+    where :func:`calls_requests` finds them: each visitor's labels are theirs alone."""
+    original = app.call_function
+
+    async def call_function(block_fn, processed_input, iterator=None, requests=None, *more, **kw):
+        token = BATCH_REQUESTS.set(requests if isinstance(requests, list) else None)
+        try:
+            return await original(block_fn, processed_input, iterator, requests, *more, **kw)
+        finally:
+            BATCH_REQUESTS.reset(token)
+
+    app.call_function = call_function
+
+
+def calls_requests(request: Any, count: int) -> list:
+    """The request of each of the ``count`` calls a batched function was handed. When they
+    cannot be told apart, none (``None``: no session, so no visitor's labels), never one
+    visitor's for another's call."""
+    requests = BATCH_REQUESTS.get()
+    if requests is not None and len(requests) == count:
+        return requests
+    return [request] if count == 1 else [None] * count
+
+
+def one_of(hint: Any) -> Any:
+    """``list[X]`` -> ``X``: the type of one call's value, for a function called with many."""
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is list else hint
 
 
 def uploaded_path(image: Any) -> str | None:

@@ -163,9 +163,17 @@ def read_many(
     """Many inputs (drawings, image paths; None for an empty one) at once: each read as
     :func:`read` reads it, the model called once for all of them. An input that can't be read
     says why in its own reading."""
+    return read_each(predictor, sources, [memory] * len(sources))
+
+
+def read_each(
+    predictor: Predictor, sources: Sequence[object], memories: Sequence[Sequence[Example]]
+) -> list[Reading]:
+    """:func:`read_many`, each input adapted to its own memory (one per source: the inputs of
+    several visitors, read together)."""
     recognitions = iter(predictor.recognise_many([s for s in sources if s is not None]))
     readings = []
-    for source in sources:
+    for source, memory in zip(sources, memories, strict=True):
         if source is None:
             readings.append(Reading(NO_SKETCH))
             continue
@@ -180,6 +188,19 @@ def read_many(
         else:
             readings.append(adapted(recognition, memory))
     return readings
+
+
+def predict_sketches(
+    predictor: Predictor, values: Sequence[object], memories: Sequence[Sequence[Example]]
+) -> list[Reading]:
+    """Many drawing pads' values, each adapted to its own memory: each read as
+    :func:`predict_sketch` reads it, the model called once for all of them."""
+    parsed = [drawing_or_problem(value) for value in values]
+    readings = read_each(predictor, [drawing for drawing, _ in parsed], memories)
+    return [
+        Reading(problem, problem=True) if problem else reading
+        for reading, (_, problem) in zip(readings, parsed)
+    ]
 
 
 def read_safely(predictor: Predictor, source: object) -> tuple[Recognition | None, str | None]:

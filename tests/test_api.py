@@ -52,6 +52,30 @@ def test_every_endpoint_is_named(client):
     assert {"/predict_sketch", "/predict_image"} <= set(endpoints)
 
 
+def test_calls_read_together_keep_each_visitors_labels(served, monkeypatch):
+    """/predict_sketch reads the calls waiting in the queue together (guard.READ_TOGETHER); in
+    one batch, each call is read with its own visitor's labels, never another's."""
+    sizes = []
+    together = handlers.predict_sketches
+
+    def counted(predictor, values, memories):
+        sizes.append(len(values))
+        return together(predictor, values, memories)
+
+    monkeypatch.setattr(handlers, "predict_sketches", counted)
+    fooled, plain = Client(served[1], verbose=False), Client(served[1], verbose=False)
+    fooled.predict(SEVEN, "1", api_name="/label_sketch")  # a 7 labelled a 1, on purpose
+    jobs = [
+        (c, c.submit(SEVEN, api_name="/predict_sketch")) for _ in range(12) for c in (fooled, plain)
+    ]
+    for caller, job in jobs:
+        reading = job.result(timeout=60)
+        assert reading["digit"] == (1 if caller is fooled else 7)
+        assert reading["adapted"] is (caller is fooled)
+    assert max(sizes) > 1, f"no calls were read together: {sizes}"
+    assert max(sizes) <= guard.READ_TOGETHER
+
+
 def test_predict_sketch(client):
     """A script draws with strokes, as the page sends them."""
     reading = client.predict(SEVEN, api_name="/predict_sketch")

@@ -113,6 +113,11 @@ def test_a_host_that_is_not_this_machine_is_said_at_once(demo, capsys):
     assert demo.port_problem("127.0.0.1", 0) is None
 
 
+def test_read_together_takes_one_or_more(demo, capsys):
+    assert demo.main(["--read-together", "0"]) == 2
+    assert "--read-together 0: pass 1 or more." in capsys.readouterr().err
+
+
 def test_reading_processes_one_per_spare_core_at_most_two(demo, monkeypatch, capsys):
     for cores, workers in ((1, 1), (2, 1), (3, 2), (16, 2)):
         monkeypatch.setattr(demo.os, "cpu_count", lambda cores=cores: cores)

@@ -31,8 +31,12 @@ def assert_read(reading: Reading, digit: int) -> None:
     assert reading.digit == digit and not reading.problem, reading.message
     assert reading.message.startswith(f"{digit}, ") and reading.message.endswith("% sure")
     result = json.loads(json.dumps(reading.as_json()))
-    assert result["digit"] == digit and result["sure"] is True and result["verdict"] == reading.message
-    assert len(result["probabilities"]) == 10 and sum(result["probabilities"]) == pytest.approx(1, abs=1e-4)
+    assert (
+        result["digit"] == digit and result["sure"] is True and result["verdict"] == reading.message
+    )
+    assert len(result["probabilities"]) == 10 and sum(result["probabilities"]) == pytest.approx(
+        1, abs=1e-4
+    )
     assert max(range(10), key=result["probabilities"].__getitem__) == digit
     header, data = result["image28"].split(",", 1)
     assert header == "data:image/png;base64"
@@ -53,13 +57,20 @@ def test_drawings_are_read(predictor, digit):
 def test_empty_pad_says_draw_a_digit(predictor, value):
     """On load, after Clear, after undoing every stroke."""
     assert handlers.predict_sketch(predictor, value) == Reading(NO_SKETCH)
-    assert Reading(NO_SKETCH).as_json() == {"digit": None, "sure": False, "verdict": NO_SKETCH,
-                                            "probabilities": None, "image28": None, "adapted": False}
+    assert Reading(NO_SKETCH).as_json() == {
+        "digit": None,
+        "sure": False,
+        "verdict": NO_SKETCH,
+        "probabilities": None,
+        "image28": None,
+        "adapted": False,
+    }
 
 
 def test_a_value_that_is_no_drawing_says_why(predictor):
     assert handlers.predict_sketch(predictor, "{nope") == Reading(
-        "Can't read that drawing: the drawing is not JSON.", problem=True)
+        "Can't read that drawing: the drawing is not JSON.", problem=True
+    )
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -128,7 +139,9 @@ def test_the_same_answer_twice_counts_once_and_a_new_one_replaces_it(predictor, 
     assert again == Labelled("Already counted: a 7.")
     changed = handlers.label_sketch(predictor, tmp_path, pad_value(7), "1", first.label)
     assert changed.message == "Changed to a 1 (the model said 7)."
-    assert changed.label.record == first.label.record, "the saved digit is relabelled, not saved again"
+    assert changed.label.record == first.label.record, (
+        "the saved digit is relabelled, not saved again"
+    )
     (record,) = load_records(tmp_path)
     assert record.label == 1 and record.predicted == 7
 
@@ -166,12 +179,15 @@ def test_an_answer_that_is_no_digit_changes_nothing(predictor, tmp_path, answer)
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("value, why", [
-    (None, "Nothing to label yet: draw a digit or show a photo first."),
-    ('{"strokes": []}', "Nothing to label yet: draw a digit or show a photo first."),
-    (pad.value_of([[(0.5, 0.5)]]), "Nothing to label: no digit found: only a dot."),
-    ("{broken", "Can't read that drawing: the drawing is not JSON."),
-])
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        (None, "Nothing to label yet: draw a digit or show a photo first."),
+        ('{"strokes": []}', "Nothing to label yet: draw a digit or show a photo first."),
+        (pad.value_of([[(0.5, 0.5)]]), "Nothing to label: no digit found: only a dot."),
+        ("{broken", "Can't read that drawing: the drawing is not JSON."),
+    ],
+)
 def test_nothing_to_label(predictor, tmp_path, value, why):
     assert handlers.label_sketch(predictor, tmp_path, value, "3") == Labelled(why)
     assert list(tmp_path.iterdir()) == []
@@ -207,6 +223,27 @@ def test_what_the_api_returns_is_plain_data():
     done = Labelled("Counted: a 7 (the model said 1).", Label(7, 1))
     tally = collect.update_tally(collect.new_tally(), 7, 1)
     assert json.loads(json.dumps(done.as_json(tally))) == {
-        "counted": True, "label": 7, "predicted": 1, "saved": False,
-        "message": "Counted: a 7 (the model said 1).", "tally": tally}
+        "counted": True,
+        "label": 7,
+        "predicted": 1,
+        "saved": False,
+        "message": "Counted: a 7 (the model said 1).",
+        "tally": tally,
+    }
     assert Labelled("Nothing to label yet.").as_json(tally)["counted"] is False
+
+
+def test_drawings_read_together_each_with_its_own_memory(predictor):
+    """predict_sketches: what predict_sketch says of each, one at a time, each value adapted to
+    its own memory (several visitors' calls read together)."""
+    seven = pad_value(7)
+    wrong = handlers.label_sketch(predictor, None, seven, "1").label  # a 7 labelled a 1
+    values = [seven, seven, "", "not json", pad_value(3)]
+    memories = [(wrong,), (), (), (wrong,), (wrong,)]
+    together = handlers.predict_sketches(predictor, values, memories)
+    alone = [handlers.predict_sketch(predictor, v, m) for v, m in zip(values, memories)]
+    assert [r.message for r in together] == [r.message for r in alone]
+    assert [r.digit for r in together] == [1, 7, None, None, 3]
+    assert together[3].problem and not together[2].problem
+    with pytest.raises(ValueError):
+        handlers.predict_sketches(predictor, values, memories[:2])
