@@ -100,8 +100,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=READ_TOGETHER,
         metavar="N",
-        help="/predict_sketch calls waiting in the queue read together, up to N at once (1: one "
-        "at a time) (default: %(default)s)",
+        help="drawings waiting in the queue (the page's pen lifts, /predict_sketch calls) read "
+        "together, up to N at once (1: one at a time) (default: %(default)s)",
     )
     parser.add_argument(
         "--auth",

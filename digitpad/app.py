@@ -266,7 +266,7 @@ class Serving:
     folder: Path | None
     sessions: Sessions
     owner: tuple[Label, ...] = ()
-    read_together: int = guard.READ_TOGETHER  # /predict_sketch calls read at once, at most
+    read_together: int = guard.READ_TOGETHER  # drawings waiting in the queue read at once, at most
 
     def memory(self, request: gr.Request | None) -> tuple[Label, ...]:
         """What the answers adapt to for this visitor: the owner's digits, then their own (none
@@ -289,7 +289,8 @@ def build_app(
     examples and the note, and the API. With ``collect_dir``, labelled digits are saved there;
     with ``owner``, every session's answers adapt to those labelled digits. Each visitor's record
     is kept in ``sessions`` (a new store by default), also reachable as ``app.visitors``.
-    ``read_together``: how many /predict_sketch calls waiting in the queue are read at once."""
+    ``read_together``: how many drawings waiting in the queue (pen lifts, /predict_sketch calls)
+    are read at once."""
     examples = find_examples() if examples is None else examples
     serving = Serving(predictor, collect_dir, sessions or Sessions(), tuple(owner), read_together)
     with gr.Blocks(title="digitpad", analytics_enabled=False) as app:
@@ -308,7 +309,7 @@ def build_app(
         wire_labels(page, serving)
         wire_api(serving)
         app.unload(forgetting(serving.sessions))
-    hand_each_request(app)  # /predict_sketch reads calls together, each with its own labels
+    hand_each_request(app)  # drawings read together, each with its visitor's own labels
     app.visitors = serving.sessions
     return app
 
@@ -324,6 +325,13 @@ def wire_page(page: Page, serving: Serving) -> None:
     def on_sketch(value: str | None, request: gr.Request) -> str:
         return view.result_panel(handlers.predict_sketch(predictor, value, serving.memory(request)))
 
+    def on_sketches(values: list[str | None], request: gr.Request) -> tuple[list[str]]:
+        # The pen lifts of all the visitors waiting in the queue, read together, each with the
+        # visitor's own labels (hand_each_request), as /predict_sketch reads its calls.
+        memories = [serving.memory(r) for r in calls_requests(request, len(values))]
+        readings = handlers.predict_sketches(predictor, values, memories)
+        return ([view.result_panel(reading) for reading in readings],)
+
     def on_photo(path: str | None, request: gr.Request) -> str:
         return view.result_panel(handlers.predict_image(predictor, path, serving.memory(request)))
 
@@ -333,7 +341,8 @@ def wire_page(page: Page, serving: Serving) -> None:
         tab = PHOTO if event.value == "Photo" else DRAW
         return (on_photo(photo, request) if tab == PHOTO else on_sketch(sketch, request)), tab
 
-    for source, read in ((page.sketch, on_sketch), (page.photo, on_photo)):
+    together = {"batch": True, "max_batch_size": serving.read_together}
+    for source, read, batch in ((page.sketch, on_sketches, together), (page.photo, on_photo, {})):
         source.change(
             read,
             inputs=source,
@@ -341,6 +350,7 @@ def wire_page(page: Page, serving: Serving) -> None:
             api_visibility="private",
             trigger_mode="always_last",
             show_progress="hidden",
+            **batch,
         )
     for tab in (page.draw_tab, page.photo_tab):
         tab.select(

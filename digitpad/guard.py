@@ -58,9 +58,9 @@ MAX_BODY_BYTES = 21 * 2**20  # one upload of MAX_UPLOAD plus the multipart envel
 # Beyond QUEUE_SIZE waiting events, Gradio answers "queue full" at once instead of letting the
 # wait (and memory) grow without end.
 CONCURRENCY = 2
-# /predict_sketch calls waiting in the queue are read together, up to this many at once (one
-# model call, one pass through Gradio's event machinery); measured by `python
-# scripts/load_test.py`, which docs/measurements.md quotes with and without.
+# Drawings waiting in the queue (the page's pen lifts, /predict_sketch calls) are read together,
+# up to this many at once (one model call, one pass through Gradio's event machinery); measured
+# by `python scripts/load_test.py`, which docs/measurements.md quotes with and without.
 READ_TOGETHER = 16
 # A bulk call (/predict_sketches, /predict_images) reads at most this many inputs: a few seconds
 # of work, inside the body limit, and one queue place like any other call.
