@@ -274,6 +274,12 @@ class Serving:
         session = None if request is None else request.session_hash
         return self.owner + self.sessions.get(session).memory
 
+    def read_sketches(self, values: list, request: Any) -> list[Reading]:
+        """The drawings a batched event was handed (the calls waiting in the queue, up to
+        ``read_together``), read in one go, each with its own visitor's labels."""
+        memories = [self.memory(r) for r in calls_requests(request, len(values))]
+        return handlers.predict_sketches(self.predictor, values, memories)
+
 
 def build_app(
     predictor: Predictor,
@@ -326,11 +332,8 @@ def wire_page(page: Page, serving: Serving) -> None:
         return view.result_panel(handlers.predict_sketch(predictor, value, serving.memory(request)))
 
     def on_sketches(values: list[str | None], request: gr.Request) -> tuple[list[str]]:
-        # The pen lifts of all the visitors waiting in the queue, read together, each with the
-        # visitor's own labels (hand_each_request), as /predict_sketch reads its calls.
-        memories = [serving.memory(r) for r in calls_requests(request, len(values))]
-        readings = handlers.predict_sketches(predictor, values, memories)
-        return ([view.result_panel(reading) for reading in readings],)
+        # The pen lifts of all the visitors waiting in the queue, read together.
+        return ([view.result_panel(r) for r in serving.read_sketches(values, request)],)
 
     def on_photo(path: str | None, request: gr.Request) -> str:
         return view.result_panel(handlers.predict_image(predictor, path, serving.memory(request)))
@@ -453,11 +456,8 @@ def wire_reading(serving: Serving) -> None:
             the digit, whether the model is sure, the verdict line, the ten probabilities, the
             28x28 image the model saw (a PNG data URL), and whether your labels changed it
         """
-        # One drawing per call; Gradio hands over the calls waiting in the queue together (up to
-        # serving.read_together), and each is read with its own visitor's labels.
-        memories = [serving.memory(r) for r in calls_requests(request, len(drawing))]
-        readings = handlers.predict_sketches(predictor, drawing, memories)
-        return ([reading.as_json() for reading in readings],)
+        # One drawing per call; Gradio hands over the calls waiting in the queue together.
+        return ([reading.as_json() for reading in serving.read_sketches(drawing, request)],)
 
     def predict_image(image: FileData, request: gr.Request) -> ReadingResult:
         """Read the digit in an image file (a photo of a digit on paper, a canvas).

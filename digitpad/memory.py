@@ -54,14 +54,14 @@ def adapt(
     probabilities: np.ndarray, features: np.ndarray | None, examples: Sequence[Example]
 ) -> tuple[np.ndarray, int]:
     """The model's (10,) probabilities moved towards the digit of the labelled example nearest
-    to ``features``, when it is another digit than the model's, lies within RADIUS, is clearly
-    nearer than any example of another digit (RATIO), and, where the model is all but certain
-    (FIRM), within FIRM_RADIUS; and how many of that digit's examples lie within RADIUS (0: the
-    probabilities as they were)."""
+    to ``features`` ((F,), unit length as the examples' are: :func:`unit`), when it is another
+    digit than the model's, lies within RADIUS, is clearly nearer than any example of another
+    digit (RATIO), and, where the model is all but certain (FIRM), within FIRM_RADIUS; and how
+    many of that digit's examples lie within RADIUS (0: the probabilities as they were)."""
     examples = [e for e in examples if e.features is not None]
     if features is None or not examples:
         return probabilities, 0
-    distance = 1.0 - np.stack([e.features for e in examples]) @ unit(features)  # (M,)
+    distance = 1.0 - np.stack([e.features for e in examples]) @ features  # (M,)
     digits = np.array([e.digit for e in examples])
     nearest = np.full(len(probabilities), np.inf)  # per digit, its nearest example's distance
     np.minimum.at(nearest, digits, distance)

@@ -139,6 +139,14 @@ if (!watch()) {
 """
 
 
+def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``code`` run by a fresh Python in the repository (what a new process imports, prints and
+    says on stderr), its output as text."""
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_DIR, capture_output=True, text=True, timeout=timeout
+    )
+
+
 # --- the server ----------------------------------------------------------------------------------
 
 

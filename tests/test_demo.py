@@ -4,11 +4,10 @@ that is missing or corrupt stopping it with a message that says what to do."""
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 import time
 
 import pytest
+from harness import run_python
 
 from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
 
@@ -87,9 +86,7 @@ def test_importing_demo_loads_and_starts_nothing():
         "spec.loader.exec_module(importlib.util.module_from_spec(spec)); "
         "print('gradio' in sys.modules, 'tensorflow' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO_DIR
-    )
+    result = run_python(code, timeout=60)
     assert result.stdout.split() == ["False", "False"], result.stderr
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from digitpad import REPO_DIR
+from harness import run_python
 
 
 def test_tensorflow_is_imported_quietly():
@@ -15,9 +12,7 @@ def test_tensorflow_is_imported_quietly():
         "assert import_tensorflow() is tf\n"
         "print(tf.__version__)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_DIR, capture_output=True, text=True, timeout=120
-    )
+    result = run_python(code)
     assert result.returncode == 0 and result.stdout.strip().startswith("2."), result.stderr
     for noise in ("cuInit", "cuda drivers", "oneDNN", "absl::InitializeLog"):
         assert noise not in result.stderr, result.stderr
@@ -29,7 +24,5 @@ def test_a_failing_import_still_says_why():
         "from digitpad.runtime import import_tensorflow\n"
         "import_tensorflow()"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_DIR, capture_output=True, text=True, timeout=120
-    )
+    result = run_python(code)
     assert result.returncode == 1 and "No module named" in result.stderr, "the error, not silence"

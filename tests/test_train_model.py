@@ -3,13 +3,12 @@ and never into assets/, and ``ship`` as the one way to replace the shipped model
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
+from harness import run_python
 
 import train_model
-from digitpad import ASSETS_DIR, REPO_DIR
+from digitpad import ASSETS_DIR
 from digitpad.config import FineTuneConfig, TrainConfig
 from digitpad.files import SHIPPED_FILES, sha256_file
 
@@ -34,9 +33,7 @@ def test_help_does_not_load_tensorflow():
         "        train_model.parse_args(argv)\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'gradio', 'matplotlib') if m in sys.modules))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_DIR, capture_output=True, text=True, timeout=60
-    )
+    result = run_python(code, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
 
 
