@@ -110,7 +110,10 @@ def make_split(
         x_train, y_train = np.concatenate([x_train, extra[0]]), np.concatenate([y_train, extra[1]])
         n_extra = len(extra[1])
         print(f"extra data: {n_extra} digits from {config.extra_data} added to the training split")
-    n_outliers = int(round(config.outliers * (len(x_train) - n_styled)))
+    # Per training digit, the ones drawn on the pad included: counted per MNIST digit alone, the
+    # styles diluted the non-digits' share of an epoch, and a held-out scribble turned "sure"
+    # (docs/measurements.md, "Drawings that are no digit").
+    n_outliers = int(round(config.outliers * len(x_train)))
     if n_outliers:
         x_train, y_train = add_outliers(x_train, y_train, n_outliers, config.seed)
     print(
