@@ -165,21 +165,13 @@ def compare(reads: dict, kinds: dict, totals: bool) -> dict:
 
 
 def row(probs: np.ndarray, labels: np.ndarray | None) -> dict:
-    """For digits: n, right, sure and wrong, named (of the wrong or unsure answers, how many
-    name the right digit among their two). For non-digits (no labels): n and how many are sure."""
-    sure = is_sure(probs) if len(probs) else np.zeros(0, bool)
-    if labels is None:
-        return {"n": len(probs), "sure": int(sure.sum())}
-    right = probs.argmax(axis=1) == labels
-    doubtful = ~right | ~sure
-    named = (np.argsort(probs, axis=1)[:, -2:] == labels[:, None]).any(axis=1)
-    return {
-        "n": int(len(labels)),
-        "right": int(right.sum()),
-        "sure_wrong": int(np.sum(sure & ~right)),
-        "doubtful": int(doubtful.sum()),
-        "named": int(named[doubtful].sum()),
-    }
+    """For digits, the report's row (digitpad.report.style_row: n, accuracy, sure and wrong,
+    named); for non-digits (no labels), n and how many are answered "sure"."""
+    from digitpad.report import style_row
+
+    if labels is not None:
+        return style_row(probs, labels)
+    return {"n": len(probs), "sure": int(is_sure(probs).sum()) if len(probs) else 0}
 
 
 def print_section(section: str, table: dict, names: list[str]) -> None:
@@ -191,11 +183,14 @@ def print_section(section: str, table: dict, names: list[str]) -> None:
 
 
 def cell(r: dict) -> str:
-    """One model's row: '99.10% 3 sure-wrong 95%' for digits, '6 sure' for non-digits."""
-    if "right" not in r:
+    """One model's row: '99.10%   3 sure-wrong  95%' for digits, '6 sure (0.30%)' for
+    non-digits."""
+    if "accuracy" not in r:
         return f"{r['sure']} sure ({r['sure'] / max(r['n'], 1):.2%})"
-    named = f"{r['named'] / r['doubtful']:.0%}" if r["doubtful"] else "-"
-    return f"{r['right'] / max(r['n'], 1):.2%} {r['sure_wrong']:>3} sure-wrong {named:>4}"
+    if not r["n"]:
+        return "-"
+    named = "-" if r["named_right"] is None else f"{r['named_right']:.0%}"
+    return f"{r['accuracy']:7.2%} {r['wrong_but_sure']:>3} sure-wrong {named:>4}"
 
 
 if __name__ == "__main__":

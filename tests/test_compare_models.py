@@ -65,10 +65,10 @@ def test_two_copies_of_a_model_compare_equal(tmp_path, sample_mnist_path, capsys
     assert all(rows["assets"]["n"] == 4 for rows in results["non-digits"].values())
 
     read = Predictor.load(DEFAULT_MODEL_PATH).predict_batch
-    right = int(np.sum(read(mnist.x_test / np.float32(255)).argmax(1) == mnist.y_test))
-    assert results["MNIST test"]["MNIST test"]["assets"]["right"] == right
+    right = np.mean(read(mnist.x_test / np.float32(255)).argmax(1) == mnist.y_test)
+    assert results["MNIST test"]["MNIST test"]["assets"]["accuracy"] == round(float(right), 5)
     white = results["evaluation set"]["canvas-white"]["assets"]
-    assert white["n"] == 4 and white["right"] == 4, "plain MNIST digits on white are read"
+    assert white["n"] == 4 and white["accuracy"] == 1, "plain MNIST digits on white are read"
     assert "== styles ==" in capsys.readouterr().out
 
 
