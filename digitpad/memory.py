@@ -18,7 +18,9 @@ person whose 2s and 7s look alike to it has taught it little about their next 7.
 Beyond ``RADIUS`` the memory says nothing, and an empty memory changes nothing, so every figure
 of the model alone holds for anyone who labels nothing. ``RADIUS`` and ``RATIO`` were chosen with
 ``python scripts/benchmark_memory.py`` on simulated writers (one half to choose, the other to
-measure; docs/measurements.md quotes both), by the rule it prints. ``FIRM_RADIUS`` is not chosen
+measure; docs/measurements.md quotes both), by the rule it prints, with the model shipped at the
+time; docs/measurements.md says what its grid prefers with the model shipped now, and why the
+constants stay. ``FIRM_RADIUS`` is not chosen
 for accuracy: it is there so that a correction always holds for the drawing corrected and its
 near copies (docs/measurements.md compares it with 0). It costs one matrix product per
 prediction: a few microseconds for a full memory (digitpad.sessions.MAX_LABELS examples).
