@@ -20,10 +20,10 @@ of the model alone holds for anyone who labels nothing. ``RADIUS`` and ``RATIO``
 ``python scripts/benchmark_memory.py`` on simulated writers (one half to choose, the other to
 measure; docs/measurements.md quotes both), by the rule it prints, with the model shipped at the
 time; docs/measurements.md says what its grid prefers with the model shipped now, and why the
-constants stay. ``FIRM_RADIUS`` is not chosen
-for accuracy: it is there so that a correction always holds for the drawing corrected and its
-near copies (docs/measurements.md compares it with 0). It costs one matrix product per
-prediction: a few microseconds for a full memory (digitpad.sessions.MAX_LABELS examples).
+constants stay. ``FIRM_RADIUS`` is not chosen for accuracy: it is there so that a correction
+always holds for the drawing corrected and its near copies (docs/measurements.md compares it
+with 0). It costs one matrix product per prediction: a few microseconds for a full memory
+(digitpad.sessions.MAX_LABELS examples).
 """
 
 from __future__ import annotations
