@@ -110,7 +110,8 @@ def main(argv=None) -> None:
 
     if args.scribbles_only or args.styles_only:
         results["scribbles" if args.scribbles_only else "styles"] = (
-            scribbles(predictor) if args.scribbles_only else styles_table(predictor, mnist, args))
+            scribbles(predictor) if args.scribbles_only else styles_table(predictor, mnist, args)
+        )
         write(results, args.out)
         return
     if not args.latency_only:
@@ -205,11 +206,7 @@ def accuracy_table(predictor, mnist, args) -> dict:
     if not manifest_path.is_file():
         print(f"(no {manifest_path}: run scripts/make_eval_set.py for the realistic subsets)")
     else:
-        records = json.loads(manifest_path.read_text())["images"]
-        for subset in dict.fromkeys(record["subset"] for record in records):
-            chosen = [r for r in records if r["subset"] == subset][: args.limit or None]
-            labels = np.array([r["label"] for r in chosen])
-            paths = [args.eval_data / r["file"] for r in chosen]
+        for subset, (paths, labels) in eval_subsets(args.eval_data, args.limit).items():
             ours = predict_or_none(predictor, [to_mnist(path).image for path in paths])
             naive = predictor.predict_batch(np.stack([naive_convert(path) for path in paths]))
             table[subset] = score(ours, labels)
@@ -224,6 +221,22 @@ def accuracy_table(predictor, mnist, args) -> dict:
         )
     table["_probabilities"] = all_probabilities
     return table
+
+
+def eval_subsets(
+    folder: Path, limit: int | None = None
+) -> dict[str, tuple[list[Path], np.ndarray]]:
+    """{subset: (image paths, labels)} of a scripts/make_eval_set.py folder, in the manifest's
+    order; at most ``limit`` per subset."""
+    records = json.loads((folder / "manifest.json").read_text())["images"]
+    subsets = {}
+    for subset in dict.fromkeys(record["subset"] for record in records):
+        chosen = [r for r in records if r["subset"] == subset][: limit or None]
+        subsets[subset] = (
+            [folder / r["file"] for r in chosen],
+            np.array([r["label"] for r in chosen]),
+        )
+    return subsets
 
 
 def predict_or_none(predictor, images: list) -> np.ndarray:

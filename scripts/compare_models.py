@@ -125,19 +125,17 @@ def not_digit_inputs(per_family: int, seed: int) -> dict:
 
 def eval_set_inputs(folder: Path) -> dict:
     """{kind: (images in [0, 1], labels)} of a make_eval_set.py folder, through ``to_mnist``; an
-    image the conversion finds no digit in stays blank (and so is read wrong)."""
+    image the conversion finds no digit in is read as a blank image (benchmark_conversion.py
+    counts those: its "no digit" column)."""
+    from benchmark_conversion import eval_subsets
+
     from digitpad.preprocessing import to_mnist
 
-    records = json.loads((folder / "manifest.json").read_text())["images"]
     kinds = {}
-    for kind in dict.fromkeys(record["subset"] for record in records):
-        chosen = [record for record in records if record["subset"] == kind]
-        images = [to_mnist(folder / record["file"]).image for record in chosen]
-        blank = np.zeros((28, 28), np.float32)
-        kinds[kind] = (
-            np.stack([blank if image is None else image for image in images]),
-            np.array([record["label"] for record in chosen]),
-        )
+    blank = np.zeros((28, 28), np.float32)
+    for kind, (paths, labels) in eval_subsets(folder).items():
+        images = [to_mnist(path).image for path in paths]
+        kinds[kind] = (np.stack([blank if image is None else image for image in images]), labels)
     return kinds
 
 

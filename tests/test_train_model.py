@@ -3,7 +3,6 @@ and never into assets/, and ``ship`` as the one way to replace the shipped model
 
 from __future__ import annotations
 
-
 import pytest
 from harness import run_python
 
