@@ -8,16 +8,14 @@
 
 Gradio's GRADIO_SERVER_NAME and GRADIO_SERVER_PORT set the defaults of --host and --port, which is
 how a Hugging Face Space (README front matter ``app_file: demo.py``) serves it on 0.0.0.0:7860.
-The app itself is in digitpad/app.py.
+The app itself is in digitpad/app/ (digitpad/app/launch.py builds and serves it).
 """
 
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -26,7 +24,7 @@ from typing import TYPE_CHECKING
 START = time.perf_counter()
 
 from digitpad import DEFAULT_MODEL_PATH  # noqa: E402
-from digitpad.guard import READ_TOGETHER  # noqa: E402
+from digitpad.app.serving import READ_TOGETHER  # noqa: E402
 
 if TYPE_CHECKING:
     from digitpad.predictor import Predictor
@@ -40,8 +38,8 @@ def default_host() -> str:
 
 def default_workers() -> int:
     """One reading process per core the server's own leaves free, at most as many as readings
-    run at once (digitpad.guard.CONCURRENCY); at least one."""
-    from digitpad.guard import CONCURRENCY
+    run at once (digitpad.app.launch.CONCURRENCY); at least one."""
+    from digitpad.app.launch import CONCURRENCY
 
     return max(1, min(CONCURRENCY, (os.cpu_count() or 1) - 1))
 
@@ -112,62 +110,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def writable_folder(folder: Path) -> Path:
-    """``folder``, created if needed; ValueError saying why when digits cannot be saved there."""
-    folder = folder.expanduser().resolve()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(
-            f"--collect {folder}: cannot create that folder ({error.strerror}); "
-            "pass a folder you can write to."
-        ) from error
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(
-            f"--collect {folder}: cannot write in that folder; pass one you can write to."
-        )
-    return folder
-
-
-def port_problem(host: str, port: int) -> str | None:
-    """Why the app could not listen on ``host:port``, in a line that says what to do; None when
-    it can. Asked before the model loads, so a busy port is said at once."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            probe.bind((host, port))
-        except PermissionError:
-            return (
-                f"--port {port}: this user may not listen on ports below 1024; "
-                "pass --port 7860 (or another port above 1023)."
-            )
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return (
-                    f"--port {port}: another program is listening there; stop it, or pass "
-                    f"another port (--port {port + 1})."
-                )
-            if error.errno in (errno.EADDRNOTAVAIL, socket.EAI_NONAME, socket.EAI_NODATA):
-                return f"--host {host}: not an address of this machine; pass --host 127.0.0.1."
-            return f"--host {host} --port {port}: cannot listen there ({error.strerror})."
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from digitpad import guard
+    from digitpad.app import launch
+    from digitpad.app.gradio_internals import GradioChanged, check
 
     try:
-        auth = guard.parse_auth(args.auth)
-        collect_dir = writable_folder(args.collect) if args.collect else None
+        check()  # Gradio's internals the app relies on are all there
+        auth = launch.parse_auth(args.auth)
+        collect_dir = launch.writable_folder(args.collect) if args.collect else None
+        if not 0 < args.port < 65536:
+            raise ValueError(f"--port {args.port}: pass a port from 1 to 65535 (default 7860).")
         if args.workers < 0:
             raise ValueError(f"--workers {args.workers}: pass 0 or more (0: no extra processes).")
         if args.read_together < 1:
             raise ValueError(f"--read-together {args.read_together}: pass 1 or more.")
-        problem = port_problem(args.host, args.port)
+        problem = launch.port_problem(args.host, args.port)
         if problem:
             raise ValueError(problem)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, GradioChanged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     from digitpad.files import ModelError
@@ -201,24 +162,30 @@ def serve(
     collect_dir: Path | None,
 ) -> int:
     """Build the app around the loaded model and serve it until Ctrl+C."""
-    from digitpad import app, handlers
-    from digitpad.data import DataError
-    from digitpad.files import read_json
+    from digitpad.app import launch
+    from digitpad.files import DataError, read_json
+    from digitpad.labelling import load_labels
 
     try:
-        owner = handlers.owner_memory(predictor, args.adapt_from) if args.adapt_from else ()
+        owner = load_labels(predictor, args.adapt_from) if args.adapt_from else ()
     except DataError as error:
         print(f"error: --adapt-from: {error}", file=sys.stderr)
         return 2
     metrics = read_json(args.model.parent / "metrics.json")
-    demo = app.build_app(
+    if collect_dir:
+        try:
+            launch.make_folder(collect_dir)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    demo = launch.build_app(
         predictor,
         metrics=metrics,
         collect_dir=collect_dir,
         owner=owner,
         read_together=args.read_together,
     )
-    app.launch(
+    launch.launch(
         demo, host=args.host, port=args.port, share=args.share, prevent_thread_lock=True, auth=auth
     )
     if collect_dir:
@@ -227,6 +194,9 @@ def serve(
         print(
             f"* every session adapts to {len(owner)} digits saved in {args.adapt_from}", flush=True
         )
+    caveat = launch.model_caveat(args.model, metrics)
+    if caveat:
+        print(f"* note: {caveat}", flush=True)
     plural = "es" if args.workers > 1 else ""
     workers = f", {args.workers} reading process{plural}" if args.workers > 0 else ""
     print(

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from digitpad import DEFAULT_MODEL_PATH, RUNS_DIR
-from digitpad.config import ARCHITECTURES, FineTuneConfig, TrainConfig
+from digitpad.training.config import ARCHITECTURES, FineTuneConfig, TrainConfig
 
 TRAIN, FINE_TUNE = TrainConfig(), FineTuneConfig()
 DATA_HELP = (
@@ -80,7 +80,7 @@ def add_train(commands: argparse._SubParsersAction) -> None:
         default=TRAIN.styles,
         metavar="SHARE",
         help="digits drawn on the pad added per training digit, half in the styles MNIST lacks "
-        "(digitpad/styles.py: slashed zeros, continental ones, ...); 0 turns it off "
+        "(digitpad/training/styles.py: slashed zeros, continental ones, ...); 0 turns it off "
         "(default: %(default)s)",
     )
     add_outlier_flags(parser, TRAIN)
@@ -156,7 +156,7 @@ def add_outlier_flags(
         type=float,
         default=defaults.outliers,
         metavar="SHARE",
-        help="drawings that are no digit (digitpad/outliers.py) added per training image, "
+        help="drawings that are no digit (digitpad/training/outliers.py) added per training image, "
         "so the model learns to be unsure of them; 0 turns it off (default: %(default)s)",
     )
     parser.add_argument(
@@ -223,19 +223,19 @@ def config_from(
 
 def run(args: argparse.Namespace) -> None:
     if args.command == "train":
-        from digitpad.train import train
+        from digitpad.training.train import train
 
         train(config_from(args, TRAIN))
     elif args.command == "fine-tune":
-        from digitpad.finetune import fine_tune
+        from digitpad.training.finetune import fine_tune
 
         fine_tune(config_from(args, FINE_TUNE))
     elif args.command == "evaluate":
-        from digitpad.train import evaluate
+        from digitpad.training.train import evaluate
 
         evaluate(args.model, args.data, Path(args.out or default_out("evaluate")))
     else:
-        from digitpad.files import ship
+        from digitpad.training.ship import ship
 
         print("\n".join(ship(args.run)))
         print("the shipped model is now this run's: check with `git status assets/` and commit it")
@@ -243,8 +243,7 @@ def run(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from digitpad.data import DataError
-    from digitpad.files import ModelError, OutputError
+    from digitpad.files import DataError, ModelError, OutputError
     from digitpad.runtime import import_tensorflow
 
     import_tensorflow()  # quietly: every command needs it, and its import is noisy on a CPU

@@ -1,27 +1,50 @@
 """digitpad: a handwritten-digit recogniser that works on real drawings.
 
-Modules, in the order data flows through them:
+Three rooms; imports point from the wings to the core, never back, and never from one wing to
+the other (tests/test_layout.py checks it):
 
-- ``data``           load MNIST (Keras download, ``.npz`` or IDX files), validate, split
-- ``augment``        training-time augmentation built for how people draw
-- ``outliers``       drawings that are no digit, trained on so the model is unsure of them
-- ``model``          the CNN architectures (``default`` and ``tutorial``)
-- ``train``          fit, checkpoint, evaluate once on the test set
-- ``report``         ``metrics.json``, figures and the printed classification report
-- ``preprocessing``  any canvas, photo, array or file -> MNIST's 28x28 format
-- ``predictor``      load the model once, predict, say "not sure" when unsure
-- ``predict``        command line: ``python -m digitpad.predict IMAGE ...``
-- ``pad``            the drawing pad: a canvas that sends strokes; their rendering
-- ``app``            the Gradio app served by ``demo.py``
-- ``collect``        people's labelled digits: atomic saves, tally, export (``--collect DIR``)
-- ``finetune``       fine-tune on those digits, before/after report (``--fine-tune``)
+The reading core, which every entry point uses:
+
+- ``strokes``      the pad's value: strokes parsed, bounded and rendered
+- ``images``       any image input (file, bytes, array, PIL, a drawing) read safely
+- ``conversion``   ``to_mnist``: any input -> MNIST's 28x28 format (the one conversion)
+- ``verdict``      ten probabilities worded: "7, 98% sure", "not sure: 4 or 9?"
+- ``predictor``    the model on LiteRT, loaded once; ``workers`` reads in processes beside it
+- ``memory``       answers adapted to a person's labelled digits
+- ``reading``      an input read, adapted and worded: what the app, API and command line give
+- ``labelling``    a person's answer about an input, counted and, with a folder, saved
+- ``tally``        how labelled digits went
+- ``collection``   the saved-digit format: save, read back, export (``python -m digitpad.collection``)
+- ``files``        atomic writes, hashes, ``metrics.json``, the model's save/load pair
+- ``runtime``      TensorFlow, imported quietly
+- ``predict``      the command line: ``python -m digitpad.predict IMAGE ...``
+
+``training/`` (``train_model.py``): ``config``, ``data`` (MNIST), ``augment``, ``styles`` (the
+world's digit styles), ``outliers`` (drawings that are no digit), ``model``, ``train``,
+``finetune``, ``report`` and ``figures``, ``ship``.
+
+``app/`` (``demo.py``): ``launch``, ``page``, ``events``, ``api``, ``serving``, ``sessions``,
+``view``, ``guard``, ``gradio_internals`` (the one door to Gradio's internals), ``web/``.
+
+Glossary, one name for one thing:
+
+- a **Drawing** is the pad's strokes; an *input* is a drawing or an image;
+- a **Conversion** is an input made MNIST-like: the 28x28 image, or why there is none;
+- a **Prediction** is the model's ten probabilities for one 28x28 image, with its verdict line;
+- a **Recognition** is what the model made of one input: the conversion's image, its
+  Prediction and the features its classifier read;
+- a **Reading** is the answer a person is given: the Recognition adapted to their labels, worded;
+  ``Reading.as_json()`` is the **ReadingJSON** every interface returns;
+- a **Label** is a person's answer about one input; **Labelling** is what labelling did (its line
+  and the Label counted), **LabellingJSON** its plain data;
+- a **Tally** counts labels; a **SavedDigit** is a label kept on disk in a collection folder.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 ASSETS_DIR = REPO_DIR / "assets"

@@ -3,13 +3,13 @@ save/load pair.
 
 - :func:`write_atomic` writes a file so that a reader sees the old file or the whole new one,
   never half of it (a temporary file in the same folder, flushed to disk, then renamed); every
-  file the project writes goes through it (or, for Keras' own writer, the same rename).
+  file the project writes goes through it (or, for Keras' own writer, the same rename):
+  saved digits, reports, figures, the model.
 - :func:`save_for_serving` and :func:`load_keras_model` are the model's pair: the trainer saves
   with the first, everything that evaluates a model opens it with the second, in Keras safe mode
   and checked against the SHA-256 that the ``metrics.json`` beside it records.
-- :func:`ship` replaces the shipped model with a run's, and adds the model converted for the
-  LiteRT interpreter (:func:`litert_model`, with the features the classifier reads as a second
-  output), which the app serves without loading TensorFlow.
+- :func:`litert_model` converts a model for the LiteRT interpreter, with the features the
+  classifier reads as a second output (digitpad.training.ship ships it beside the model).
 - :func:`output_folder` is where a run may write: anywhere but ``assets/``, which holds the
   shipped model and changes only through ``python train_model.py ship``.
 
@@ -20,12 +20,15 @@ cheap for the app and the command lines.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from digitpad import ASSETS_DIR
 from digitpad.runtime import import_tensorflow
@@ -35,6 +38,12 @@ log = logging.getLogger(__name__)
 MODEL_FILENAME = "digitpad.keras"
 LITERT_FILENAME = "digitpad.tflite"  # the same model for the LiteRT interpreter (serving)
 METRICS_FILENAME = "metrics.json"
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")  # a Keras-layout .npz, as MNIST's
+FULL_TEST_SET = 10_000  # MNIST's test images: a model is measured, and ships, only on all of them
+
+
+class DataError(ValueError):
+    """The data could not be loaded or is not MNIST-shaped; the message says what to do."""
 
 
 class ModelError(RuntimeError):
@@ -202,6 +211,10 @@ def load_keras_model(path: str | Path, *, verify: bool = True) -> Any:
             f"No model at {path}. Create one with `python train_model.py train` "
             f"(add --data PATH/mnist.npz when offline), or pass --model PATH."
         )
+    if path.suffix != ".keras":
+        raise ModelError(
+            f"{path} is not a .keras model; pass the digitpad.keras a `train_model.py` run saved."
+        )
     if verify:
         expected = recorded_sha256(path)
         if expected is None:
@@ -219,77 +232,16 @@ def load_keras_model(path: str | Path, *, verify: bool = True) -> Any:
         return keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # zip, JSON or weight errors from a damaged file
         raise ModelError(
-            f"{path} is corrupt or not a Keras model ({type(error).__name__}: {error}). "
-            f"Restore it, or retrain with `python train_model.py train`."
+            f"{path} is corrupt or not a Keras model ({type(error).__name__}); "
+            f"restore it, or retrain with `python train_model.py train`."
         ) from error
 
 
-# --- shipping a run ---------------------------------------------------------------------------
-
-# What a training run writes and what ships in assets/: the model, its report and figures.
-SHIPPED_FILES = (
-    MODEL_FILENAME,
-    METRICS_FILENAME,
-    "history.csv",
-    "history.png",
-    "confusion.png",
-    "samples.png",
-    "misclassified.png",
-    "not_digits.png",
-    "styles.png",
-)
-FULL_TEST_SET = 10_000  # MNIST's test images: a model ships only if it was measured on all
+# --- arrays ---------------------------------------------------------------------------------
 
 
-def check_shippable(run: str | Path) -> dict:
-    """The metrics of the run in folder ``run``, when its model may replace the shipped one: a
-    full run (no dry run), measured on all of MNIST's test set, its file the one it measured.
-    Raises :class:`OutputError` saying why not."""
-    run = Path(run)
-    metrics = read_json(run / METRICS_FILENAME) if (run / METRICS_FILENAME).is_file() else None
-    if not (run / MODEL_FILENAME).is_file() or metrics is None:
-        raise OutputError(
-            f"{run} holds no trained model with its {METRICS_FILENAME}; pass the "
-            "folder a `train_model.py train` or `fine-tune` run wrote."
-        )
-    if metrics.get("config", {}).get("dry_run"):
-        raise OutputError(
-            f"{run} is a dry run (a smoke test on a few hundred images): it never ships."
-        )
-    if metrics.get("n_test") != FULL_TEST_SET:
-        raise OutputError(
-            f"{run} was measured on {metrics.get('n_test')} test images, not all "
-            f"{FULL_TEST_SET:,}: train with the full MNIST (--data mnist.npz)."
-        )
-    if recorded_sha256(run / MODEL_FILENAME) != sha256_file(run / MODEL_FILENAME):
-        raise OutputError(
-            f"{run / MODEL_FILENAME} is not the model its {METRICS_FILENAME} measured."
-        )
-    return metrics
-
-
-def ship(run: str | Path, assets: str | Path = ASSETS_DIR) -> list[str]:
-    """Replace the shipped model and its report in ``assets`` with those of the run in ``run``
-    (checked by :func:`check_shippable`), and add the model converted for LiteRT, recorded in
-    the shipped ``metrics.json``. Report files the run lacks are removed, so the report in
-    ``assets`` is all the run's. Each file is replaced atomically, the metrics (which the app
-    checks the models against) last. Returns what changed, one line per file."""
-    run, assets = Path(run), Path(assets)
-    metrics = check_shippable(run)
-    litert = litert_model(load_keras_model(run / MODEL_FILENAME))
-    write_atomic(assets / LITERT_FILENAME, litert)
-    metrics["model"]["litert"] = file_record(assets / LITERT_FILENAME)
-    done = [f"wrote {assets / LITERT_FILENAME} (the model for the LiteRT interpreter)"]
-    for name in SHIPPED_FILES:
-        source, target = run / name, assets / name
-        if name == METRICS_FILENAME:
-            continue
-        if source.is_file():
-            write_atomic(target, source.read_bytes())
-            done.append(f"replaced {target}")
-        elif target.exists():
-            target.unlink()
-            done.append(f"removed {target} (the run has none)")
-    write_json(assets / METRICS_FILENAME, metrics)
-    done.append(f"replaced {assets / METRICS_FILENAME}, with the LiteRT model's SHA-256")
-    return done
+def save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write a Keras-layout .npz (compressed), atomically."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{key: arrays[key] for key in NPZ_KEYS})
+    write_atomic(path, buffer.getvalue())

@@ -6,14 +6,15 @@ the header before decoding (decompression bombs), the first frame of an animatio
 EXIF orientation applied, and large JPEGs are decoded at a reduced scale. Everything unreadable
 raises :class:`ImageError` with a message that says what to send instead.
 
-The conversion (digitpad.preprocessing), the collection (digitpad.collect) and through them the
+The conversion (digitpad.conversion), the collection (digitpad.collection) and through them the
 app, the command line, the trainer's data and the tests all read images here. A drawing from the
-pad (:class:`digitpad.pad.Drawing`) comes in through the same door: it is rendered with the pad's
+pad (:class:`digitpad.strokes.Drawing`) comes in through the same door: it is rendered with the pad's
 pen and read like any other picture.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import math
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from digitpad.pad import Drawing
+from digitpad.strokes import Drawing
 
 log = logging.getLogger(__name__)
 
@@ -228,3 +229,16 @@ def _format_of(data: bytes) -> str | None:
     """The format PIL reads in ``data`` (from its header only)."""
     with Image.open(io.BytesIO(data)) as image:
         return image.format
+
+
+def to_pixels(image: np.ndarray) -> np.ndarray:
+    """(28, 28) float in [0, 1] -> (28, 28) uint8, white ink on black as MNIST and the model see
+    it."""
+    return np.rint(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    """A small uint8 image as a PNG ``data:`` URL (a few hundred bytes for 28x28)."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -23,7 +23,7 @@ time; docs/measurements.md says what its grid prefers with the model shipped now
 constants stay. ``FIRM_RADIUS`` is not chosen for accuracy: it is there so that a correction
 always holds for the drawing corrected and its near copies (docs/measurements.md compares it
 with 0). It costs one matrix product per prediction: a few microseconds for a full memory
-(digitpad.sessions.MAX_LABELS examples).
+(digitpad.app.sessions.MAX_LABELS examples).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ FIRM_RADIUS = 0.025  # example this near (the same drawing, or all but) overrule
 
 
 class Example(Protocol):
-    """A labelled digit as the memory reads it (digitpad.sessions.Label is one)."""
+    """A labelled digit as the memory reads it (digitpad.app.sessions.Label is one)."""
 
     digit: int
     features: np.ndarray | None  # (F,) float32, unit length (:func:`unit`)

@@ -1,13 +1,14 @@
-"""Command line: recognise the digit in image files.
+"""Command line: read the digit in image files.
 
-    python -m digitpad.predict IMAGE [IMAGE ...] [--model PATH] [--json]
+    python -m digitpad.predict IMAGE [IMAGE ...] [--model PATH] [--adapt-from DIR] [--json]
 
-Prints one line per file: the digit and the model's confidence (or why there is no digit). With
-``--json``, one JSON object per line instead:
-``{"file": ..., "digit": 7, "confidence": 0.98, "probabilities": [...], "sure": true,
-"message": "7, 98% sure"}``; ``digit``, ``confidence`` and ``probabilities`` are null when no
-digit was found. A file that cannot be read gets a message on stderr, the others are still
-processed, and the exit status is 1. Exit status 2: the model could not be loaded.
+Prints one line per file, worded as the app's verdict: ``digit.png: 7, 100% sure``,
+``digit.png: not sure: 4 or 9?`` or ``blank.png: draw a digit``. With ``--json``, one JSON
+object per line instead, the API's reading (digitpad.reading.ReadingJSON) with the file's name:
+``{"file": ..., "digit": 7, "sure": true, "verdict": "7, 100% sure", "probabilities": [...],
+"image28": "data:image/png;base64,...", "adapted": false}``. A file that cannot be read gets a
+message on stderr, the others are still read, and the exit status is 1. Exit status 2: the
+model, or the ``--adapt-from`` folder, could not be loaded.
 """
 
 from __future__ import annotations
@@ -17,12 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from typing import TYPE_CHECKING
-
 from digitpad import DEFAULT_MODEL_PATH
-
-if TYPE_CHECKING:  # the predictor imports the conversion: loaded after the flags are parsed
-    from digitpad.handlers import Reading
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,59 +51,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from digitpad.data import DataError
-    from digitpad.files import ModelError
-    from digitpad.handlers import adapted, owner_memory
-    from digitpad.images import ImageError
+    from digitpad.files import DataError, ModelError
+    from digitpad.labelling import load_labels
     from digitpad.predictor import Predictor
+    from digitpad.reading import CANT_READ, read
 
     try:
         predictor = Predictor.load(args.model, verify=not args.no_verify_model)
-        memory = owner_memory(predictor, args.adapt_from) if args.adapt_from else ()
+        memory = load_labels(predictor, args.adapt_from) if args.adapt_from else ()
     except (ModelError, DataError) as error:
         print(f"digitpad: {error}", file=sys.stderr)
         return 2
     failed = 0
     for path in args.images:
-        try:
-            recognition = adapted(predictor.recognise(path), memory)
-        except ImageError as error:
-            where = "" if str(error).startswith(f"{path}: ") else f"{path}: "
-            print(f"digitpad: {where}{error}", file=sys.stderr)
+        answer = read(predictor, path, memory)
+        if answer.problem:
+            problem = answer.message.removeprefix(CANT_READ)
+            print(f"digitpad: {path}: {problem}", file=sys.stderr)
             failed += 1
             continue
-        print(
-            format_json(path, recognition) if args.json else format_line(path, recognition),
-            flush=True,
-        )
+        if args.json:
+            print(json.dumps({"file": str(path), **answer.as_json()}), flush=True)
+        else:
+            print(f"{path}: {answer.message}", flush=True)
     return 1 if failed else 0
-
-
-def format_line(path: Path, recognition: Reading) -> str:
-    """``digit.png: 7 (98.2%)``, ``digit.png: 4 (51.0%), not sure: 4 or 9?`` or
-    ``blank.png: no digit (draw a digit)``."""
-    prediction = recognition.prediction
-    if prediction is None:
-        return f"{path}: no digit ({recognition.message})"
-    line = f"{path}: {prediction.digit} ({prediction.confidence:.1%})"
-    return line if prediction.sure else f"{line}, {recognition.message}"
-
-
-def format_json(path: Path, recognition: Reading) -> str:
-    """One JSON object per file: digit, confidence, probabilities, sure, message."""
-    prediction = recognition.prediction
-    return json.dumps(
-        {
-            "file": str(path),
-            "digit": None if prediction is None else prediction.digit,
-            "confidence": None if prediction is None else round(prediction.confidence, 6),
-            "probabilities": None
-            if prediction is None
-            else [round(float(p), 6) for p in prediction.probabilities],
-            "sure": None if prediction is None else prediction.sure,
-            "message": recognition.message,
-        }
-    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ probabilities it returns the features the classifier reads (the layer before it)
 digitpad.memory compares to learn a person's hand.
 
 ``Predictor.recognise(source)`` is the one path from any input (a drawing, an upload, a file, an
-array) to a verdict: :func:`digitpad.preprocessing.to_mnist`, then the model, then
+array) to a verdict: :func:`digitpad.conversion.to_mnist`, then the model, then
 digitpad.verdict's words.
 """
 
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from digitpad import DEFAULT_MODEL_PATH
-from digitpad.data import NUM_CLASSES
+from digitpad.conversion import Conversion, to_mnist
 from digitpad.files import (
     LITERT_FILENAME,
     litert_model,
@@ -38,8 +38,8 @@ from digitpad.files import (
     sha256_file,
 )
 from digitpad.images import ImageError
-from digitpad.preprocessing import Conversion, to_mnist
-from digitpad.verdict import Prediction
+from digitpad.runtime import quiet_native_output
+from digitpad.verdict import NUM_CLASSES, Prediction
 from digitpad.workers import Workers, WorkerStopped
 
 # Larger batches are run in chunks of this many images (bounded memory for the activations).
@@ -72,7 +72,9 @@ class Predictor:
         # One CPU thread: a 28x28 image is too small to split, and the server answers concurrent
         # users on threads of its own. The interpreter runs in the calling thread, so no thread
         # pool has to wake up for it (TensorFlow's did, after other work).
-        self._interpreter = Interpreter(model_content=litert, num_threads=1)
+        with quiet_native_output():  # no "Created TensorFlow Lite XNNPACK delegate" line
+            self._interpreter = Interpreter(model_content=litert, num_threads=1)
+            self._interpreter.allocate_tensors()
         details = self._interpreter.get_input_details()[0]
         self._input = details["index"]
         self.input_shape = tuple(int(n) for n in details["shape"][1:])  # (28, 28)
@@ -88,7 +90,7 @@ class Predictor:
         self.predict_batch(np.zeros((1, *self.input_shape), np.float32))  # allocate, warm up
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, *, verify: bool = True) -> "Predictor":
+    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, *, verify: bool = True) -> Predictor:
         """The model at ``path`` (a ``.keras`` file), checked against its ``metrics.json`` unless
         ``verify`` is False; from its LiteRT file when it has the recorded one."""
         path = Path(path)
@@ -99,7 +101,7 @@ class Predictor:
         return cls(litert_model(model), keras_model=model)
 
     @classmethod
-    def from_keras(cls, model: Any) -> "Predictor":
+    def from_keras(cls, model: Any) -> Predictor:
         """A Keras model in memory (a test's, a fine-tune's), converted for the interpreter."""
         return cls(litert_model(model), keras_model=model)
 
@@ -146,7 +148,7 @@ class Predictor:
         return Prediction(self.predict_batch(image[None])[0])
 
     def recognise(self, source: object) -> Recognition:
-        """Any input :func:`~digitpad.preprocessing.to_mnist` accepts -> :class:`Recognition`.
+        """Any input :func:`~digitpad.conversion.to_mnist` accepts -> :class:`Recognition`.
 
         Raises :class:`digitpad.images.ImageError` for input that is not a readable image.
         """

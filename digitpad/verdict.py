@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+NUM_CLASSES = 10  # the digits 0-9, the model's ten outputs
+DIGITS = tuple(str(d) for d in range(NUM_CLASSES))  # the labels as people type them
+
 # A prediction is "sure" when the top probability is at least SURE_PROBABILITY and leads the
 # runner-up by at least SURE_MARGIN. The rule: few answers wrong but sure, at the cost of a few
 # right answers said "not sure". Chosen from the coverage / accuracy grid that
@@ -20,7 +23,7 @@ import numpy as np
 SURE_PROBABILITY = 0.90
 SURE_MARGIN = 0.80
 # Below this top probability the model spreads its answer over many digits, as it was trained to
-# for drawings that are no digit (digitpad.outliers); the verdict then asks whether it is one.
+# for drawings that are no digit (digitpad.training.outliers); the verdict then asks whether it is one.
 DIGIT_LIKE = 0.5
 
 
@@ -62,7 +65,3 @@ class Prediction:
             return f"{self.digit}, {self.confidence:.0%} sure"
         doubt = "not sure" if self.confidence >= DIGIT_LIKE else "not sure it is a digit"
         return f"{doubt}: {self.digit} or {self.runner_up}?"
-
-    def as_label(self) -> dict[str, float]:
-        """{"0": p0, ..., "9": p9}, the value gr.Label shows as confidence bars."""
-        return {str(d): float(p) for d, p in enumerate(self.probabilities)}

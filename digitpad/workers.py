@@ -111,7 +111,5 @@ class Workers:
         try:
             return future.result()
         except BrokenProcessPool as error:
-            with self._lock:
-                if self._pool._broken:  # noqa: SLF001 - the executor says so only here
-                    self._pool = self._new_pool()
+            # The broken pool refuses the next submit, and _submit replaces it then.
             raise WorkerStopped(str(error) or "a worker process stopped") from error

@@ -12,7 +12,7 @@ its Clear button, draws a one-stroke digit with the mouse, and measures inside t
 
 The browser draws in software on a machine without a GPU and shares the CPUs with the server,
 so the numbers depend on how busy the CPUs are: the load average is recorded.
-The page-driving helpers (``open_chromium``, ``AppPage``) are in scripts/harness.py, shared with
+The page-driving helpers (``open_chromium``, ``AppPage``) are in tests/harness.py, shared with
 the tests.
 """
 
@@ -28,7 +28,9 @@ import sys
 import time
 from pathlib import Path
 
-from harness import (
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the shared helpers
+from digitpad import DEFAULT_MODEL_PATH
+from harness import (  # noqa: E402
     CHROMIUM,
     ONE_STROKE_DIGITS,
     REPO_DIR,
@@ -39,15 +41,13 @@ from harness import (
     start_server,
 )
 
-from digitpad import DEFAULT_MODEL_PATH
-
 TARGET_P50_MS = 400
 
 
 def stroke_latency(app: AppPage, digit: int) -> tuple[float, str]:
     """Clear, draw a one-stroke digit: ms from its pointerup to the verdict change, and the
     verdict."""
-    from digitpad.handlers import NO_SKETCH
+    from digitpad.reading import NO_SKETCH
 
     app.clear()
     app.page.evaluate("() => { window.__digitpad.up = []; window.__digitpad.verdicts = []; }")
@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from playwright.sync_api import sync_playwright
 
-    from digitpad import app as digitpad_app
-    from digitpad import pad
+    from digitpad import strokes
+    from digitpad.app import page as digitpad_app
 
     load_before = os.getloadavg()
     server = start_server(args.model)
@@ -154,9 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summary,
         "samples": samples,
         "app": {
-            "pad": "digitpad.pad (strokes)",
+            "pad": "digitpad.strokes (strokes)",
             "pad_width_px": digitpad_app.PAD_WIDTH,
-            "pen_radius": pad.PEN_RADIUS,
+            "pen_radius": strokes.PEN_RADIUS,
         },
         "machine": {
             "cpus": os.cpu_count(),

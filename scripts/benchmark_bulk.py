@@ -3,7 +3,7 @@
     python scripts/benchmark_bulk.py                       # starts demo.py on 127.0.0.1
     python scripts/benchmark_bulk.py --url http://127.0.0.1:7860/ --count 1000
 
-It makes ``--count`` drawings (scripts/harness.py's digits, each leaning, turned and squeezed
+It makes ``--count`` drawings (tests/harness.py's digits, each leaning, turned and squeezed
 at random, as people draw them) and reads them three ways, timing each from the script's side:
 
 - in one call to ``/predict_sketches`` through gradio_client (``Client.predict``);
@@ -27,6 +27,7 @@ from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
+sys.path.insert(0, str(REPO_DIR / "tests"))  # and the shared test and benchmark helpers (harness)
 
 TARGET_SECONDS = 10.0  # for 1,000 drawings (issue 17)
 SAME_KEYS = ("digit", "sure", "verdict", "image28")
@@ -74,6 +75,7 @@ def differences(these: list[dict], those: list[dict]) -> int:
 def read_images(client, count: int) -> None:
     """``count`` example files through /predict_images, uploads included; one at a time too."""
     from gradio_client import handle_file
+
     from harness import EXAMPLES
 
     files = [handle_file(str(EXAMPLES[i % len(EXAMPLES)])) for i in range(count)]
@@ -92,6 +94,7 @@ def read_images(client, count: int) -> None:
 
 def run(url: str, count: int, images: int) -> bool:
     from gradio_client import Client
+
     from harness import varied_drawings
 
     drawings = [value for _, value in varied_drawings(count)]

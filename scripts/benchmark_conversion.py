@@ -17,10 +17,10 @@ With the shipped model (``assets/digitpad.keras``, through ``Predictor``) it rep
 3. coverage and accuracy of "sure" answers over a grid of (SURE_PROBABILITY, SURE_MARGIN), to
    choose the constants in ``digitpad/predictor.py``;
 4. MNIST's stroke width relative to the digit's box, on the training digits the model learned
-   from (the constants in preprocessing.py);
+   from (the constants in digitpad/conversion.py);
 5. how often random scribbles, drawn on the pad and no digit at all, get a "sure" answer
    (``--scribbles-only`` for this alone);
-6. MNIST's test digits drawn on the pad in the styles MNIST lacks (digitpad.styles: slashed
+6. MNIST's test digits drawn on the pad in the styles MNIST lacks (digitpad.training.styles: slashed
    zeros, continental ones, crossed sevens, ...), per style (``--styles-only`` for this alone).
 
 ``--dry-run`` runs everything on a few images (a smoke test).
@@ -42,6 +42,7 @@ from PIL import Image
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
+sys.path.insert(0, str(REPO_DIR / "tests"))  # and the shared test and benchmark helpers (harness)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from digitpad import DEFAULT_MODEL_PATH  # noqa: E402
@@ -101,8 +102,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if args.dry_run:
         args.limit, args.repeats = args.limit or 10, min(args.repeats, 5)
-    from digitpad.data import load_mnist
     from digitpad.predictor import Predictor
+    from digitpad.training.data import load_mnist
 
     predictor = Predictor.load(args.model, verify=not args.no_verify_model)
     mnist = load_mnist(args.data)
@@ -141,9 +142,9 @@ def main(argv=None) -> None:
 
 
 def styles_table(predictor, mnist, args) -> dict:
-    """MNIST's test digits drawn on the pad in the world's styles (digitpad.styles), through the
+    """MNIST's test digits drawn on the pad in the world's styles (digitpad.training.styles), through the
     app's conversion and model: per style, how many are read right and how the rest are."""
-    from digitpad.report import format_style_table, style_check
+    from digitpad.training.report import format_style_table, style_check
 
     per_style = min(args.per_style, args.limit or args.per_style)
     print(f"\n== The world's styles: MNIST test digits drawn on the pad, {per_style} per style ==")
@@ -193,7 +194,7 @@ def naive_convert(source) -> np.ndarray:
 
 
 def accuracy_table(predictor, mnist, args) -> dict:
-    from digitpad.preprocessing import to_mnist
+    from digitpad.conversion import to_mnist
 
     table, all_probabilities = {}, []
     count = args.limit or len(mnist.x_test)
@@ -276,15 +277,16 @@ def wilson_interval(right: int, total: int, z: float = 1.96) -> tuple[float, flo
 
 
 def scribbles(predictor, count: int = 200) -> dict:
-    """Random zigzags on the drawing pad (digitpad.outliers.scribble, seeds 0..count-1): no digit.
+    """Random zigzags on the drawing pad (digitpad.training.outliers.scribble, seeds 0..count-1): no digit.
     How many the model answers "sure" about. The model is trained on such drawings, from another
-    random stream (digitpad.outliers.make_outliers), to be unsure of them."""
-    from digitpad import outliers, pad
+    random stream (digitpad.training.outliers.make_outliers), to be unsure of them."""
+    from digitpad import strokes
+    from digitpad.training import outliers
 
     sure = no_digit = 0
     for seed in range(count):
-        strokes = outliers.scribble(np.random.default_rng(seed))
-        prediction = predictor.recognise(pad.render(strokes)).prediction
+        scribble = outliers.scribble(np.random.default_rng(seed))
+        prediction = predictor.recognise(strokes.render(scribble)).prediction
         no_digit += prediction is None
         sure += prediction is not None and prediction.sure
     print(f"\n== Random scribbles on the pad ({count}, seeded) ==")
@@ -310,9 +312,8 @@ def latency_table(predictor, mnist, args) -> dict:
     photo.save(buffer, "JPEG", quality=90, exif=options["exif"])
     photo_bytes = buffer.getvalue()
 
+    from digitpad.reading import read_sketch as predict_sketch
     from harness import pad_value
-
-    from digitpad.handlers import predict_sketch
 
     drawing = pad_value(7)  # what the page sends for a 7 drawn on the pad
     x = mnist.x_test[:1] / np.float32(255)
@@ -347,7 +348,7 @@ def latency_table(predictor, mnist, args) -> dict:
 
 
 def to_mnist_only(source):
-    from digitpad.preprocessing import to_mnist
+    from digitpad.conversion import to_mnist
 
     return to_mnist(source)
 
@@ -416,7 +417,7 @@ def sure_table(probabilities_and_labels: list) -> list[dict]:
 def mnist_stroke(images: np.ndarray) -> dict:
     """Stroke width / long side of MNIST digits, measured as the render stage sees a digit:
     cropped to its ink, upsampled 4x (bilinear), thresholded at 0.5."""
-    from digitpad.preprocessing import _crop_to_ink, stroke_width
+    from digitpad.conversion import _crop_to_ink, stroke_width
 
     ratios = []
     for image in images:

@@ -5,13 +5,13 @@
     python scripts/benchmark_memory.py --data ../shared/data/mnist.npz --firm-radius 0
 
 Each simulated writer (scripts/make_person.py's ``make_hand``) draws on the pad in a style of the
-world's for half their digits (digitpad.styles) and with a lean and tilt of their own; most lean
+world's for half their digits (digitpad.training.styles) and with a lean and tilt of their own; most lean
 far more than MNIST's writers, the rest mildly ("writers the model already reads"). Their digits
 are MNIST *test* digits, never trained on, in two kinds of writer: "one hand", whose digits are
 their own three shapes of each digit, drawn again each time with the pen's and the hand's
 jitter (a person's 7s resemble each other), and "many hands", each of whose digits is another
 MNIST writer's (the harder case: what one of their digits teaches says little of the next). For
-each writer, with the app's own handlers and memory (digitpad.handlers, digitpad.memory):
+each writer, with the app's own reading and memory (digitpad.reading, digitpad.memory):
 
 1. accuracy on their other digits after they label k = 0, 1, 3 and 10 of each digit, at each
    setting of a grid (digitpad.memory's RADIUS and RATIO); the setting is chosen on one half of
@@ -22,7 +22,7 @@ each writer, with the app's own handlers and memory (digitpad.handlers, digitpad
    memory of the writer's labels, against the model alone;
 4. as a person tries the app: they label their first 20 digits (in the order drawn), then the
    rest are read; each writer's accuracy on the rest, with and without those labels;
-5. cost: one reading's latency with an empty and a full memory (digitpad.sessions.MAX_LABELS
+5. cost: one reading's latency with an empty and a full memory (digitpad.app.sessions.MAX_LABELS
    labels), and the memory's bytes per session.
 """
 
@@ -40,8 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # import digitp
 
 from make_person import make_hand, writer_digits  # noqa: E402
 
-from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, handlers, memory  # noqa: E402
-from digitpad.sessions import MAX_LABELS, Label  # noqa: E402
+from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, memory, reading  # noqa: E402
+from digitpad.app.sessions import MAX_LABELS  # noqa: E402
+from digitpad.labelling import Label  # noqa: E402
 
 KS = (0, 1, 3, 10)
 TESTED = 6  # of each digit, predicted after the labelled ones
@@ -79,7 +80,7 @@ def simulate(predictor, mnist, count: int, seed: int, shapes: int | None) -> lis
         hand = make_hand(rng, strong)
         per_digit = max(KS) + TESTED
         values, labels = writer_digits(hand, mnist.x_test, mnist.y_test, per_digit, rng, shapes)
-        readings = [handlers.read(predictor, drawing) for drawing in values]
+        readings = [reading.read(predictor, drawing) for drawing in values]
         keep = [r.prediction is not None for r in readings]
         writers.append(
             {
@@ -96,12 +97,14 @@ def split(writer: dict, k: int) -> tuple[list, list]:
     """(the first k of each digit as labels, the last TESTED of each digit to predict)."""
     seen = {d: 0 for d in range(10)}
     labelled, tested = [], []
-    for reading, label in zip(writer["readings"], writer["labels"]):
+    for outcome, label in zip(writer["readings"], writer["labels"]):
         seen[label] += 1
         if seen[label] <= k:
-            labelled.append(Label(int(label), reading.model.digit, None, reading.features))
+            labelled.append(
+                Label(int(label), outcome.model_prediction.digit, None, outcome.features)
+            )
         elif seen[label] > max(KS):
-            tested.append((reading, int(label)))
+            tested.append((outcome, int(label)))
     return labelled, tested
 
 
@@ -114,7 +117,7 @@ def accuracy(writer: dict, k: int, setting: tuple[float, float]) -> float:
     use(setting)
     labelled, tested = split(writer, k)
     right = [
-        np.argmax(memory.adapt(r.model.probabilities, r.features, labelled)[0]) == y
+        np.argmax(memory.adapt(r.model_prediction.probabilities, r.features, labelled)[0]) == y
         for r, y in tested
     ]
     return float(np.mean(right))
@@ -125,14 +128,14 @@ def first_labelled(writer: dict, count: int = 20) -> tuple[float, float]:
     read: (accuracy on the rest without the labels, with them)."""
     readings, labels = writer["readings"], writer["labels"]
     labelled = [
-        Label(int(y), r.model.digit, None, r.features)
+        Label(int(y), r.model_prediction.digit, None, r.features)
         for r, y in zip(readings[:count], labels[:count])
     ]
     rest = list(zip(readings[count:], labels[count:]))
-    alone = np.mean([r.model.digit == y for r, y in rest])
+    alone = np.mean([r.model_prediction.digit == y for r, y in rest])
     adapted = np.mean(
         [
-            np.argmax(memory.adapt(r.model.probabilities, r.features, labelled)[0]) == y
+            np.argmax(memory.adapt(r.model_prediction.probabilities, r.features, labelled)[0]) == y
             for r, y in rest
         ]
     )
@@ -179,24 +182,26 @@ def choose_setting(table: dict) -> tuple[float, float]:
 def non_digits(predictor, writers: list[dict], per_family: int = 100) -> dict:
     """Held-out non-digits read with each strong writer's full memory (k = 10): how many get a
     "sure" answer, against the model alone."""
-    from digitpad import pad
-    from digitpad.outliers import MAKERS
+    from digitpad import strokes
+    from digitpad.training.outliers import MAKERS
     from digitpad.verdict import is_sure
 
     rows = {}
     for family in ("scribbles", "hatching", "letters"):
         rng = np.random.default_rng([99, len(family)])
         readings = [
-            handlers.predict_sketch(predictor, pad.value_of(MAKERS[family](rng)))
+            reading.read_sketch(predictor, strokes.value_of(MAKERS[family](rng)))
             for _ in range(per_family)
         ]
         readings = [r for r in readings if r.prediction is not None]
-        alone = sum(bool(r.model.sure) for r in readings)
+        alone = sum(bool(r.model_prediction.sure) for r in readings)
         adapted = 0
         for writer in writers:
             labelled, _ = split(writer, max(KS))
             adapted += sum(
-                bool(is_sure(memory.adapt(r.model.probabilities, r.features, labelled)[0]))
+                bool(
+                    is_sure(memory.adapt(r.model_prediction.probabilities, r.features, labelled)[0])
+                )
                 for r in readings
             )
         rows[family] = {
@@ -214,10 +219,10 @@ def cost(predictor, writer: dict) -> dict:
     value = writer["values"][-1]
     times = {}
     for name, kept in (("empty", ()), ("full", full)):
-        handlers.read(predictor, value, kept)
+        reading.read(predictor, value, kept)
         started = time.perf_counter()
         for _ in range(200):
-            handlers.read(predictor, value, kept)
+            reading.read(predictor, value, kept)
         times[name] = (time.perf_counter() - started) / 200 * 1000
     features = sum(label.features.nbytes for label in full)
     return {
@@ -230,8 +235,8 @@ def cost(predictor, writer: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from digitpad.data import load_mnist
     from digitpad.predictor import Predictor
+    from digitpad.training.data import load_mnist
 
     memory.FIRM_RADIUS = args.firm_radius
     predictor = Predictor.load(args.model)

@@ -18,13 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from digitpad.data import load_mnist  # noqa: E402
-from digitpad.model import ARCHITECTURES, build_model, compile_model  # noqa: E402
-from digitpad.report import measure_inference_speed  # noqa: E402
-from digitpad.augment import make_dataset  # noqa: E402
-from digitpad.config import TrainConfig  # noqa: E402
+from digitpad.training.augment import make_dataset  # noqa: E402
+from digitpad.training.config import TrainConfig  # noqa: E402
+from digitpad.training.data import load_mnist  # noqa: E402
+from digitpad.training.model import ARCHITECTURES, build_model, compile_model  # noqa: E402
+from digitpad.training.report import measure_inference_speed  # noqa: E402
 
 
 def main() -> None:

@@ -10,9 +10,9 @@ points, so whether a new model is "no worse" than the old one is decided by chan
 reads the same kinds of input, drawn from other random streams than the report's (``--seed``), in
 larger numbers, through each model (``Predictor``, as the app reads), side by side:
 
-1. each of digitpad.styles' styles on its own sample of MNIST's *test* digits (``--per-style``;
+1. each of digitpad.training.styles' styles on its own sample of MNIST's *test* digits (``--per-style``;
    a digit can serve several styles, but each style uses it once), and the digits as written;
-2. held-out non-digits of every family of digitpad.outliers (``--per-family``);
+2. held-out non-digits of every family of digitpad.training.outliers (``--per-family``);
 3. the images of an evaluation set made by scripts/make_eval_set.py (``--eval-data``), if given;
 4. MNIST's test set.
 
@@ -62,8 +62,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from digitpad.data import load_mnist
     from digitpad.predictor import Predictor
+    from digitpad.training.data import load_mnist
 
     missing = [str(path) for path in args.models if not path.is_file()]
     if missing:
@@ -102,7 +102,7 @@ def name_of(path: Path, paths: list[Path]) -> str:
 
 def style_inputs(mnist, per_style: int, seed: int) -> dict:
     """{style: (images in [0, 1], labels)}: each style drawn on its own from MNIST's test digits."""
-    from digitpad.styles import AS_WRITTEN, STYLES, make_styled
+    from digitpad.training.styles import AS_WRITTEN, STYLES, make_styled
 
     kinds = {}
     for name in (*STYLES, AS_WRITTEN):
@@ -115,7 +115,7 @@ def style_inputs(mnist, per_style: int, seed: int) -> dict:
 
 def not_digit_inputs(per_family: int, seed: int) -> dict:
     """{family: (images in [0, 1], no labels)}: held-out drawings of each non-digit family."""
-    from digitpad.outliers import FAMILIES, make_outliers
+    from digitpad.training.outliers import FAMILIES, make_outliers
 
     return {
         family: (make_outliers(per_family, seed, (family,), held_out=True) / np.float32(255), None)
@@ -129,7 +129,7 @@ def eval_set_inputs(folder: Path) -> dict:
     counts those: its "no digit" column)."""
     from benchmark_conversion import eval_subsets
 
-    from digitpad.preprocessing import to_mnist
+    from digitpad.conversion import to_mnist
 
     kinds = {}
     blank = np.zeros((28, 28), np.float32)
@@ -142,7 +142,7 @@ def eval_set_inputs(folder: Path) -> dict:
 def compare(reads: dict, kinds: dict, totals: bool) -> dict:
     """{kind: {model: row}}, with an "all styles" row (the styles, not the digits as written)
     when ``totals``."""
-    from digitpad.styles import AS_WRITTEN
+    from digitpad.training.styles import AS_WRITTEN
 
     table: dict = {}
     probabilities = {name: {} for name in reads}
@@ -163,9 +163,9 @@ def compare(reads: dict, kinds: dict, totals: bool) -> dict:
 
 
 def row(probs: np.ndarray, labels: np.ndarray | None) -> dict:
-    """For digits, the report's row (digitpad.report.style_row: n, accuracy, sure and wrong,
+    """For digits, the report's row (digitpad.training.report.style_row: n, accuracy, sure and wrong,
     named); for non-digits (no labels), n and how many are answered "sure"."""
-    from digitpad.report import style_row
+    from digitpad.training.report import style_row
 
     if labels is not None:
         return style_row(probs, labels)

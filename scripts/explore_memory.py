@@ -73,7 +73,7 @@ def score(writers: list[dict], kind: str, rule, setting: float) -> tuple[float, 
     before, after = [], []
     for writer in writers:
         vectors, labels = space(writer, kind), np.asarray(writer["labels"])
-        probabilities = np.stack([r.model.probabilities for r in writer["readings"]])
+        probabilities = np.stack([r.model_prediction.probabilities for r in writer["readings"]])
         answers = [
             rule(p, 1 - vectors[:FIRST] @ v, labels[:FIRST], setting).argmax()
             for p, v in zip(probabilities[FIRST:], vectors[FIRST:])
@@ -94,7 +94,7 @@ def nearest_is_right(writers: list[dict]) -> tuple[float, float, int]:
             nearest = np.argmin(1 - vectors[:FIRST] @ vectors[i])
             hit = labels[nearest] == labels[i]
             right.append(hit)
-            if writer["readings"][i].model.digit != labels[i]:
+            if writer["readings"][i].model_prediction.digit != labels[i]:
                 right_misread.append(hit)
     return float(np.mean(right)), float(np.mean(right_misread)), len(right_misread)
 
@@ -104,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="MNIST .npz or IDX folder (its test half)")
     args = parser.parse_args(argv)
     from digitpad import DEFAULT_MODEL_PATH
-    from digitpad.data import load_mnist
     from digitpad.predictor import Predictor
+    from digitpad.training.data import load_mnist
 
     predictor = Predictor.load(DEFAULT_MODEL_PATH)
     writers = benchmark_memory.simulate(predictor, load_mnist(args.data), 40, 0, None)

@@ -19,7 +19,7 @@ bottleneck (one Python process tops out at a few hundred requests per second; th
 far fewer).
 
 First it measures the in-process floor: the same input read by the same function the endpoint
-calls (digitpad.handlers, the reading turned into the API's JSON), in this process, one at a
+calls (digitpad.reading, the reading turned into the API's JSON), in this process, one at a
 time, without HTTP or Gradio. Per step (1, 2, 4, ... 64 concurrent clients, each sending its
 next request when the last is answered) it prints throughput and its ratio to that floor (the
 number to compare between runs: absolute rates vary with the machine and what else it runs),
@@ -51,6 +51,7 @@ from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
+sys.path.insert(0, str(REPO_DIR / "tests"))  # and the shared test and benchmark helpers (harness)
 
 STEPS = (1, 2, 4, 8, 16, 32, 64)
 EXAMPLE = REPO_DIR / "assets" / "examples" / "canvas_7.png"
@@ -307,17 +308,16 @@ def start_target(replicas: int, server_args: list[str] = ()) -> Target:
 def in_process_floor(kind: str, image: Path, seconds: float = FLOOR_SECONDS) -> float:
     """Readings per second in this process, one at a time, through the function the endpoint
     calls (its JSON included): what the server would do with no HTTP, queue or Gradio."""
-    from harness import pad_value
-
-    from digitpad import DEFAULT_MODEL_PATH, handlers
+    from digitpad import DEFAULT_MODEL_PATH, reading
     from digitpad.predictor import Predictor
+    from harness import pad_value
 
     predictor = Predictor.load(DEFAULT_MODEL_PATH)
     if kind == "drawing":
         value = pad_value(7)
-        read = lambda: handlers.predict_sketch(predictor, value).as_json()  # noqa: E731
+        read = lambda: reading.read_sketch(predictor, value).as_json()  # noqa: E731
     else:
-        read = lambda: handlers.predict_image(predictor, str(image)).as_json()  # noqa: E731
+        read = lambda: reading.read_image(predictor, str(image)).as_json()  # noqa: E731
     for _ in range(10):
         read()
     count, started = 0, time.perf_counter()
@@ -418,7 +418,7 @@ def fmt(value: float | None) -> str:
 
 
 def targets(steps: list[dict], rss_before, rss_after) -> list[str]:
-    from digitpad.guard import QUEUE_SIZE
+    from digitpad.app.launch import QUEUE_SIZE
 
     best = max((s["rate"] for s in steps), default=0.0)
     at32 = next((s for s in steps if s["clients"] == 32), None)

@@ -42,7 +42,7 @@ from scipy import ndimage
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
 
-from digitpad.styles import digit_shape, thin  # noqa: E402  (the same skeleton the styles trace)
+from digitpad.training.styles import digit_shape, thin  # noqa: E402  (the same skeleton the styles trace)
 
 SUBSETS = ("canvas-transparent", "canvas-white", "canvas-dark", "photo")
 EXIF_ORIENTATION = 0x0112
@@ -86,7 +86,7 @@ def main(argv=None) -> None:
     if args.examples:
         write_examples(args.examples)
         return
-    from digitpad.data import load_mnist
+    from digitpad.training.data import load_mnist
 
     mnist = load_mnist(args.data)
     picker = np.random.default_rng(args.seed)
@@ -94,7 +94,7 @@ def main(argv=None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     records = []
     started = time.perf_counter()
-    for subset_number, subset in enumerate(args.subsets):
+    for _subset_number, subset in enumerate(args.subsets):
         folder = args.out / subset
         folder.mkdir(exist_ok=True)
         rng = np.random.default_rng([args.seed, SUBSETS.index(subset)])

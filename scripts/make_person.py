@@ -8,13 +8,13 @@ digit (with a little jitter): 7s with a crossbar, 1s with a long up-stroke, a le
 thick pen. The digits underneath are MNIST training digits from the validation slice the shipped
 model was never trained on (``stratified_split(y_train, 0.1, 42)``, as ``train_model.py`` splits
 by default), so neither the "before" numbers nor the MNIST test set are contaminated. Each one is
-drawn dark on a white 400x400 canvas, saved with :func:`digitpad.collect.save_digit` exactly as
-the app saves a corrected digit, its 28x28 image made by :func:`digitpad.preprocessing.to_mnist`.
+drawn dark on a white 400x400 canvas, saved with :func:`digitpad.collection.save_digit` exactly as
+the app saves a corrected digit, its 28x28 image made by :func:`digitpad.conversion.to_mnist`.
 
 Seeded: the same command writes the same digits (under new random file names).
 
 :func:`make_hand` and :func:`writer_digits` simulate writers on the drawing pad instead, in the
-world's styles (digitpad.styles) and a slant of their own: scripts/benchmark_memory.py measures
+world's styles (digitpad.training.styles) and a slant of their own: scripts/benchmark_memory.py measures
 how the app adapts to them.
 """
 
@@ -31,9 +31,9 @@ from PIL import Image, ImageDraw, ImageFilter
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # run as a script from anywhere: import digitpad from the repo
-from digitpad.collect import save_digit  # noqa: E402
-from digitpad.data import load_mnist, stratified_split  # noqa: E402
-from digitpad.preprocessing import to_mnist  # noqa: E402
+from digitpad.collection import save_digit, stratified_split  # noqa: E402
+from digitpad.conversion import to_mnist  # noqa: E402
+from digitpad.training.data import load_mnist  # noqa: E402
 
 SCALE = 4  # work at 112x112: strokes drawn there stay smooth at 28x28
 CANVAS = 400
@@ -82,7 +82,7 @@ def draw_like_the_person(image28: np.ndarray, label: int, rng: np.random.Generat
 
 @dataclass(frozen=True)
 class Hand:
-    """How one writer draws on the pad: a style for each digit (digitpad.styles, or as written),
+    """How one writer draws on the pad: a style for each digit (digitpad.training.styles, or as written),
     and their own slant, tilt and proportions, the same in every digit (with a little jitter)."""
 
     styles: dict[int, str]
@@ -95,7 +95,7 @@ def make_hand(rng: np.random.Generator, strong: bool) -> Hand:
     """A random writer: half their digits in a style of the world's; with ``strong``, a lean and
     a tilt beyond what the model was trained on (its errors then come in patterns: what a
     person's labels can teach), else a mild one."""
-    from digitpad.styles import AS_WRITTEN, STYLES
+    from digitpad.training.styles import AS_WRITTEN, STYLES
 
     choices = {d: [n for n, (digit, _) in STYLES.items() if digit == d] for d in range(10)}
     styles = {
@@ -113,7 +113,7 @@ def draw_in_hand(
 ) -> list | None:
     """One MNIST digit (28x28 uint8) as the writer draws it on the pad: the pad's strokes, or
     None when the writer's style does not apply to this digit."""
-    from digitpad import styles
+    from digitpad.training import styles
 
     skeleton = styles.skeleton_of(digit)
     name = hand.styles[label]
@@ -144,7 +144,7 @@ def writer_digits(
     is a new MNIST digit, or, with ``shapes``, one of the writer's own ``shapes`` shapes of that
     digit (MNIST digits chosen once), drawn again each time with the pen's and the hand's
     jitter: a person's digits resemble each other more than different people's do."""
-    from digitpad import pad
+    from digitpad import strokes
 
     pools = {d: rng.permutation(np.flatnonzero(y == d)) for d in range(10)}
     if shapes is not None:
@@ -155,11 +155,11 @@ def writer_digits(
     for _ in range(per_digit):
         for d in range(10):
             for index in pools[d]:
-                strokes = draw_in_hand(hand, x[index], d, rng)
-                if strokes is not None and shapes is not None:
-                    strokes = wobble(strokes, rng)
-                if strokes is not None:
-                    values.append(pad.Drawing(tuple(strokes)))
+                drawn = draw_in_hand(hand, x[index], d, rng)
+                if drawn is not None and shapes is not None:
+                    drawn = wobble(drawn, rng)
+                if drawn is not None:
+                    values.append(strokes.Drawing(tuple(drawn)))
                     labels.append(d)
                     break
     return values, np.asarray(labels)

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from digitpad.data import load_mnist, save_npz  # noqa: E402
+from digitpad.files import save_npz
+from digitpad.training.data import load_mnist  # noqa: E402
 
 
 def main() -> None:

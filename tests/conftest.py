@@ -4,7 +4,7 @@ once, and the real app served in this process.
 ``DIGITPAD_MNIST`` may point at a full Keras-layout MNIST ``.npz`` (CI sets it to
 ``../shared/data/mnist.npz``); without it the tests use the small real sample committed in
 ``tests/data/mnist_sample.npz``. Nothing is ever downloaded. Helpers shared with the benchmarks
-(a server in a subprocess, the browser, digits as strokes) are in scripts/harness.py.
+(a server in a subprocess, the browser, digits as strokes) are in tests/harness.py.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import os
 from pathlib import Path
 
 import pytest
-from harness import free_port
 
 from digitpad import DEFAULT_MODEL_PATH
-from digitpad.data import Mnist, load_mnist
+from digitpad.app import launch
+from digitpad.training.data import Mnist, load_mnist
+from harness import free_port
 
 TESTS_DIR = Path(__file__).resolve().parent
 SAMPLE_MNIST = TESTS_DIR / "data" / "mnist_sample.npz"
@@ -61,11 +62,12 @@ def artifacts_dir() -> Path:
 def served(predictor):
     """The real app with the shipped model, served in this process on a free port:
     (the gr.Blocks, its URL without the trailing slash). Closed at the end of the session."""
-    from digitpad import app
     from digitpad.files import read_json
 
-    demo = app.build_app(predictor, metrics=read_json(DEFAULT_MODEL_PATH.parent / "metrics.json"))
-    url = app.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
+    demo = launch.build_app(
+        predictor, metrics=read_json(DEFAULT_MODEL_PATH.parent / "metrics.json")
+    )
+    url = launch.launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
     yield demo, url.rstrip("/")
     demo.close()
 

@@ -1,7 +1,7 @@
-"""Every bad input of issue 6, through the handlers and through the running server's API.
+"""Every bad input of issue 6, through the reading core and through the running server's API.
 
-tests/test_images.py and tests/test_preprocessing.py cover reading and converting each PIL mode
-and array form and their ImageError messages; tests/test_handlers.py the handlers' answers.
+tests/test_images.py and tests/test_conversion.py cover reading and converting each PIL mode
+and array form and their ImageError messages; tests/test_reading.py the readings.
 Here the same kinds of input arrive as files and drawing-pad values the way users send them, at the
 handler and at a real server, and each must get a clear line (a verdict, "not sure", the
 no-digit reason, or "Can't read that image: ..."), with the server still serving afterwards.
@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from digitpad import REPO_DIR, handlers, outliers, pad
+from digitpad import REPO_DIR, reading, strokes
+from digitpad.training import outliers
 
 CANVAS_7 = REPO_DIR / "assets" / "examples" / "canvas_7.png"
 VERDICT = re.compile(r"^(\d, \d+% sure|not sure( it is a digit)?: \d or \d\?)$")
@@ -133,7 +134,7 @@ def bad_files(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("name", FILES)
 def test_files_through_the_handler(predictor, bad_files, name):
-    check(handlers.predict_image(predictor, str(bad_files[name])), FILES[name][1], name)
+    check(reading.read_image(predictor, str(bad_files[name])), FILES[name][1], name)
 
 
 def test_the_bomb_is_small_on_disk():
@@ -160,20 +161,33 @@ SKETCHES = {
     "scribble": (scribble(), "not sure"),
 }
 NOT_DRAWINGS = {  # values a hostile or broken client may send instead of the pad's strokes
-    "not-json": "{strokes: [",
-    "a-list": "[[0.5, 0.5]]",
-    "no-strokes-key": '{"lines": []}',
-    "strokes-not-a-list": '{"strokes": 7}',
-    "empty-stroke": '{"strokes": [[]]}',
-    "three-numbers": '{"strokes": [[[0.1, 0.2, 0.3]]]}',
-    "text-point": '{"strokes": [[["a", "b"]]]}',
-    "boolean-point": '{"strokes": [[[true, false]]]}',
-    "nan": '{"strokes": [[[NaN, 0.5], [0.5, 0.5]]]}',
-    "infinity": '{"strokes": [[[Infinity, 0.5]]]}',
-    "too-many-strokes": pad.value_of([[(0.5, 0.5)]] * (pad.MAX_STROKES + 1)),
-    "too-many-points": pad.value_of([[(0.5, 0.1 + 0.8 * i / 20_000) for i in range(20_000)]]),
-    "too-long": '{"strokes": []' + " " * pad.MAX_VALUE_CHARS + "}",
-    "deep-nesting": "[" * 100_000 + "]" * 100_000,
+    # name: (value, what the one line must say is wrong)
+    "not-json": ("{strokes: [", "the drawing is not JSON"),
+    "a-list": ("[[0.5, 0.5]]", 'the drawing must be {"strokes": [[[x, y], ...], ...]}'),
+    "no-strokes-key": ('{"lines": []}', 'the drawing must be {"strokes":'),
+    "strokes-not-a-list": ('{"strokes": 7}', 'the drawing must be {"strokes":'),
+    "empty-stroke": ('{"strokes": [[]]}', "strokes must each be a non-empty list of [x, y] points"),
+    "three-numbers": (
+        '{"strokes": [[[0.1, 0.2, 0.3]]]}',
+        "points must each be [x, y], two numbers",
+    ),
+    "text-point": ('{"strokes": [[["a", "b"]]]}', "points must each be [x, y], two numbers"),
+    "boolean-point": ('{"strokes": [[[true, false]]]}', "points must each be [x, y], two numbers"),
+    "nan": ('{"strokes": [[[NaN, 0.5], [0.5, 0.5]]]}', "a point that is not a finite number"),
+    "infinity": ('{"strokes": [[[Infinity, 0.5]]]}', "a point that is not a finite number"),
+    "too-many-strokes": (
+        strokes.value_of([[(0.5, 0.5)]] * (strokes.MAX_STROKES + 1)),
+        f"{strokes.MAX_STROKES + 1} strokes; at most {strokes.MAX_STROKES}",
+    ),
+    "too-many-points": (
+        strokes.value_of([[(0.5, 0.5)] * (strokes.MAX_POINTS + 1)]),  # short enough to be read
+        f"over {strokes.MAX_POINTS:,} points",
+    ),
+    "too-long": (
+        '{"strokes": []' + " " * strokes.MAX_VALUE_CHARS + "}",
+        f"over {strokes.MAX_VALUE_CHARS:,} characters",
+    ),
+    "deep-nesting": ("[" * 100_000 + "]" * 100_000, "the drawing is not JSON"),
 }
 
 
@@ -189,26 +203,27 @@ def check_sketch(result, expected, name):
 
 @pytest.mark.parametrize("name", SKETCHES)
 def test_sketches_through_the_handler(predictor, name):
-    strokes, expected = SKETCHES[name]
-    check_sketch(handlers.predict_sketch(predictor, pad.value_of(strokes)), expected, name)
+    lines, expected = SKETCHES[name]
+    check_sketch(reading.read_sketch(predictor, strokes.value_of(lines)), expected, name)
 
 
 @pytest.mark.parametrize("name", NOT_DRAWINGS)
 def test_values_that_are_no_drawing_are_explained(predictor, name):
-    reading = handlers.predict_sketch(predictor, NOT_DRAWINGS[name])
-    label, verdict, seen = reading.prediction, reading.message, reading.image
-    assert label is None and seen is None
-    assert verdict.startswith("Can't read that drawing: ") and verdict.endswith("."), verdict
+    value, why = NOT_DRAWINGS[name]
+    outcome = reading.read_sketch(predictor, value)
+    assert outcome.prediction is None and outcome.image is None and outcome.problem
+    assert outcome.message.startswith("Can't read that drawing: ") and why in outcome.message
+    assert outcome.message.endswith(".") and "\n" not in outcome.message, outcome.message
 
 
 def test_pen_lifted_past_the_edge_is_clipped(predictor):
-    inside = handlers.predict_sketch(predictor, pad.value_of([[(0.5, 0.1), (0.5, 1.0)]]))
-    beyond = handlers.predict_sketch(predictor, pad.value_of([[(0.5, 0.1), (0.5, 1.7)]]))
+    inside = reading.read_sketch(predictor, strokes.value_of([[(0.5, 0.1), (0.5, 1.0)]]))
+    beyond = reading.read_sketch(predictor, strokes.value_of([[(0.5, 0.1), (0.5, 1.7)]]))
     assert inside.message == beyond.message
     np.testing.assert_array_equal(inside.prediction.probabilities, beyond.prediction.probabilities)
 
 
-# --- property tests over the handlers ---------------------------------------------------------
+# --- property tests over the reading core--------------------------------------------------------
 
 
 @settings(
@@ -221,8 +236,8 @@ def test_pen_lifted_past_the_edge_is_clipped(predictor):
 def test_any_bytes_uploaded_give_a_line_never_an_exception(predictor, tmp_path_factory, content):
     path = tmp_path_factory.mktemp("any") / "upload.png"
     path.write_bytes(content)
-    reading = handlers.predict_image(predictor, str(path))
-    label, verdict, seen = reading.prediction, reading.message, reading.image
+    outcome = reading.read_image(predictor, str(path))
+    label, verdict, seen = outcome.prediction, outcome.message, outcome.image
     assert isinstance(verdict, str) and verdict and (label is None) == (seen is None)
 
 
@@ -250,14 +265,15 @@ POINTS = st.lists(
     )
 )
 def test_any_pad_value_gives_a_line_never_an_exception(predictor, value):
-    reading = handlers.predict_sketch(predictor, value)
-    label, verdict, seen = reading.prediction, reading.message, reading.image
+    outcome = reading.read_sketch(predictor, value)
+    label, verdict, seen = outcome.prediction, outcome.message, outcome.image
     assert isinstance(verdict, str) and verdict and (label is None) == (seen is None)
 
 
 # --- through the running server --------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_bad_files_through_the_server(client, bad_files):
     from gradio_client import handle_file
 
@@ -270,15 +286,16 @@ def test_bad_files_through_the_server(client, bad_files):
     assert client.predict(handle_file(str(CANVAS_7)), api_name="/predict_image")["digit"] == 7
 
 
+@pytest.mark.e2e
 def test_bad_sketches_through_the_server(client):
     from gradio_client import handle_file
 
-    for name, (strokes, expected) in SKETCHES.items():
-        outputs = client.predict(pad.value_of(strokes), api_name="/predict_sketch")
+    for name, (lines, expected) in SKETCHES.items():
+        outputs = client.predict(strokes.value_of(lines), api_name="/predict_sketch")
         check_sketch(outputs, expected, name)
-    for name, value in NOT_DRAWINGS.items():
+    for name, (value, why) in NOT_DRAWINGS.items():
         if len(value) > 2**20:
             continue  # over Gradio's request limits before it reaches the handler
         verdict = client.predict(value, api_name="/predict_sketch")["verdict"]
-        assert verdict.startswith("Can't read that drawing: "), (name, verdict)
+        assert verdict.startswith("Can't read that drawing: ") and why in verdict, (name, verdict)
     assert client.predict(handle_file(str(CANVAS_7)), api_name="/predict_image")["digit"] == 7

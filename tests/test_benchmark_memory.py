@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 
 import benchmark_memory
+import pytest
 
 from digitpad import memory
+
+pytestmark = pytest.mark.slow  # a whole benchmark, if a small one
 
 
 def test_a_small_run_writes_its_figures(tmp_path, sample_mnist_path, capsys):

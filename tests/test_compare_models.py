@@ -8,12 +8,13 @@ import shutil
 
 import compare_models
 import numpy as np
+import pytest
 from PIL import Image
 
 from digitpad import DEFAULT_MODEL_PATH
-from digitpad.data import load_mnist
 from digitpad.predictor import Predictor
-from digitpad.styles import AS_WRITTEN, STYLES
+from digitpad.training.data import load_mnist
+from digitpad.training.styles import AS_WRITTEN, STYLES
 
 
 def eval_folder(tmp_path, mnist, count: int = 4):
@@ -29,6 +30,7 @@ def eval_folder(tmp_path, mnist, count: int = 4):
     return folder
 
 
+@pytest.mark.slow
 def test_two_copies_of_a_model_compare_equal(tmp_path, sample_mnist_path, capsys):
     copy = tmp_path / "copy" / "digitpad.keras"
     copy.parent.mkdir()

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from pathlib import Path
 
 import pytest
-from harness import run_python
 
 from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
+from digitpad.app import launch
+from harness import run_python
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture()
@@ -67,15 +71,42 @@ def test_collect_folder_that_cannot_be_written_is_refused(demo, tmp_path, capsys
     blocker.write_text("not a folder")
     assert demo.main(["--collect", str(blocker / "digits")]) == 2
     error = capsys.readouterr().err
-    assert "--collect" in error and "cannot create that folder" in error
+    assert error.count("\n") == 1 and f"--collect {blocker / 'digits'}" in error
+    assert f"{blocker} is a file; pass a folder." in error
     assert blocker.read_text() == "not a folder"
 
 
-def test_collect_folder_is_created(demo, tmp_path):
-    assert (
-        demo.writable_folder(tmp_path / "new" / "digits") == (tmp_path / "new" / "digits").resolve()
+def test_collect_folder_is_made_only_when_the_app_is_about_to_serve(tmp_path):
+    folder = tmp_path / "new" / "digits"
+    assert launch.writable_folder(folder) == folder.resolve()
+    assert not (tmp_path / "new").exists(), "checked, not created"
+    launch.make_folder(folder)
+    assert folder.is_dir()
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "0", "65536"])
+def test_a_port_out_of_range_gets_one_line(demo, capsys, port):
+    assert demo.main(["--port", port]) == 2
+    error = capsys.readouterr().err
+    assert error == f"error: --port {port}: pass a port from 1 to 65535 (default 7860).\n"
+
+
+def test_an_image_passed_as_the_model_gets_one_line(demo, capsys):
+    photo = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
+    assert demo.main(["--model", str(photo), "--workers", "0"]) == 1
+    error = capsys.readouterr().err
+    assert error == (
+        f"error: {photo} is not a .keras model; pass the digitpad.keras a `train_model.py` "
+        "run saved.\n"
     )
-    assert (tmp_path / "new" / "digits").is_dir()
+
+
+def test_a_model_that_is_no_full_measured_run_is_flagged():
+    model = Path("runs/x/digitpad.keras")
+    assert launch.model_caveat(model, {"n_test": 10_000, "config": {}}) is None
+    assert "never measured" in launch.model_caveat(model, None)
+    assert "dry run" in launch.model_caveat(model, {"n_test": 300, "config": {"dry_run": True}})
+    assert "on 300 MNIST test images" in launch.model_caveat(model, {"n_test": 300, "config": {}})
 
 
 def test_importing_demo_loads_and_starts_nothing():
@@ -90,14 +121,15 @@ def test_importing_demo_loads_and_starts_nothing():
     assert result.stdout.split() == ["False", "False"], result.stderr
 
 
-def test_a_busy_port_is_said_at_once_with_what_to_do(demo, capsys):
+def test_a_busy_port_is_said_at_once_with_what_to_do(demo, capsys, tmp_path):
     import socket
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        assert demo.main(["--port", str(port)]) == 2
+        assert demo.main(["--port", str(port), "--collect", str(tmp_path / "digits")]) == 2
+    assert not (tmp_path / "digits").exists(), "no empty --collect folder left behind"
     error = capsys.readouterr().err.strip()
     assert error == (
         f"error: --port {port}: another program is listening there; stop it, or "
@@ -106,8 +138,10 @@ def test_a_busy_port_is_said_at_once_with_what_to_do(demo, capsys):
 
 
 def test_a_host_that_is_not_this_machine_is_said_at_once(demo, capsys):
-    assert demo.port_problem("10.255.255.1", 7860).startswith("--host 10.255.255.1: not an address")
-    assert demo.port_problem("127.0.0.1", 0) is None
+    assert launch.port_problem("10.255.255.1", 7860).startswith(
+        "--host 10.255.255.1: not an address"
+    )
+    assert launch.port_problem("127.0.0.1", 0) is None
 
 
 def test_read_together_takes_one_or_more(demo, capsys):

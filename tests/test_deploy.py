@@ -11,9 +11,11 @@ import subprocess
 import pytest
 import yaml
 from gradio_client import Client
-from harness import NGINX, NGINX_SITE, pad_value, start_server
 
 from digitpad import REPO_DIR
+from harness import NGINX, NGINX_SITE, pad_value, start_server
+
+pytestmark = pytest.mark.e2e
 
 DEPLOY = REPO_DIR / "deploy"
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()

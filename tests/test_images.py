@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad import pad
+from digitpad import strokes
 from digitpad.images import (
     MAX_PIXELS,
     ImageError,
@@ -90,7 +90,7 @@ def test_nothing_is_none():
 
 
 def test_a_drawing_is_rendered_with_the_pad_pen():
-    drawing = pad.read_drawing(pad.value_of([[(0.2, 0.5), (0.8, 0.5)]]))
+    drawing = strokes.read_drawing(strokes.value_of([[(0.2, 0.5), (0.8, 0.5)]]))
     np.testing.assert_array_equal(pixels(drawing), drawing.render())
 
 
@@ -227,7 +227,7 @@ def test_everything_else_is_kept_as_png(grey, tmp_path, kind):
         source = {
             "pil": Image.fromarray(grey),
             "array": grey,
-            "drawing": pad.read_drawing(pad.value_of([[(0.5, 0.2), (0.5, 0.8)]])),
+            "drawing": strokes.read_drawing(strokes.value_of([[(0.5, 0.2), (0.5, 0.8)]])),
         }[kind]
     data, suffix = original_bytes(source)
     assert suffix == ".png" and data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -6,8 +6,6 @@ from __future__ import annotations
 import numpy as np
 from make_person import make_hand, wobble, writer_digits
 
-from digitpad import pad
-
 
 def drawings(sample, shapes: int | None, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)

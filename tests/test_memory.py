@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from harness import pad_value
 
-from digitpad import handlers, pad
+from digitpad import reading, strokes
+from digitpad.labelling import Label
 from digitpad.memory import FIRM, FIRM_RADIUS, RADIUS, RATIO, adapt, towards, unit
 from digitpad.predictor import Recognition
-from digitpad.sessions import Label
 from digitpad.verdict import Prediction
+from harness import label_sketch, pad_value
 
 
 def probs(top: int, p: float = 0.9) -> np.ndarray:
@@ -77,12 +77,12 @@ def test_the_verdict_says_when_the_examples_changed_the_answer():
     model = Prediction(probs(8, 0.99))
     recognition = Recognition(np.zeros((28, 28), np.float32), model, model.verdict, direction(0))
     three = [Label(3, 8, features=near(1, 0.9 * RADIUS))]
-    assert handlers.adapted(recognition, three).message == (
+    assert reading.adapt_reading(recognition, three).message == (
         "not sure: 3 or 8? 3 is like your examples"
     )
     three = [Label(3, 8, features=direction(0))]
-    assert handlers.adapted(recognition, three).message == "3, 100% sure, like your examples"
-    assert handlers.adapted(recognition, ()).message == "8, 99% sure"
+    assert reading.adapt_reading(recognition, three).message == "3, 100% sure, like your examples"
+    assert reading.adapt_reading(recognition, ()).message == "8, 99% sure"
 
 
 def test_a_firm_answer_moves_only_for_its_like():
@@ -108,34 +108,34 @@ def test_unit_length():
 
 
 def label_as(predictor, value: str, digit: int) -> Label:
-    return handlers.label_sketch(predictor, None, value, str(digit)).label
+    return label_sketch(predictor, None, value, str(digit)).label
 
 
 def test_a_label_changes_the_answer_for_that_drawing_and_its_like(predictor):
     seven = pad_value(7)
-    assert handlers.predict_sketch(predictor, seven).digit == 7
+    assert reading.read_sketch(predictor, seven).digit == 7
     wrong = label_as(predictor, seven, 1)  # labelled wrong on purpose
-    reading = handlers.predict_sketch(predictor, seven, [wrong])
-    assert reading.digit == 1 and reading.adapted and reading.examples == 1
-    assert reading.message.endswith(", like your examples") and reading.model.digit == 7
-    assert reading.as_json()["adapted"] is True
-    nudged = pad.value_of([[(x + 0.01, y) for x, y in s] for s in pad.read_strokes(seven)])
-    assert handlers.predict_sketch(predictor, nudged, [wrong]).digit == 1, "its like, too"
+    outcome = reading.read_sketch(predictor, seven, [wrong])
+    assert outcome.digit == 1 and outcome.adapted and outcome.examples == 1
+    assert outcome.message.endswith(", like your examples") and outcome.model_prediction.digit == 7
+    assert outcome.as_json()["adapted"] is True
+    nudged = strokes.value_of([[(x + 0.01, y) for x, y in s] for s in strokes.read_strokes(seven)])
+    assert reading.read_sketch(predictor, nudged, [wrong]).digit == 1, "its like, too"
     for digit in (0, 2, 3, 4, 6):  # other digits are too far from it to be moved
-        other = handlers.predict_sketch(predictor, pad_value(digit), [wrong])
+        other = reading.read_sketch(predictor, pad_value(digit), [wrong])
         assert other.digit == digit and not other.adapted and other.examples == 0
 
 
 @pytest.mark.parametrize("family", ["scribbles", "letters"])
 def test_non_digits_do_not_become_sure_because_of_labels(predictor, family):
-    from digitpad.outliers import MAKERS
+    from digitpad.training.outliers import MAKERS
 
     labels = [label_as(predictor, pad_value(d), d) for d in (0, 1, 2, 3, 4, 6, 7)]
     rng = np.random.default_rng(11)
     for _ in range(30):
-        drawing = pad.value_of(MAKERS[family](rng))
+        drawing = strokes.value_of(MAKERS[family](rng))
         alone, adapted = (
-            handlers.predict_sketch(predictor, drawing, memory_) for memory_ in ((), labels)
+            reading.read_sketch(predictor, drawing, memory_) for memory_ in ((), labels)
         )
         if adapted.prediction is not None and adapted.prediction.sure:
             assert alone.prediction.sure, "sure only if the model alone was"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -10,10 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness import EXAMPLES, expected_digit
-
 from digitpad import REPO_DIR
 from digitpad.predict import main
+from harness import EXAMPLES, expected_digit
 
 
 def test_examples_as_text(capsys):
@@ -21,8 +21,9 @@ def test_examples_as_text(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(EXAMPLES)
     for path, line in zip(EXAMPLES, lines):
-        assert line.startswith(f"{path}: {expected_digit(path)} ("), line
-        assert line.endswith("%)"), line  # sure: no "not sure" suffix
+        assert re.fullmatch(rf"{re.escape(str(path))}: {expected_digit(path)}, \d+% sure", line), (
+            line
+        )
 
 
 def test_examples_as_json(capsys):
@@ -30,11 +31,13 @@ def test_examples_as_json(capsys):
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["file"] for r in records] == [str(p) for p in EXAMPLES]
     for path, record in zip(EXAMPLES, records):
-        assert {"file", "digit", "confidence", "probabilities"} <= set(record)
-        assert record["digit"] == expected_digit(path)
+        keys = {"file", "digit", "sure", "verdict", "probabilities", "image28", "adapted"}
+        assert set(record) == keys, "the API's reading, with the file's name"
+        assert record["digit"] == expected_digit(path) and record["sure"] is True
+        assert record["verdict"] == f"{record['digit']}, {max(record['probabilities']):.0%} sure"
         assert len(record["probabilities"]) == 10
         assert sum(record["probabilities"]) == pytest.approx(1, abs=1e-4)
-        assert record["confidence"] == pytest.approx(max(record["probabilities"]))
+        assert record["image28"].startswith("data:image/png;base64,")
 
 
 def test_no_digit_is_null(tmp_path, capsys):
@@ -43,7 +46,7 @@ def test_no_digit_is_null(tmp_path, capsys):
     assert main(["--json", str(blank)]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["digit"] is None and record["probabilities"] is None
-    assert record["message"] == "draw a digit"
+    assert record["verdict"] == "draw a digit" and record["sure"] is False
 
 
 def test_unreadable_files_are_reported_and_the_others_processed(tmp_path, capsys):
@@ -76,7 +79,8 @@ def test_module_entry_point():
     )
     assert result.returncode == 1
     assert json.loads(result.stdout)["digit"] == expected_digit(EXAMPLES[0])
-    assert "missing.png: " in result.stderr
+    assert result.stderr.startswith("digitpad: missing.png: "), "the missing file, said first"
+    assert len(result.stderr.splitlines()) == 1, "and nothing else: no LiteRT INFO line"
 
 
 def test_drawings_made_in_a_browser(capsys):

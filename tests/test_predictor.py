@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness import EXAMPLES, expected_digit
-
+from digitpad.conversion import EMPTY
 from digitpad.images import ImageError
 from digitpad.predictor import MAX_BATCH
-from digitpad.preprocessing import EMPTY
+from harness import EXAMPLES, expected_digit
 
 
 def test_there_are_examples():

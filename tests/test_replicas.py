@@ -11,6 +11,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 from gradio_client import Client
+
 from harness import (
     CHROMIUM,
     NGINX,
@@ -22,9 +23,12 @@ from harness import (
     start_server,
 )
 
-pytestmark = pytest.mark.skipif(
-    not NGINX.is_file(), reason=f"no {NGINX}: install Debian's nginx (apt-get install nginx)"
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not NGINX.is_file(), reason=f"no {NGINX}: install Debian's nginx (apt-get install nginx)"
+    ),
+]
 
 SEVEN, ONE = pad_value(7), pad_value(1)
 

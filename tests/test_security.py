@@ -1,4 +1,4 @@
-"""Hostile clients against the real app on 127.0.0.1 (digitpad/guard.py and Gradio's own checks).
+"""Hostile clients against the real app on 127.0.0.1 (digitpad/app/guard.py and Gradio's own checks).
 
 The server runs in this process (conftest's ``served``, on a free port), so its memory is this
 process's RSS. After every probe the app must still read a digit through
@@ -12,11 +12,14 @@ import shutil
 
 import httpx
 import pytest
-from harness import free_port
 
 import demo as demo_script
-from digitpad import DEFAULT_MODEL_PATH, REPO_DIR, app, guard
+from digitpad import DEFAULT_MODEL_PATH, REPO_DIR
+from digitpad.app import guard, launch
 from digitpad.files import load_keras_model
+from harness import free_port
+
+pytestmark = pytest.mark.e2e
 
 PHOTO_5 = REPO_DIR / "assets" / "examples" / "photo_5.jpg"
 SECRET = "root:x:0:0"  # the first line of /etc/passwd
@@ -48,7 +51,7 @@ TRAVERSALS = [
     "/GRADIO_API/FILE=/etc/passwd",
     "/gradio_api/file=//etc//passwd",
     "/gradio_api/file=file:///etc/passwd",
-    f"/gradio_api/file={REPO_DIR}/digitpad/app.py",
+    f"/gradio_api/file={REPO_DIR}/digitpad/app/page.py",
     f"/gradio_api/file={DEFAULT_MODEL_PATH}",
     "/file=/etc/passwd",
     "/static/../../../../etc/passwd",
@@ -220,16 +223,16 @@ def test_component_server_route_is_closed(served, route, index):
 
 def test_queue_and_upload_limits(served):
     demo, _ = served
-    assert demo._queue.max_size == guard.QUEUE_SIZE
+    assert demo._queue.max_size == launch.QUEUE_SIZE
     assert demo.api_open is False
     assert demo.max_file_size == 20 * 10**6 or demo.max_file_size == 20 * 2**20
-    assert demo.delete_cache == guard.DELETE_CACHE
+    assert demo.delete_cache == launch.DELETE_CACHE
     assert demo.show_error is False and not demo.enable_monitoring
 
 
 def test_auth_protects_the_app(predictor):
-    demo = app.build_app(predictor)
-    url = app.launch(
+    demo = launch.build_app(predictor)
+    url = launch.launch(
         demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True, auth=("ann", "secret")
     ).rstrip("/")
     try:
@@ -269,5 +272,7 @@ def test_tampered_model_is_refused_unless_told(tmp_path, capsys):
 def test_still_serving_after_the_probes(url):
     from gradio_client import Client, handle_file
 
-    reading = Client(url, verbose=False).predict(handle_file(str(PHOTO_5)), api_name="/predict_image")
-    assert reading["digit"] == 5, reading["verdict"]
+    outcome = Client(url, verbose=False).predict(
+        handle_file(str(PHOTO_5)), api_name="/predict_image"
+    )
+    assert outcome["digit"] == 5, outcome["verdict"]

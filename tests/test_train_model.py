@@ -4,12 +4,15 @@ and never into assets/, and ``ship`` as the one way to replace the shipped model
 from __future__ import annotations
 
 import pytest
-from harness import run_python
 
 import train_model
 from digitpad import ASSETS_DIR
-from digitpad.config import FineTuneConfig, TrainConfig
-from digitpad.files import SHIPPED_FILES, sha256_file
+from digitpad.files import sha256_file
+from digitpad.training.config import FineTuneConfig, TrainConfig
+from digitpad.training.ship import SHIPPED_FILES
+from harness import run_python
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()

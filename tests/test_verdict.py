@@ -17,7 +17,6 @@ def test_sure_needs_a_high_and_clear_top():
     top = max(SURE_PROBABILITY, 0.5 + SURE_MARGIN / 2) + 0.01
     clear_enough = Prediction(np.array([top, 1 - top] + [0] * 8, np.float32))
     assert clear_enough.sure
-    assert set(clear.as_label()) == {str(d) for d in range(10)}
     assert is_sure(np.stack([clear.probabilities, close.probabilities])).tolist() == [True, False]
 
 
@@ -30,8 +29,9 @@ def test_a_spread_answer_asks_whether_it_is_a_digit():
     assert spread.verdict == "not sure it is a digit: 5 or 7?"
 
 
-def test_the_label_is_every_digit_s_probability():
+def test_the_digit_its_confidence_and_the_runner_up():
     probabilities = np.arange(10, dtype=np.float32) / 45
-    label = Prediction(probabilities).as_label()
-    assert list(label) == [str(d) for d in range(10)]
-    assert label["9"] == np.float32(9 / 45) and Prediction(probabilities).runner_up == 8
+    prediction = Prediction(probabilities)
+    assert (prediction.digit, prediction.runner_up) == (9, 8)
+    assert prediction.confidence == np.float32(9 / 45)
+    assert prediction.verdict == "not sure it is a digit: 9 or 8?"

@@ -10,11 +10,11 @@ import time
 
 import numpy as np
 import pytest
-from harness import varied_drawings
 
-from digitpad import DEFAULT_MODEL_PATH, pad
+from digitpad import DEFAULT_MODEL_PATH, strokes
 from digitpad.predictor import Predictor
 from digitpad.workers import PARENT_CHECK_SECONDS, Workers, WorkerStopped
+from harness import varied_drawings
 
 
 class Napper:
@@ -92,18 +92,18 @@ def test_workers_end_with_their_server(tmp_path):
 def test_the_model_reads_the_same_in_workers(predictor, tmp_path):
     notes = tmp_path / "notes.png"
     notes.write_text("not an image")
-    sources = [pad.read_drawing(value) for _, value in varied_drawings(40)]
+    sources = [strokes.read_drawing(value) for _, value in varied_drawings(40)]
     sources += [str(notes), str(DEFAULT_MODEL_PATH.parent / "examples" / "photo_5.jpg")]
     here = predictor.recognise_many(sources)
-    reading = Predictor.load(DEFAULT_MODEL_PATH)
-    reading.start_workers(2)
+    outcome = Predictor.load(DEFAULT_MODEL_PATH)
+    outcome.start_workers(2)
     try:
-        there = reading.recognise_many(sources)
-        single = reading.recognise(sources[0])
+        there = outcome.recognise_many(sources)
+        single = outcome.recognise(sources[0])
         with pytest.raises(ValueError, match="notes.png: not a readable image"):
-            reading.recognise(str(notes))
+            outcome.recognise(str(notes))
     finally:
-        reading.close()
+        outcome.close()
     for a, b in zip(here, there, strict=True):
         assert a.message == b.message and (a.error is None) == (b.error is None)
         if a.prediction is not None:

@@ -1,0 +1,158 @@
+"""The page's events: a pen lift, an upload, a tab, an answer button, "Forget my digits".
+
+Private events (the API's endpoints are digitpad.app.api's). The pad's ``change`` event fires on
+every pen lift, undo and clear; ``trigger_mode="always_last"`` makes a burst of strokes end with
+a reading of the latest drawing, and the pen lifts of every visitor waiting in the queue are read
+together, each adapted to that visitor's own labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gradio as gr
+
+from digitpad import labelling, reading
+from digitpad.app import view
+from digitpad.app.page import DRAW, PHOTO, Page
+from digitpad.app.serving import Serving
+from digitpad.app.sessions import Sessions, Visitor
+from digitpad.labelling import Labelling
+from digitpad.tally import Tally
+
+
+def wire_page(page: Page, serving: Serving) -> None:
+    """A pen lift, an upload or a tab coming into view reads that input, adapted to what the
+    visitor labelled (private events: the API's endpoints are wire_api's)."""
+    predictor = serving.predictor
+
+    def on_sketch(value: str | None, request: gr.Request) -> str:
+        return view.result_panel(reading.read_sketch(predictor, value, serving.memory(request)))
+
+    def on_sketches(values: list[str | None], request: gr.Request) -> tuple[list[str]]:
+        # The pen lifts of all the visitors waiting in the queue, read together.
+        return ([view.result_panel(r) for r in serving.read_sketches(values, request)],)
+
+    def on_photo(path: str | None, request: gr.Request) -> str:
+        return view.result_panel(reading.read_image(predictor, path, serving.memory(request)))
+
+    def on_tab(
+        event: gr.SelectData, sketch: str | None, photo: str | None, request: gr.Request
+    ) -> tuple[str, str]:
+        tab = PHOTO if event.value == "Photo" else DRAW
+        return (on_photo(photo, request) if tab == PHOTO else on_sketch(sketch, request)), tab
+
+    together = {"batch": True, "max_batch_size": serving.read_together}
+    for source, read, batch in ((page.sketch, on_sketches, together), (page.photo, on_photo, {})):
+        source.change(
+            read,
+            inputs=source,
+            outputs=page.result,
+            api_visibility="private",
+            trigger_mode="always_last",
+            show_progress="hidden",
+            **batch,
+        )
+    for tab in (page.draw_tab, page.photo_tab):
+        tab.select(
+            on_tab,
+            inputs=[page.sketch, page.photo],
+            outputs=[page.result, page.tab_in_view],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+
+
+def wire_labels(page: Page, serving: Serving) -> None:
+    """The answer buttons label the input in view, in the visitor's own record, and show the
+    verdict again, adapted to the new label; "Forget my digits" empties the record."""
+
+    def answering(answer: str) -> Callable[..., tuple[str, str, str]]:
+        def on_answer(
+            tab: str, sketch: str | None, photo: str | None, request: gr.Request
+        ) -> tuple[str, str, str]:
+            done, visitor = answer_in_view(serving, request, tab, sketch, photo, answer)
+            shown = read_in_view(serving, request, tab, sketch, photo)
+            return (
+                view.result_panel(shown),
+                view.tally_line(visitor.tally, len(visitor.labels)),
+                view.line(done.message),
+            )
+
+        return on_answer
+
+    def on_forget(request: gr.Request) -> tuple[str, str]:
+        labelled = len(serving.sessions.get(request.session_hash).labels)
+        serving.sessions.forget(request.session_hash)
+        said = (
+            f"Forgotten: your {labelled} digit{'s' if labelled != 1 else ''}; the answers no "
+            "longer adapt to them."
+            if labelled
+            else "Nothing to forget: you have labelled no digits."
+        )
+        return view.tally_line(Tally(), 0), view.line(said)
+
+    for button, answer in page.buttons:
+        button.click(
+            answering(answer),
+            inputs=[page.tab_in_view, page.sketch, page.photo],
+            outputs=[page.result, page.tally, page.labelled],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+    page.forget.click(
+        on_forget,
+        outputs=[page.tally, page.labelled],
+        api_visibility="private",
+        show_progress="hidden",
+    )
+
+
+def answer_in_view(
+    serving: Serving,
+    request: gr.Request,
+    tab: str,
+    sketch: str | None,
+    photo: str | None,
+    answer: str,
+) -> tuple[Labelling, Visitor]:
+    """Label the input of the tab in view (a drawing that can't be read says why)."""
+    source, problem = (photo, None) if tab == PHOTO else reading.parse_sketch(sketch)
+    if problem:
+        return Labelling(problem), serving.sessions.get(request.session_hash)
+    return label_in(serving, request, source, answer)
+
+
+def read_in_view(
+    serving: Serving, request: gr.Request, tab: str, sketch: str | None, photo: str | None
+) -> reading.Reading:
+    """The input of the tab in view, read as a pen lift or an upload reads it."""
+    memory = serving.memory(request)
+    if tab == PHOTO:
+        return reading.read_image(serving.predictor, photo, memory)
+    return reading.read_sketch(serving.predictor, sketch, memory)
+
+
+def label_in(
+    serving: Serving, request: gr.Request, source: object, answer: str
+) -> tuple[Labelling, Visitor]:
+    """Label ``source`` in the visitor's record: their earlier answer about the same input, if
+    any, is looked up first, so that the same answer counts once and a new one replaces it."""
+    sessions, session = serving.sessions, request.session_hash
+    key = labelling.fingerprint(source)
+    previous = sessions.get(session).label_of(key)
+    done = labelling.label(
+        serving.predictor, serving.folder, source, answer, previous, serving.memory(request)
+    )
+    if done.label is None:
+        return done, sessions.get(session)
+    return done, sessions.update(session, lambda visitor: visitor.add_label(key, done.label))
+
+
+def forgetting(sessions: Sessions) -> Callable[[gr.Request], None]:
+    """The page's unload event: the visitor closed the tab, and their record goes with it."""
+
+    def forget(request: gr.Request) -> None:
+        sessions.forget(request.session_hash)
+
+    return forget

@@ -1,0 +1,93 @@
+"""What the page shows, as HTML: pure functions of what was read, no Gradio.
+
+The result panel (:func:`result_panel`) is one block of fixed size, so nothing on the page moves
+when an answer arrives: the verdict line, a chart of all ten digits in their order with the top
+one marked (the two named, when the model is not sure), and the 28x28 image the model saw.
+An unreadable input gets its one line there, in the text's own size, and an empty image slot
+instead of a broken picture. Its look is in ``digitpad/app/web/app.css``; browser tests find its
+parts by their classes and ``data-`` attributes.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from digitpad.images import png_data_url, to_pixels
+from digitpad.reading import Reading
+from digitpad.tally import Tally
+
+CHART_DIGITS = range(10)
+
+
+def result_panel(reading: Reading) -> str:
+    """The verdict, the chart and what the model saw, for one reading."""
+    state = panel_state(reading)
+    return (
+        f'<div class="dp-result" data-state="{state}">'
+        f'<p class="dp-verdict" role="status" aria-live="polite">{escape(reading.message)}</p>'
+        f'<div class="dp-body">{chart(reading)}{show_seen(reading)}</div></div>'
+    )
+
+
+def panel_state(reading: Reading) -> str:
+    """ "sure", "unsure", "empty" (nothing to read) or "problem" (the input can't be read)."""
+    if reading.problem:
+        return "problem"
+    if reading.prediction is None:
+        return "empty"
+    return "sure" if reading.prediction.sure else "unsure"
+
+
+def chart(reading: Reading) -> str:
+    """Ten bars, 0 to 9 in order, as tall as each digit's probability. The top digit is marked
+    (``dp-top``) and, when the model is not sure, the runner-up too (``dp-second``)."""
+    prediction = reading.prediction
+    probabilities = (
+        [0.0] * 10 if prediction is None else [float(p) for p in prediction.probabilities]
+    )
+    marked = {} if prediction is None else {prediction.digit: "dp-top"}
+    if prediction is not None and not prediction.sure:
+        marked[prediction.runner_up] = "dp-second"
+    bars = []
+    for digit in CHART_DIGITS:
+        p = probabilities[digit]
+        mark = marked.get(digit, "")
+        label = f'<span class="dp-p" style="bottom:{100 * p:.1f}%">{p:.0%}</span>' if mark else ""
+        bars.append(
+            f'<div class="dp-bar {mark}" data-digit="{digit}" data-p="{p:.4f}">'
+            f'<div class="dp-track"><span class="dp-fill" style="height:{100 * p:.1f}%"></span>'
+            f'{label}</div><span class="dp-digit">{digit}</span></div>'
+        )
+    summary = (
+        "no digit read"
+        if prediction is None
+        else (", ".join(f"{d}: {probabilities[d]:.0%}" for d in CHART_DIGITS))
+    )
+    return f'<div class="dp-chart" role="img" aria-label="{escape(summary)}">{"".join(bars)}</div>'
+
+
+def show_seen(reading: Reading) -> str:
+    """The 28x28 image the model received, enlarged with its pixels kept square; an empty slot
+    of the same size when there is none."""
+    if reading.image is None:
+        picture = '<div class="dp-blank"></div>'
+    else:
+        picture = (
+            f'<img src="{png_data_url(to_pixels(reading.image))}" width="28" height="28" '
+            'alt="the 28x28 image the model read">'
+        )
+    return f'<figure class="dp-seen">{picture}<figcaption>what the model saw</figcaption></figure>'
+
+
+def line(text: str, kind: str = "") -> str:
+    """One short line of the page (the tally, what a label did), in the text's own size."""
+    return f'<p class="dp-line {kind}">{escape(text)}</p>' if text else '<p class="dp-line"></p>'
+
+
+def tally_line(tally: Tally, remembered: int) -> str:
+    """The visitor's tally in a line (:meth:`Tally.describe`), and how many of their digits the
+    answers adapt to."""
+    text = tally.describe()
+    if remembered:
+        text += f" Adapted to {remembered} of your digits."
+    return line(text)

@@ -1,0 +1,64 @@
+"""digitpad.app.view: the result panel's HTML says what was read, marks the right bars, and keeps
+its shape whatever happened."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from digitpad.app import view
+from digitpad.reading import Reading
+from digitpad.verdict import Prediction
+
+
+def bars(html: str) -> list[tuple[str, str, float]]:
+    """(digit, mark, probability) of each bar, in the order shown."""
+    return [
+        (digit, mark.strip(), float(p))
+        for mark, digit, p in re.findall(
+            r'<div class="dp-bar ([^"]*)" data-digit="(\d)" data-p="([\d.]+)">', html
+        )
+    ]
+
+
+def reading(probabilities: list[float]) -> Reading:
+    prediction = Prediction(np.asarray(probabilities, np.float32))
+    image = np.zeros((28, 28), np.float32)
+    image[5:20, 13:15] = 1.0
+    return Reading(prediction.verdict, image, prediction)
+
+
+def test_a_sure_answer_marks_its_digit_among_all_ten_in_order():
+    html = view.result_panel(reading([0.0] * 7 + [0.97, 0.03, 0.0]))
+    assert 'data-state="sure"' in html and ">7, 97% sure<" in html
+    shown = bars(html)
+    assert [d for d, _, _ in shown] == [str(d) for d in range(10)]
+    assert [d for d, mark, _ in shown if mark] == ["7"] and shown[7][1] == "dp-top"
+    assert shown[7][2] == 0.97 and 'style="height:97.0%"' in html
+    assert 'src="data:image/png;base64,' in html and "dp-blank" not in html
+
+
+def test_an_unsure_answer_marks_both_digits_it_names():
+    html = view.result_panel(reading([0, 0, 0.4, 0, 0, 0, 0.55, 0, 0, 0.05]))
+    assert 'data-state="unsure"' in html and ">not sure: 6 or 2?<" in html
+    assert {d: mark for d, mark, _ in bars(html) if mark} == {"6": "dp-top", "2": "dp-second"}
+
+
+def test_nothing_read_keeps_the_panel_s_shape():
+    for state, empty in (
+        ("empty", Reading("draw a digit")),
+        ("problem", Reading("Can't read that image: <b>x.png</b>", problem=True)),
+    ):
+        html = view.result_panel(empty)
+        assert f'data-state="{state}"' in html
+        assert len(bars(html)) == 10 and not any(mark for _, mark, _ in bars(html))
+        assert "dp-blank" in html and "<img" not in html, "an empty slot, no broken picture"
+    assert "&lt;b&gt;x.png&lt;/b&gt;" in view.result_panel(
+        Reading("Can't read that image: <b>x.png</b>", problem=True)
+    ), "text is escaped"
+
+
+def test_a_line():
+    assert view.line("3 < 4") == '<p class="dp-line ">3 &lt; 4</p>'
+    assert view.line("") == '<p class="dp-line"></p>'
