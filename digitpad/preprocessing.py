@@ -35,6 +35,7 @@ from PIL import Image, ImageChops
 from scipy import ndimage
 
 from digitpad.images import MAX_PIXELS, ImageError, as_image, to_uint8
+from digitpad.pad import Drawing
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,8 @@ def to_mnist(source: object) -> Conversion:
     """Any image -> :class:`Conversion` with MNIST's (28, 28) float32 image, or why not.
 
     ``source``: anything :func:`digitpad.images.as_image` reads: a drawing from the pad
-    (:class:`digitpad.pad.Drawing`), a PIL image in any mode, a numpy array ((H, W),
+    (:class:`digitpad.pad.Drawing`, drawn fitted to its own box with a pen in proportion to it:
+    :func:`digitpad.pad.render_fitted`), a PIL image in any mode, a numpy array ((H, W),
     (H, W, 1|2|3|4); bool, int or float in [0, 1] or [0, 255]), a file path, bytes or a binary
     file object. Files get their EXIF orientation applied; PIL images and arrays are taken as
     they are.
@@ -135,7 +137,7 @@ def to_mnist(source: object) -> Conversion:
     Raises :class:`ImageError` when ``source`` is not a readable image; never anything else.
     """
     try:
-        image = as_image(source)
+        image = _drawn(source) if isinstance(source, Drawing) else as_image(source)
         return EMPTY_CONVERSION if image is None else _convert(image)
     except ImageError:
         raise
@@ -144,6 +146,13 @@ def to_mnist(source: object) -> Conversion:
     except Exception as error:  # a bug must not take the app down; say so and log it
         log.exception("conversion failed")
         raise ImageError("could not convert this image; try another one") from error
+
+
+def _drawn(drawing: Drawing) -> Image.Image:
+    """A drawing as the model should see it: fitted to its own box, with a pen in proportion to
+    it (digitpad.pad.render_fitted), so that a digit reads the same at any size. (What the page
+    shows, and what is kept as the original, is its own pen: Drawing.render.)"""
+    return Image.fromarray(drawing.render_fitted())
 
 
 def stroke_width(mask: np.ndarray) -> float:
