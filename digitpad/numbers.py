@@ -57,7 +57,7 @@ SAME_DIGIT = 0.6  # marks overlapping horizontally this much of the narrower one
 NARROWEST = 0.3  # ... a mark counted at least this wide (a dot, a 1's stem) when comparing
 CLEAR_GAP = 0.12  # a horizontal gap wider than this separates two digits ...
 REACH = 0.5  # ... unless narrower than this and a fragment lies on one side of it
-WIDE = 0.9  # an atom wider than this may be touching digits: cut into slices
+WIDE = 1.1  # an atom wider than this may be touching digits: cut into slices
 MIN_SLICE = 0.3  # slices are at least this wide
 MAX_CUTS = 3  # cuts tried in one wide atom (slices: one more)
 TALL_SHARE = 0.5  # atoms at least this share of the tallest one's height set the line's height
@@ -68,6 +68,7 @@ TALL_ATOM = 0.6  # of the line's height: two atoms this tall side by side are li
 MERGE_COST = 1.0  # ... and read as one, cost this much more (each one past the first)
 FRAGMENT = 0.45  # a piece lower than this share of the line's height ...
 FRAGMENT_COST = 2.0  # ... costs this much more (a flag, a bar, a dot on its own)
+CUT_COST = 1.0  # each cut through one stroke or one component of ink
 FLOOR = 1e-4  # probabilities are floored here before the log; no ink found counts as this
 
 # Photos:
@@ -156,8 +157,8 @@ def split_drawing(predictor, drawing: Drawing) -> list[Piece]:
     atoms = [_stroke_atom([s]) for s in drawing.strokes if len(s)]
     if not atoms:
         return []
-    line = _line_height(atoms)
-    atoms = _merge_overlapping(atoms, line, _join_strokes)
+    atoms = _merge_overlapping(atoms, _line_height(atoms), _join_strokes)
+    line = _line_height(atoms)  # of the digits, not of their strokes
     atoms = [slice_ for atom in atoms for slice_ in _cut_strokes(atom, line)]
     return _judge(predictor, atoms, line, _group_drawing, lambda box: box)
 
@@ -243,6 +244,7 @@ def split_image(predictor, image: Image.Image) -> list[Piece]:
     line = _line_height(atoms)
     atoms = _drop_specks(atoms, line)
     atoms = _merge_overlapping(atoms, line, _join_masks)
+    line = _line_height(atoms)
     atoms = [slice_ for atom in atoms for slice_ in _cut_mask(atom, line)]
 
     def build(group: Sequence[_Atom]) -> Image.Image:
@@ -476,9 +478,12 @@ def _best_split(
 
     best = [0.0] + [-math.inf] * len(block)
     back = [0] * (len(block) + 1)
+    def cut(i: int) -> float:  # a piece's left edge inside one stroke or component: a cut
+        return CUT_COST if 0 < i and block[i].origin and block[i].origin == block[i - 1].origin else 0
+
     for j in range(1, len(block) + 1):
         for i in range(max(0, j - MAX_GROUP), j):
-            total = best[i] + score(i, j)
+            total = best[i] + score(i, j) - cut(i)
             if total > best[j]:
                 best[j], back[j] = total, i
     runs, j = [], len(block)

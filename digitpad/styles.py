@@ -504,16 +504,19 @@ def pen_strokes(strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
     drawing is the same ink; only the strokes are fewer."""
     segments = [s for s in strokes if len(s) == 2]
     kept = [s for s in strokes if len(s) != 2]
-    key = lambda point: (round(float(point[0]), 9), round(float(point[1]), 9))  # noqa: E731
+    key = lambda point: (round(float(point[0]), 6), round(float(point[1]), 6))  # noqa: E731
     links = {frozenset((key(a), key(b))) for a, b in segments}
     neighbours: dict[tuple, set[tuple]] = {}
     for link in links:
         a, b = tuple(link)
         neighbours.setdefault(a, set()).add(b)
         neighbours.setdefault(b, set()).add(a)
+    length = lambda a, b: math.dist(a, b)  # noqa: E731
     for link in list(links):  # a diagonal step with a corner pixel beside it: the corner's path
         a, b = tuple(link)
-        if (neighbours[a] & neighbours[b]) and a[0] != b[0] and a[1] != b[1]:
+        if any(
+            length(a, b) > max(length(a, c), length(b, c)) for c in neighbours[a] & neighbours[b]
+        ):
             neighbours[a].discard(b)
             neighbours[b].discard(a)
     neighbours = {n: sorted(others) for n, others in neighbours.items()}
