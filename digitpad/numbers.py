@@ -53,7 +53,7 @@ TOO_MANY = f"more than {MAX_DIGITS} digits: write at most {MAX_DIGITS}"
 NOTHING = "write a number"
 
 # Geometry, in fractions of the line's height (the typical digit's height):
-SAME_DIGIT = 0.6  # marks overlapping horizontally this much of the narrower one: one atom ...
+SAME_DIGIT = 0.4  # marks overlapping horizontally this much of the narrower one: one atom ...
 NARROWEST = 0.3  # ... a mark counted at least this wide (a dot, a 1's stem) when comparing
 CLEAR_GAP = 0.12  # a horizontal gap wider than this separates two digits ...
 REACH = 0.5  # ... unless narrower than this and a fragment lies on one side of it
@@ -63,9 +63,9 @@ MAX_CUTS = 3  # cuts tried in one wide atom (slices: one more)
 TALL_SHARE = 0.5  # atoms at least this share of the tallest one's height set the line's height
 
 # Judging a split, in the units of the log of the top probability:
-PIECE_COST = 0.1  # each piece: a split must read better by this much than the merge
+PIECE_COST = 0.25  # each piece: a split must read better by this much than the merge
 TALL_ATOM = 0.6  # of the line's height: two atoms this tall side by side are likely two digits ...
-MERGE_COST = 1.0  # ... and read as one, cost this much more (each one past the first)
+MERGE_COST = 0.5  # ... and read as one, cost this much more (each one past the first)
 FRAGMENT = 0.45  # a piece lower than this share of the line's height ...
 FRAGMENT_COST = 2.0  # ... costs this much more (a flag, a bar, a dot on its own)
 CUT_COST = 1.0  # each cut through one stroke or one component of ink
