@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image
@@ -84,9 +84,12 @@ class Piece:
     """One digit of a number (or a mark that is no digit), as read."""
 
     box: Box  # in the input's coordinates: pad fractions for a drawing, pixels for an image
-    source: Drawing | Image.Image  # what was converted: its strokes, or the image's crop
-    image: np.ndarray | None  # (28, 28) float32, what the model read; None: no ink found
-    prediction: Prediction | None  # None when no ink was found
+    source: Drawing | Image.Image = field(repr=False)  # what was converted: strokes, or a crop
+    image: np.ndarray | None = field(repr=False)  # (28, 28) float32 read; None: no ink found
+    prediction: Prediction | None = field(repr=False)  # None when no ink was found
+
+    def __repr__(self) -> str:
+        return f"Piece({self.text!r}, box={tuple(round(float(c), 3) for c in self.box)})"
 
     @property
     def is_digit(self) -> bool:
@@ -158,7 +161,7 @@ def split_drawing(predictor, drawing: Drawing) -> list[Piece]:
     if not atoms:
         return []
     atoms = _merge_overlapping(atoms, _line_height(atoms), _join_strokes)
-    line = _line_height(atoms)  # of the digits, not of their strokes
+    line = _digit_height(atoms, _line_height(atoms))  # of the digits, not of their strokes
     atoms = [slice_ for atom in atoms for slice_ in _cut_strokes(atom, line)]
     return _judge(predictor, atoms, line, _group_drawing, lambda box: box)
 
@@ -244,7 +247,7 @@ def split_image(predictor, image: Image.Image) -> list[Piece]:
     line = _line_height(atoms)
     atoms = _drop_specks(atoms, line)
     atoms = _merge_overlapping(atoms, line, _join_masks)
-    line = _line_height(atoms)
+    line = _digit_height(atoms, line)
     atoms = [slice_ for atom in atoms for slice_ in _cut_mask(atom, line)]
 
     def build(group: Sequence[_Atom]) -> Image.Image:
@@ -358,6 +361,12 @@ def _line_height(atoms: Sequence[_Atom]) -> float:
     return max(float(np.median(tall)), 1e-6)
 
 
+def _digit_height(atoms: Sequence[_Atom], line: float) -> float:
+    """The line's height from its blocks (atoms between clear gaps, whole): a digit whose strokes
+    are stacked (a 4's triangle over its stem) counts at its full height."""
+    return _line_height([_Atom(_join_boxes([a.box for a in b]), ()) for b in _blocks(atoms, line)])
+
+
 def _merge_overlapping(
     atoms: list[_Atom], line: float, join: Callable[[Sequence[_Atom]], _Atom]
 ) -> list[_Atom]:
@@ -440,12 +449,7 @@ def _judge(
     blocks = _blocks(atoms, line)
     if len(blocks) > MAX_DIGITS:
         raise TooManyDigits(TOO_MANY)
-    runs = [
-        (b, i, j)
-        for b, block in enumerate(blocks)
-        for i in range(len(block))
-        for j in range(i + 1, min(i + MAX_GROUP, len(block)) + 1)
-    ]
+    runs = [(b, i, j) for b, block in enumerate(blocks) for i, j in _runs(block)]
     sources = [build(blocks[b][i:j]) for b, i, j in runs]
     conversions = [to_mnist(source) for source in sources]
     found = [k for k, c in enumerate(conversions) if c.image is not None]
@@ -481,16 +485,30 @@ def _best_split(
     def cut(i: int) -> float:  # a piece's left edge inside one stroke or component: a cut
         return CUT_COST if 0 < i and block[i].origin and block[i].origin == block[i - 1].origin else 0
 
-    for j in range(1, len(block) + 1):
-        for i in range(max(0, j - MAX_GROUP), j):
-            total = best[i] + score(i, j) - cut(i)
-            if total > best[j]:
-                best[j], back[j] = total, i
+    for i, j in _runs(block):  # in order of i: best[i] is final when read
+        total = best[i] + score(i, j) - cut(i)
+        if total > best[j]:
+            best[j], back[j] = total, i
     runs, j = [], len(block)
     while j > 0:
         runs.append((back[j], j))
         j = back[j]
     return runs[::-1]
+
+
+def _runs(block: Sequence[_Atom]) -> list[tuple[int, int]]:
+    """The candidate digits of a block: runs block[i:j] of atoms from at most MAX_GROUP marks
+    (the slices of one cut mark count once, so a mark cut in many places is still a candidate
+    whole), ordered by i."""
+    runs = []
+    for i in range(len(block)):
+        marks: set[int] = set()
+        for j in range(i + 1, len(block) + 1):
+            marks.add(block[j - 1].origin or id(block[j - 1]))
+            if len(marks) > MAX_GROUP:
+                break
+            runs.append((i, j))
+    return runs
 
 
 def _join_boxes(boxes: Sequence[Box]) -> Box:
