@@ -31,6 +31,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 import numpy as np
 from PIL import Image
@@ -115,7 +116,7 @@ class NumberReading:
 
     @property
     def text(self) -> str | None:
-        """"2026", with "?" for a mark that is no digit; None when nothing was read."""
+        """ "2026", with "?" for a mark that is no digit; None when nothing was read."""
         return "".join(p.text for p in self.pieces) if self.pieces else None
 
     @property
@@ -183,7 +184,7 @@ def _group_drawing(atoms: Sequence[_Atom]) -> Drawing:
 def _cut_strokes(atom: _Atom, line: float) -> list[_Atom]:
     """A stroke group much wider than a digit -> slices cut at the columns where the least ink
     crosses (touching digits written without lifting the pen); else the atom itself."""
-    x0, y0, x1, y1 = atom.box
+    x0, _, x1, _ = atom.box
     if x1 - x0 <= WIDE * line:
         return [atom]
     bins = 64
@@ -197,7 +198,7 @@ def _cut_strokes(atom: _Atom, line: float) -> list[_Atom]:
         return [atom]
     edges = [-math.inf, *cuts, math.inf]
     slices = []
-    for left, right in zip(edges[:-1], edges[1:]):
+    for left, right in pairwise(edges):
         parts = [p for s in atom.parts for p in _clip_stroke(s, left, right)]
         if parts:
             slices.append(replace(_stroke_atom(parts), origin=id(atom)))
@@ -210,7 +211,7 @@ def _densify(stroke: np.ndarray, step: float) -> np.ndarray:
     if len(stroke) < 2:
         return stroke
     out = [stroke[:1]]
-    for a, b in zip(stroke[:-1], stroke[1:]):
+    for a, b in pairwise(stroke):
         n = max(1, math.ceil(float(np.hypot(*(b - a))) / max(step, 1e-6)))
         out.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
     return np.concatenate(out)
@@ -258,7 +259,7 @@ def split_image(predictor, image: Image.Image) -> list[Piece]:
 
 
 def _ink_atoms(mask: np.ndarray) -> list[_Atom]:
-    labels, count = ndimage.label(mask, structure=EIGHT_CONNECTED)
+    labels, _ = ndimage.label(mask, structure=EIGHT_CONNECTED)
     atoms = []
     for index, found in enumerate(ndimage.find_objects(labels), start=1):
         if found is None:
@@ -275,8 +276,7 @@ def _drop_specks(atoms: list[_Atom], line: float) -> list[_Atom]:
     return [
         atom
         for atom, amount in zip(atoms, ink)
-        if max(_width(atom.box), _height(atom.box)) > SPECK * line
-        or amount > SPECK_SHARE * largest
+        if max(_width(atom.box), _height(atom.box)) > SPECK * line or amount > SPECK_SHARE * largest
     ]
 
 
@@ -294,9 +294,9 @@ def _cut_mask(atom: _Atom, line: float) -> list[_Atom]:
     mask = atom.parts[0]
     drawn = mask[y0:y1, x0:x1].sum(axis=0).astype(np.float64)  # (width,)
     cuts = _cut_columns(drawn, np.arange(x0, x1 + 1, dtype=np.float64), line)
-    edges = [x0, *(int(round(c)) for c in cuts), x1]
+    edges = [x0, *(round(c) for c in cuts), x1]
     slices = []
-    for left, right in zip(edges[:-1], edges[1:]):
+    for left, right in pairwise(edges):
         part = np.zeros_like(mask)
         part[:, left:right] = mask[:, left:right]
         rows = np.flatnonzero(part.any(axis=1))
@@ -467,9 +467,7 @@ def _judge(
     return pieces
 
 
-def _best_split(
-    block: Sequence[_Atom], b: int, read: dict, line: float
-) -> list[tuple[int, int]]:
+def _best_split(block: Sequence[_Atom], b: int, read: dict, line: float) -> list[tuple[int, int]]:
     """The runs (i, j) that split a block best: dynamic programming over its atoms."""
 
     def score(i: int, j: int) -> float:
@@ -482,8 +480,10 @@ def _best_split(
 
     best = [0.0] + [-math.inf] * len(block)
     back = [0] * (len(block) + 1)
+
     def cut(i: int) -> float:  # a piece's left edge inside one stroke or component: a cut
-        return CUT_COST if 0 < i and block[i].origin and block[i].origin == block[i - 1].origin else 0
+        inside = 0 < i and block[i].origin and block[i].origin == block[i - 1].origin
+        return CUT_COST if inside else 0.0
 
     for i, j in _runs(block):  # in order of i: best[i] is final when read
         total = best[i] + score(i, j) - cut(i)

@@ -44,7 +44,12 @@ from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.preprocessing import to_mnist  # noqa: E402
 
 LENGTHS = (2, 3, 4, 5, 6)
-SPACINGS = {"wide": (0.4, 0.7), "normal": (0.15, 0.35), "tight": (0.03, 0.12), "touching": (-0.08, 0.0)}
+SPACINGS = {
+    "wide": (0.4, 0.7),
+    "normal": (0.15, 0.35),
+    "tight": (0.03, 0.12),
+    "touching": (-0.08, 0.0),
+}
 SIZES = (1.0, 0.6, 0.4, 0.3)
 DIGIT_JITTER = 0.12  # each digit's size, relative to the number's
 PHOTO_SIZE = (1000, 750)  # px, landscape
@@ -105,7 +110,9 @@ def photograph(strokes: list, rng: np.random.Generator) -> bytes:
     points = np.concatenate(strokes)
     digit_height = float(np.ptp(points[:, 1])) * scale
     pen = max(2.0, rng.uniform(*PHOTO_PEN) * digit_height / 1.1)
-    offset = np.array([0.05 * width, (height - scale * float(points[:, 1].max() + points[:, 1].min())) / 2])
+    offset = np.array(
+        [0.05 * width, (height - scale * float(points[:, 1].max() + points[:, 1].min())) / 2]
+    )
     ink = Image.new("L", PHOTO_SIZE, 0)
     draw = ImageDraw.Draw(ink)
     for stroke in strokes:
@@ -120,7 +127,9 @@ def photograph(strokes: list, rng: np.random.Generator) -> bytes:
     paper = rng.uniform(0.72, 0.95) * np.array([1.0, rng.uniform(0.95, 1), rng.uniform(0.85, 1)])
     mottle = ndimage.gaussian_filter(rng.standard_normal((height // 8, width // 8)), 3)
     mottle = np.asarray(Image.fromarray(mottle.astype(np.float32)).resize(PHOTO_SIZE))
-    texture = 1 + 0.04 * mottle / (mottle.std() + 1e-6) + 0.015 * rng.standard_normal((height, width))
+    texture = (
+        1 + 0.04 * mottle / (mottle.std() + 1e-6) + 0.015 * rng.standard_normal((height, width))
+    )
     direction = rng.uniform(0, 2 * math.pi)
     light = 1 + rng.uniform(0.1, 0.4) * (math.cos(direction) * xx + math.sin(direction) * yy)
     light = (light * (1 - rng.uniform(0, 0.5) * (xx**2 + yy**2)) * texture)[..., None]
@@ -149,7 +158,9 @@ def measure(predictor, numbers: list[Number], sources: list) -> dict:
         reading = read_number(predictor, source)
         text = reading.text or ""
         for key in (len(number.text), number.spacing, "all"):
-            row = rows.setdefault(key, {"n": 0, "exact": 0, "digits": 0, "errors": 0, "sure_wrong": 0})
+            row = rows.setdefault(
+                key, {"n": 0, "exact": 0, "digits": 0, "errors": 0, "sure_wrong": 0}
+            )
             row["n"] += 1
             row["exact"] += text == number.text
             row["digits"] += len(number.text)
@@ -217,7 +228,9 @@ def single_pieces(predictor, digits: list[tuple[int, list]]) -> None:
         one += len(reading.pieces) == 1
         right += reading.text == str(label)
     n = len(digits)
-    print(f"\nsingle digits (a third styled), {n}: one piece {one / n:.1%}, read right {right / n:.1%}")
+    print(
+        f"\nsingle digits (a third styled), {n}: one piece {one / n:.1%}, right {right / n:.1%}"
+    )
 
 
 def cost(predictor, numbers: list[Number], digits: list[tuple[int, list]]) -> None:
@@ -229,7 +242,9 @@ def cost(predictor, numbers: list[Number], digits: list[tuple[int, list]]) -> No
         for drawing in drawings:
             read_number(predictor, drawing)
         times[name] = 1000 * (time.perf_counter() - start) / max(len(drawings), 1)
-    print("\nin-process cost per reading (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in times.items()))
+    print(
+        "\nin-process cost per reading (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in times.items())
+    )
 
 
 def main() -> None:
@@ -248,7 +263,10 @@ def main() -> None:
     predictor = Predictor.load(args.model)
     rng = np.random.default_rng(args.seed)
     numbers = [make_number(mnist, LENGTHS[k % len(LENGTHS)], rng) for k in range(args.count)]
-    print_table("pen numbers on the pad", measure(predictor, numbers, [pad.Drawing(tuple(n.strokes)) for n in numbers]))
+    print_table(
+        "pen numbers on the pad",
+        measure(predictor, numbers, [pad.Drawing(tuple(n.strokes)) for n in numbers]),
+    )
     if not args.no_photos:
         photos = [photograph(n.strokes, rng) for n in numbers]
         print_table("the same numbers, photographed on paper", measure(predictor, numbers, photos))

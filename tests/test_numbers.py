@@ -66,7 +66,9 @@ def test_a_drawn_number_splits_into_its_digits_left_to_right(sample, predictor):
 
 
 def test_digits_written_close_together_still_split(sample, predictor):
-    assert numbers.read_number(predictor, number(sample, predictor, "2026", gap=0.05)).text == "2026"
+    assert (
+        numbers.read_number(predictor, number(sample, predictor, "2026", gap=0.05)).text == "2026"
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,7 +162,9 @@ def test_a_photo_of_one_digit_is_one_piece(sample, predictor):
 
 
 def test_touching_digits_in_a_photo_are_cut(predictor):
-    zero = [np.array([[0.5 + 0.3 * np.sin(t), 0.5 - 0.5 * np.cos(t)] for t in np.linspace(0, 6.3, 40)])]
+    zero = [
+        np.array([[0.5 + 0.3 * np.sin(t), 0.5 - 0.5 * np.cos(t)] for t in np.linspace(0, 6.3, 40)])
+    ]
     one = [np.array([[0.1, 0.0], [0.1, 1.0]])]
     strokes = write([one, zero, zero], gap=-0.02)  # touching: one component of ink
     reading = numbers.read_number(predictor, photograph(strokes))
