@@ -70,6 +70,7 @@ MERGE_COST = 0.5  # ... and read as one, cost this much more (each one past the 
 FRAGMENT = 0.45  # a piece lower than this share of the line's height ...
 FRAGMENT_COST = 2.0  # ... costs this much more (a flag, a bar, a dot on its own)
 CUT_COST = 1.0  # each cut through one stroke or one component of ink
+CLEAR_SPLIT = 1.0  # a number is sure only where no other split came within this of the best
 FLOOR = 1e-4  # probabilities are floored here before the log; no ink found counts as this
 
 # Photos:
@@ -88,6 +89,7 @@ class Piece:
     source: Drawing | Image.Image = field(repr=False)  # what was converted: strokes, or a crop
     image: np.ndarray | None = field(repr=False)  # (28, 28) float32 read; None: no ink found
     prediction: Prediction | None = field(repr=False)  # None when no ink was found
+    clear: bool = True  # the split around it beat the next best by CLEAR_SPLIT
 
     def __repr__(self) -> str:
         return f"Piece({self.text!r}, box={tuple(round(float(c), 3) for c in self.box)})"
@@ -104,7 +106,8 @@ class Piece:
 
     @property
     def sure(self) -> bool:
-        return self.is_digit and self.prediction.sure
+        """Sure of the digit (digitpad.verdict's rule) and of where it begins and ends."""
+        return self.is_digit and self.prediction.sure and self.clear
 
 
 @dataclass(frozen=True)
@@ -458,17 +461,23 @@ def _judge(
     read = {runs[k]: Prediction(probabilities[row]) for row, k in enumerate(found)}
     pieces = []
     for b, block in enumerate(blocks):
-        for i, j in _best_split(block, b, read, line):
+        split, margin = _best_split(block, b, read, line)
+        for i, j in split:
             k = runs.index((b, i, j))
             box = _join_boxes([a.box for a in block[i:j]])
-            pieces.append(Piece(to_input(box), sources[k], conversions[k].image, read.get(runs[k])))
+            image, prediction = conversions[k].image, read.get(runs[k])
+            clear = margin >= CLEAR_SPLIT
+            pieces.append(Piece(to_input(box), sources[k], image, prediction, clear))
     if len(pieces) > MAX_DIGITS:
         raise TooManyDigits(TOO_MANY)
     return pieces
 
 
-def _best_split(block: Sequence[_Atom], b: int, read: dict, line: float) -> list[tuple[int, int]]:
-    """The runs (i, j) that split a block best: dynamic programming over its atoms."""
+def _best_split(
+    block: Sequence[_Atom], b: int, read: dict, line: float
+) -> tuple[list[tuple[int, int]], float]:
+    """The runs (i, j) that split a block best (dynamic programming over its atoms, keeping the
+    two best totals at each atom), and by how much it beats the next best split (inf if none)."""
 
     def score(i: int, j: int) -> float:
         prediction = read.get((b, i, j))
@@ -478,22 +487,24 @@ def _best_split(block: Sequence[_Atom], b: int, read: dict, line: float) -> list
         tall = len({a.origin or id(a) for a in block[i:j] if _height(a.box) >= TALL_ATOM * line})
         return math.log(max(top, FLOOR)) - PIECE_COST - fragment - MERGE_COST * max(tall - 1, 0)
 
-    best = [0.0] + [-math.inf] * len(block)
-    back = [0] * (len(block) + 1)
-
     def cut(i: int) -> float:  # a piece's left edge inside one stroke or component: a cut
         inside = 0 < i and block[i].origin and block[i].origin == block[i - 1].origin
         return CUT_COST if inside else 0.0
 
+    best: list[list[float]] = [[0.0]] + [[] for _ in block]  # the two best totals to each atom
+    back = [0] * (len(block) + 1)  # where the best one's last piece starts
     for i, j in _runs(block):  # in order of i: best[i] is final when read
-        total = best[i] + score(i, j) - cut(i)
-        if total > best[j]:
-            best[j], back[j] = total, i
+        gain = score(i, j) - cut(i)
+        for total in best[i]:
+            if not best[j] or total + gain > best[j][0]:
+                back[j] = i
+            best[j] = sorted([*best[j], total + gain], reverse=True)[:2]
     runs, j = [], len(block)
     while j > 0:
         runs.append((back[j], j))
         j = back[j]
-    return runs[::-1]
+    totals = best[len(block)]
+    return runs[::-1], (totals[0] - totals[1] if len(totals) > 1 else math.inf)
 
 
 def _runs(block: Sequence[_Atom]) -> list[tuple[int, int]]:

@@ -159,25 +159,27 @@ def measure(predictor, numbers: list[Number], sources: list) -> dict:
         text = reading.text or ""
         for key in (len(number.text), number.spacing, "all"):
             row = rows.setdefault(
-                key, {"n": 0, "exact": 0, "digits": 0, "errors": 0, "sure_wrong": 0}
+                key, {"n": 0, "exact": 0, "digits": 0, "errors": 0, "sure": 0, "sure_wrong": 0}
             )
             row["n"] += 1
             row["exact"] += text == number.text
             row["digits"] += len(number.text)
             row["errors"] += edit_distance(text, number.text)
+            row["sure"] += reading.sure
             row["sure_wrong"] += reading.sure and text != number.text
     return rows
 
 
 def print_table(title: str, rows: dict) -> None:
     print(f"\n{title}")
-    print(f"{'':>10} {'numbers':>8} {'exact':>8} {'digits':>8} {'sure+wrong':>11}")
+    print(f"{'':>10} {'numbers':>8} {'exact':>8} {'digits':>8} {'sure':>8} {'sure+wrong':>11}")
     keys = [k for k in LENGTHS if k in rows] + [k for k in SPACINGS if k in rows] + ["all"]
     for key in keys:
         r = rows[key]
         print(
             f"{key!s:>10} {r['n']:>8} {r['exact'] / r['n']:>8.1%} "
-            f"{1 - r['errors'] / r['digits']:>8.1%} {r['sure_wrong'] / r['n']:>11.1%}"
+            f"{1 - r['errors'] / r['digits']:>8.1%} {r['sure'] / r['n']:>8.1%} "
+            f"{r['sure_wrong'] / r['n']:>11.1%}"
         )
 
 
