@@ -35,6 +35,7 @@ from PIL import Image, ImageChops
 from scipy import ndimage
 
 from digitpad.images import MAX_PIXELS, ImageError, as_image, to_uint8
+from digitpad.strokes import Drawing
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,8 @@ def to_mnist(source: object) -> Conversion:
     """Any image -> :class:`Conversion` with MNIST's (28, 28) float32 image, or why not.
 
     ``source``: anything :func:`digitpad.images.as_image` reads: a drawing from the pad
-    (:class:`digitpad.strokes.Drawing`), a PIL image in any mode, a numpy array ((H, W),
+    (:class:`digitpad.strokes.Drawing`, drawn fitted to its own box with a pen in proportion to it:
+    :func:`digitpad.strokes.render_fitted`), a PIL image in any mode, a numpy array ((H, W),
     (H, W, 1|2|3|4); bool, int or float in [0, 1] or [0, 255]), a file path, bytes or a binary
     file object. Files get their EXIF orientation applied; PIL images and arrays are taken as
     they are.
@@ -135,7 +137,7 @@ def to_mnist(source: object) -> Conversion:
     Raises :class:`ImageError` when ``source`` is not a readable image; never anything else.
     """
     try:
-        image = as_image(source)
+        image = _drawn(source) if isinstance(source, Drawing) else as_image(source)
         return EMPTY_CONVERSION if image is None else _convert(image)
     except ImageError:
         raise
@@ -144,6 +146,13 @@ def to_mnist(source: object) -> Conversion:
     except Exception as error:  # a bug must not take the app down; say so and log it
         log.exception("conversion failed")
         raise ImageError("could not convert this image; try another one") from error
+
+
+def _drawn(drawing: Drawing) -> Image.Image:
+    """A drawing as the model should see it: fitted to its own box, with a pen in proportion to
+    it (digitpad.strokes.render_fitted), so that a digit reads the same at any size. (What the page
+    shows, and what is kept as the original, is its own pen: Drawing.render.)"""
+    return Image.fromarray(drawing.render_fitted())
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -160,8 +169,9 @@ def _width_from_distance(distance: np.ndarray, mask: np.ndarray) -> float:
     return max(1.0, 4.0 * float(distance[1:-1, 1:-1][mask].mean()) - 2.0)
 
 
-def _planes(image: Image.Image) -> _Planes | None:
-    """Any PIL mode -> grey planes; None when fully transparent."""
+def _planes(image: Image.Image, locate_size: int = LOCATE_SIZE) -> _Planes | None:
+    """Any PIL mode -> grey planes (reduced to a long side of about ``locate_size`` for locating);
+    None when fully transparent."""
     mode = image.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         image = Image.fromarray(to_uint8(np.asarray(image)))
@@ -176,7 +186,7 @@ def _planes(image: Image.Image) -> _Planes | None:
             image = image.convert("RGB")  # CMYK, YCbCr, RGBX, HSV ...
         except (ValueError, OSError) as error:
             raise ImageError(f"cannot convert an image of mode {mode} to grey levels") from error
-    factor = max(1, math.ceil(max(image.size) / LOCATE_SIZE))
+    factor = max(1, math.ceil(max(image.size) / locate_size))
     if image.mode in ("L", "RGB"):
         luminance = image.convert("L") if image.mode == "RGB" else image
         return _Planes(luminance, None, None, factor, luminance.reduce(factor), None)
@@ -263,8 +273,22 @@ def _backdrop(planes: _Planes) -> float:
     return 1.0 if colour < 0.5 else 0.0
 
 
-def _locate(planes: _Planes) -> _Located | str:
-    """Find the digit on the reduced copy: its box, the components kept, the background."""
+@dataclass(frozen=True)
+class _Contrast:
+    """The reduced copy measured: how much darker than the paper each pixel is, and where the
+    ink begins."""
+
+    contrast: np.ndarray  # (h, w) float32 in [0, 1], ink > 0, after any flip
+    threshold: float  # ink is above this (grown by hysteresis down to half of it)
+    peak: float  # the ink's strongest contrast
+    background: np.ndarray | float  # (h, w) float32 or one grey, after any flip
+    backdrop: float
+    flip: bool
+
+
+def _measure(planes: _Planes) -> _Contrast | str:
+    """The reduced copy's contrast against its paper, and the ink's threshold; or why there is
+    no ink (EMPTY, FAINT)."""
     backdrop = _backdrop(planes)
     grey = _grey(planes.small_luminance, planes.small_alpha, planes.colour, backdrop)  # (h, w)
     histogram = _histogram(grey)
@@ -279,7 +303,46 @@ def _locate(planes: _Planes) -> _Located | str:
     if contrast.max() < MIN_CONTRAST:
         return FAINT
     threshold, peak = _half_peak(contrast)
-    kept = _keep_components(contrast, max(threshold, THRESHOLD_FLOOR), peak)
+    return _Contrast(contrast, max(threshold, THRESHOLD_FLOOR), peak, background, backdrop, flip)
+
+
+@dataclass(frozen=True)
+class InkMask:
+    """Where the ink is in an image, found as :func:`to_mnist` finds it (before it picks the
+    digit): on a copy reduced by ``factor``."""
+
+    mask: np.ndarray  # (h, w) bool, reduced resolution: every pixel of ink (specks included)
+    factor: int  # full-resolution pixels per reduced pixel
+    size: tuple[int, int]  # (width, height) of the image, full resolution
+
+
+def ink_mask(image: Image.Image, locate_size: int = LOCATE_SIZE) -> InkMask | str:
+    """A PIL image -> :class:`InkMask` (the conversion's own polarity, background and threshold,
+    on a copy with a long side of about ``locate_size``), or why there is no ink (a reason as
+    :class:`Conversion` gives one). For splitting an image of several digits into one per digit
+    (digitpad.numbers)."""
+    planes = _planes(image, locate_size)
+    if planes is None:
+        return EMPTY
+    measured = _measure(planes)
+    if isinstance(measured, str):
+        return measured
+    contrast, threshold = measured.contrast, measured.threshold
+    labels, count = ndimage.label(contrast > threshold / 2, structure=EIGHT_CONNECTED)
+    inked = np.zeros(count + 1, bool)
+    inked[labels[contrast > threshold]] = True  # hysteresis: components that reach the threshold
+    inked[0] = False
+    return InkMask(inked[labels], planes.factor, planes.size)
+
+
+def _locate(planes: _Planes) -> _Located | str:
+    """Find the digit on the reduced copy: its box, the components kept, the background."""
+    measured = _measure(planes)
+    if isinstance(measured, str):
+        return measured
+    contrast, peak = measured.contrast, measured.peak
+    background, backdrop, flip = measured.background, measured.backdrop, measured.flip
+    kept = _keep_components(contrast, measured.threshold, peak)
     if kept is None:
         return FAINT
 

@@ -40,6 +40,12 @@ PEN_RADIUS = 0.047  # of the pad's side
 RENDER_SIZE = 280  # px, the side of the image render() makes (10x MNIST's 28)
 PAD_SIZE = 360  # CSS px, the side the pad is shown at (less on a narrow phone screen)
 INK, PAPER = 0, 255  # render(): black ink on white paper, as the page shows it
+# What the model is shown (render_fitted): the strokes' box scaled to fill the field, less a
+# margin, drawn with a pen FITTED_STROKE of the box's long side wide: MNIST's stroke-to-size ratio
+# (digitpad.conversion.MNIST_STROKE; not imported: the conversion imports this module).
+FITTED_STROKE = 0.125
+FIT_MARGIN = 0.1  # of the field, each side
+MIN_FIT_SIDE = 0.05  # of the pad: a mark smaller than this is drawn as if it were this large
 
 # Limits on what a client may send. A digit drawn by hand is 1-5 strokes of a few dozen points
 # each (the page drops points closer than MIN_STEP); these leave ample room.
@@ -63,6 +69,11 @@ class Drawing:
     def render(self, size: int = RENDER_SIZE) -> np.ndarray:
         """(size, size) uint8, black ink on white paper, as the page shows it."""
         return render(self.strokes, size)
+
+    def render_fitted(self, size: int = RENDER_SIZE) -> np.ndarray:
+        """(size, size) uint8 for the model: fitted to the strokes' box, with a pen in proportion
+        to them (:func:`render_fitted`). What digitpad.conversion.to_mnist converts."""
+        return render_fitted(self.strokes, size)
 
     def as_lists(self) -> list[list[list[float]]]:
         """The strokes as JSON-ready lists, rounded as the page sends them."""
@@ -124,14 +135,41 @@ def _is_number(value) -> bool:
 def render(strokes: Sequence[np.ndarray], size: int = RENDER_SIZE) -> np.ndarray:
     """Strokes (from :func:`read_strokes`) -> (size, size) uint8, black ink on white paper,
     drawn with round caps and joins as the page draws them."""
+    pixels = [np.asarray(stroke, np.float64) * size for stroke in strokes]
+    return _draw(pixels, PEN_RADIUS * size, size)
+
+
+def render_fitted(strokes: Sequence[np.ndarray], size: int = RENDER_SIZE) -> np.ndarray:
+    """Strokes -> (size, size) uint8, black ink on white paper, for the model: the strokes' own
+    box scaled to fill the field, drawn with a pen in proportion to their size.
+
+    The page's pen is one width whatever the digit's size, so a digit drawn small comes out with
+    strokes far thicker than MNIST's, and its loops fill up (a small 8 reads as a blob). Drawn
+    here with a pen FITTED_STROKE of the strokes' long side wide, a digit looks the same at any
+    size. Marks smaller than MIN_FIT_SIDE of the pad are drawn as if they were that large, so a
+    dot stays a dot rather than growing into a disc the size of a digit.
+    """
+    if not strokes:
+        return _draw([], 0.0, size)
+    points = np.concatenate([np.asarray(s, np.float64).reshape(-1, 2) for s in strokes])
+    low, high = points.min(axis=0), points.max(axis=0)  # (x, y), pad fractions
+    long_side = max(float(np.max(high - low)), MIN_FIT_SIDE)
+    pen = FITTED_STROKE * long_side  # the pen's width, pad fractions
+    scale = (1 - 2 * FIT_MARGIN) * size / (long_side + pen)  # px per pad fraction
+    centre = (low + high) / 2
+    pixels = [(np.asarray(s, np.float64) - centre) * scale + size / 2 for s in strokes]
+    return _draw(pixels, pen * scale / 2, size)
+
+
+def _draw(strokes: Sequence[np.ndarray], radius: float, size: int) -> np.ndarray:
+    """Strokes in pixels -> (size, size) uint8, drawn with a round pen of ``radius`` px."""
     from PIL import Image, ImageDraw
 
     image = Image.new("L", (size, size), PAPER)
     draw = ImageDraw.Draw(image)
-    radius = PEN_RADIUS * size
     width = max(1, round(2 * radius))
     for stroke in strokes:
-        points = [(float(x) * size, float(y) * size) for x, y in stroke]
+        points = [(float(x), float(y)) for x, y in stroke]
         # Each segment a wide line (one call draws them all, segment by segment), with a disc at
         # every point: round caps and joins, as the page's lineCap/lineJoin "round". (PIL's
         # joint="curve" leaves pinholes where many short segments meet at small angles, as a

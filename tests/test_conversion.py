@@ -124,7 +124,8 @@ def test_numpy_forms(ink, reference, make):
 def test_a_drawing_from_the_pad():
     drawing = strokes.read_drawing(strokes.value_of([[(0.5, 0.1), (0.5, 0.9)]]))
     image = _convert(drawing)
-    np.testing.assert_array_equal(image, _convert(drawing.render()))
+    # converted as the model should see it: fitted to its box, with a pen in proportion to it
+    np.testing.assert_array_equal(image, _convert(drawing.render_fitted()))
     assert image[:, 14].sum() > image[14, :].sum(), "a 1 is tall"
 
 

@@ -123,3 +123,35 @@ def test_the_pen_draws_mnist_like_strokes():
     ink = strokes.read_drawing(pad_value(7)).render() < 128
     rows = np.flatnonzero(ink.any(axis=1))
     assert THIN_STROKE < stroke_width(ink) / (rows[-1] - rows[0] + 1) < THICK_STROKE
+
+
+def test_the_model_sees_a_drawing_fitted_with_a_pen_in_proportion():
+    """render_fitted: the strokes' box fills the field, the pen MNIST's ratio of its long side,
+    whatever size the digit was drawn at: a small digit and a large one give the same image."""
+    from digitpad.conversion import MNIST_STROKE, stroke_width
+
+    assert strokes.FITTED_STROKE == MNIST_STROKE
+    seven = [np.array([[0.2, 0.2], [0.8, 0.2], [0.45, 0.9]])]
+    small = [0.5 + 0.2 * (s - 0.5) for s in seven]  # a fifth of the size
+    large_ink, small_ink = strokes.render_fitted(seven) < 128, strokes.render_fitted(small) < 128
+    assert (large_ink != small_ink).mean() < 0.01
+    rows = np.flatnonzero(large_ink.any(axis=1))
+    assert stroke_width(large_ink) / (rows[-1] - rows[0] + 1) == pytest.approx(
+        MNIST_STROKE, rel=0.2
+    )
+    assert (rows[-1] - rows[0] + 1) > 0.7 * strokes.RENDER_SIZE  # fills the field
+    # the page's pen on the small one: strokes over twice as thick for its size
+    page = strokes.render(small) < 128
+    page_rows = np.flatnonzero(page.any(axis=1))
+    assert stroke_width(page) / (page_rows[-1] - page_rows[0] + 1) > 2 * MNIST_STROKE
+    # the original the page shows is still its own pen's
+    np.testing.assert_array_equal(strokes.Drawing(tuple(small)).render(), strokes.render(small))
+    np.testing.assert_array_equal(
+        strokes.Drawing(tuple(small)).render_fitted(), strokes.render_fitted(small)
+    )
+
+
+def test_a_dot_stays_a_dot_when_fitted():
+    image = strokes.render_fitted([np.array([[0.5, 0.5]])]) < 128
+    assert 0 < image.mean() < 0.05  # not blown up to fill the field
+    assert not (strokes.render_fitted([]) < 128).any()

@@ -497,6 +497,52 @@ def pad_strokes(styled: Styled, rng: np.random.Generator) -> list[np.ndarray]:
     return [np.clip((s - low) * scale + corner, 0, 1)[:, ::-1] for s in strokes]  # -> (x, y)
 
 
+def pen_strokes(strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """:func:`pad_strokes`' segments (one per pair of neighbouring skeleton pixels) chained into
+    polylines, as a pen draws them: a few strokes per digit, as the page sends them (it allows
+    digitpad.strokes.MAX_STROKES). The added strokes, already polylines, are kept as they are. The
+    drawing is the same ink; only the strokes are fewer."""
+    segments = [s for s in strokes if len(s) == 2]
+    kept = [s for s in strokes if len(s) != 2]
+    key = lambda point: (round(float(point[0]), 6), round(float(point[1]), 6))  # noqa: E731
+    links = {frozenset((key(a), key(b))) for a, b in segments}
+    neighbours: dict[tuple, set[tuple]] = {}
+    for link in links:
+        a, b = tuple(link)
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    length = lambda a, b: math.dist(a, b)  # noqa: E731
+    for link in list(links):  # a diagonal step with a corner pixel beside it: the corner's path
+        a, b = tuple(link)
+        if any(
+            length(a, b) > max(length(a, c), length(b, c)) for c in neighbours[a] & neighbours[b]
+        ):
+            neighbours[a].discard(b)
+            neighbours[b].discard(a)
+    neighbours = {n: sorted(others) for n, others in neighbours.items()}
+    # pad_strokes draws a dot at a pixel with no neighbour after it: on a line, a dot it covers
+    kept = [s for s in kept if len(s) != 1 or key(s[0]) not in neighbours]
+    used: set[frozenset] = set()
+
+    def free(node: tuple) -> list[tuple]:
+        return [n for n in neighbours[node] if frozenset((node, n)) not in used]
+
+    chained = []
+    while True:
+        starts = [n for n in neighbours if free(n)]
+        if not starts:
+            break
+        node = min(starts, key=lambda n: (len(free(n)) % 2 == 0, len(free(n))))  # an end first
+        path = [node]
+        while free(node):
+            nxt = free(node)[0]
+            used.add(frozenset((node, nxt)))
+            path.append(nxt)
+            node = nxt
+        chained.append(np.asarray(path, np.float64))
+    return chained + kept
+
+
 def draw_style(name: str, digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     """One MNIST digit (28, 28) uint8 in style ``name``, drawn on the pad and converted: (28, 28)
     uint8 (255 = ink), or None when the style does not apply to it (or no digit comes out)."""
