@@ -49,8 +49,9 @@ class LabellingJSON(TypedDict):
     """What the labelling API returns (:meth:`Labelling.as_json`)."""
 
     counted: bool  # False: nothing new was counted, and the message says why
-    label: int | None  # the true digit, as the person said
-    predicted: int | None  # what the model read
+    label: int | None  # the true digit, as the person said (a single digit's)
+    predicted: int | None  # what the model read (a single digit's)
+    number: str | None  # the true digits, as the person said them, left to right
     saved: bool  # kept in the app's collection folder (demo.py --collect DIR)
     message: str  # what was done, in a line: "Counted: a 7 (the model said 1)."
     tally: TallyJSON  # this session's tally, after this label
@@ -58,20 +59,27 @@ class LabellingJSON(TypedDict):
 
 @dataclass(frozen=True)
 class Labelling:
-    """What a label did, in a line for the person; ``label`` is what to count in their record
-    (digitpad.app.sessions.Visitor.add_label), None when nothing new is (the message says why)."""
+    """What a label did, in a line for the person; ``labels`` is what to count in their record
+    (digitpad.app.sessions.Visitor.add_labels), one per digit, left to right: none when nothing
+    new is (the message says why)."""
 
     message: str
-    label: Label | None = None
+    labels: tuple[Label, ...] = ()
     saved: bool = False
+
+    @property
+    def label(self) -> Label | None:
+        """The label of a single digit; None for a number, or when nothing was counted."""
+        return self.labels[0] if len(self.labels) == 1 else None
 
     def as_json(self, tally: Tally) -> LabellingJSON:
         """What the labelling API returns: plain data, with the session's tally after it."""
-        label = self.label
+        single = self.label
         return {
-            "counted": label is not None,
-            "label": None if label is None else label.digit,
-            "predicted": None if label is None else label.predicted,
+            "counted": bool(self.labels),
+            "label": None if single is None else single.digit,
+            "predicted": None if single is None else single.predicted,
+            "number": "".join(str(label.digit) for label in self.labels) or None,
             "saved": self.saved,
             "message": self.message,
             "tally": tally.as_json(),
@@ -91,9 +99,11 @@ def fingerprint(source: object) -> str:
     return digest.hexdigest()
 
 
-def name_digit(digit: int) -> str:
-    """ "a 7", but "an 8"."""
-    return f"{'an' if digit == 8 else 'a'} {digit}"
+def name_answer(digits: Sequence[int]) -> str:
+    """ "a 7", but "an 8"; a number as its digits: "2026"."""
+    if len(digits) > 1:
+        return "".join(map(str, digits))
+    return f"{'an' if digits[0] == 8 else 'a'} {digits[0]}"
 
 
 def label(
@@ -101,68 +111,103 @@ def label(
     folder: Path | None,
     source: object,
     answer: str | None,
-    previous: Label | None = None,
+    previous: tuple[Label, ...] = (),
     memory: Sequence[Example] = (),
+    which: int | None = None,
 ) -> Labelling:
-    """The person says the digit in ``source`` (a drawing, or an upload's path) is ``answer``
-    ("0"-"9", or ``RIGHT``: what the app answered is right); ``previous`` is their earlier
-    answer about the same input, ``memory`` the labelled digits the app's answer adapts to.
+    """The person says the digit, or the number, in ``source`` (a drawing, or an upload's path) is
+    ``answer`` ("7", "2026", or ``RIGHT``: what the app answered is right); ``previous`` is their
+    earlier answer about the same input, ``memory`` the labelled digits the answers adapt to.
 
     The input is read again (a few ms), so what is saved and counted is exactly what the model
-    sees now, whatever the browser showed. With a ``folder`` (``demo.py --collect DIR``) the
-    original and the 28x28 image are saved there with the label (digitpad.collection.save_digit),
-    and a changed answer changes the saved label; without one, it only counts. The same answer
-    again counts nothing.
+    sees now, whatever the browser showed. Each digit of a number counts as a digit labelled
+    alone does. With a ``folder`` (``demo.py --collect DIR``) each digit's original and 28x28
+    image are saved there with its label (digitpad.collection.save_digit), and a changed answer
+    changes the saved labels; without one, it only counts. The same answer again counts nothing.
+    ``which`` labels one digit of a number alone (0: its first), as the page's answer buttons do
+    for the digit picked.
     """
     if source is None:
         return Labelling("Nothing to label yet: draw a digit or show a photo first.")
     reading = read(predictor, source, memory)
     if reading.problem:
         return Labelling(reading.message)
-    shown = reading.prediction
-    if shown is None:
+    if not reading.each_digit:
         return Labelling(f"Nothing to label: {reading.message}.")
-    if answer == RIGHT and not shown.sure:
-        doubt = f"{shown.digit} or {shown.runner_up}?"
-        return Labelling(f"The model wasn't sure ({doubt}): click the digit it is.")
-    if answer != RIGHT and not (isinstance(answer, str) and answer.strip() in DIGITS):
-        return Labelling(f"Not a digit: {answer!r}; the answer is 0-9 or {RIGHT!r}.")
-    digit = shown.digit if answer == RIGHT else int(answer)
-    said = "so too" if shown.digit == digit else str(shown.digit)
-    if previous is not None and previous.digit == digit:
-        return Labelling(f"Already counted: {name_digit(digit)}.")
+    if which is not None and reading.digits:
+        if not 0 <= which < len(reading.digits):
+            return Labelling(f"No digit {which + 1} here: the model read {reading.text}.")
+        reading = reading.digits[which]
+    shown = reading.each_digit
+    digits, problem = parse_answer(answer, reading)
+    if problem:
+        return Labelling(problem)
+    if tuple(old.digit for old in previous) == digits:
+        return Labelling(f"Already counted: {name_answer(digits)}.")
     try:
-        record = save_label(folder, source, reading, digit, previous)
+        records = save_labels(folder, source, reading, digits, previous)
     except (OSError, ValueError) as error:
         log.exception("could not save a digit in %s", folder)
         return Labelling(
             f"Could not save it ({type(error).__name__}), so it was not counted; "
             "your drawing is still there to try again."
         )
-    done = "Changed to" if previous is not None else ("Saved:" if folder else "Counted:")
-    counted = Label(digit, reading.model_prediction.digit, shown.digit, reading.features, record)
-    return Labelling(
-        f"{done} {name_digit(digit)} (the model said {said}).", counted, folder is not None
+    labels = tuple(
+        Label(
+            digit, d.model_prediction.digit if d.model_prediction else None, d.digit, d.features, r
+        )
+        for digit, d, r in zip(digits, shown, records)
     )
+    done = "Changed to" if previous else ("Saved:" if folder else "Counted:")
+    said = "so too" if reading.text == "".join(map(str, digits)) else reading.text
+    return Labelling(f"{done} {name_answer(digits)} (the model said {said}).", labels, bool(folder))
 
 
-def save_label(
+def parse_answer(answer: str | None, reading: Reading) -> tuple[tuple[int, ...], str | None]:
+    """The digits ``answer`` says ``reading`` holds, left to right, or why it can't be counted."""
+    shown = reading.each_digit
+    if answer == RIGHT:
+        if not reading.sure:
+            doubt = reading.doubt if len(shown) == 1 else "of every digit"
+            what = "click the digit it is" if len(shown) == 1 else "type the number it is"
+            return (), f"The model wasn't sure ({doubt}): {what}."
+        return tuple(d.digit for d in shown), None
+    typed = answer.strip() if isinstance(answer, str) else ""
+    if not typed or not all(c in DIGITS for c in typed):
+        if len(shown) == 1:
+            return (), f"Not a digit: {answer!r}; the answer is 0-9 or {RIGHT!r}."
+        return (), f"Not a number: {answer!r}; type its digits, like {reading.text}, or {RIGHT!r}."
+    if len(typed) != len(shown):
+        return (), (
+            f"The model read {len(shown)} digit{'s' if len(shown) != 1 else ''} "
+            f"({reading.text}) but the answer has {len(typed)}: type one digit for each."
+        )
+    return tuple(int(c) for c in typed), None
+
+
+def save_labels(
     folder: Path | None,
     source: object,
     reading: Reading,
-    digit: int,
-    previous: Label | None,
-) -> str | None:
-    """Save the labelled input in ``folder`` (or change the saved label, for a changed answer);
-    the saved digit's id, or None without a folder."""
+    digits: tuple[int, ...],
+    previous: tuple[Label, ...],
+) -> list[str | None]:
+    """Save each labelled digit in ``folder`` (or change the saved labels, for a changed answer):
+    their saved ids, or Nones without a folder. A number's digits are saved each with its own
+    strokes or crop as the original."""
     if folder is None:
-        return None
-    if previous is not None and previous.record:
-        collection.relabel(folder, previous.record, digit)
-        return previous.record
-    return collection.save_digit(
-        folder, source, reading.image, digit, reading.model_prediction
-    ).stem
+        return [None] * len(digits)
+    if previous and all(old.record for old in previous):
+        for old, digit in zip(previous, digits):
+            collection.relabel(folder, old.record, digit)
+        return [old.record for old in previous]
+    shown = reading.each_digit
+    return [
+        collection.save_digit(
+            folder, source if d.source is None else d.source, d.image, digit, d.model_prediction
+        ).stem
+        for d, digit in zip(shown, digits)
+    ]
 
 
 def load_labels(predictor: Predictor, folder: Path) -> tuple[Label, ...]:

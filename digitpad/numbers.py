@@ -32,7 +32,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -43,8 +43,12 @@ from digitpad.images import as_image
 from digitpad.strokes import Drawing
 from digitpad.verdict import DIGIT_LIKE, Prediction
 
-if TYPE_CHECKING:  # the predictor is handed in; reading it is the caller's
-    from digitpad.predictor import Predictor
+
+class Predictor(Protocol):
+    """What the splitter needs of digitpad.predictor.Predictor (which imports this module)."""
+
+    def predict_with_features(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +37,19 @@ from digitpad.files import (
     recorded_sha256,
     sha256_file,
 )
-from digitpad.images import ImageError
+from digitpad.images import ImageError, as_image
+from digitpad.numbers import Box, Piece, TooManyDigits, split_drawing, split_image
 from digitpad.runtime import quiet_native_output
+from digitpad.strokes import Drawing
 from digitpad.verdict import NUM_CLASSES, Prediction
 from digitpad.workers import Workers, WorkerStopped
 
 # Larger batches are run in chunks of this many images (bounded memory for the activations).
 MAX_BATCH = 512
+NO_INK = "no digit found"  # a number's piece with no ink left to read
+# A drawing is split into digits (digitpad.numbers) only when its marks stand apart side by side,
+# or when it is this much wider than tall: one digit, the pad's usual input, costs what it did.
+WIDE_DRAWING = 1.2
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,10 @@ class Recognition:
     message: str  # the verdict line, or why there is no digit
     features: np.ndarray | None = None  # (F,) float32: what the classifier read
     error: ImageError | None = None  # the input is not a readable image (recognise_many)
+    box: Box | None = None  # where it is: pad fractions for a drawing, pixels for an image
+    digits: tuple[Recognition, ...] = ()  # a number's digits, left to right: two or more
+    source: object = field(default=None, repr=False)  # a number's digit: its strokes or crop
+    clear: bool = True  # a number's digit: the split around it beat every other clearly
 
     @property
     def digit(self) -> int | None:
@@ -173,7 +183,48 @@ class Predictor:
             return [Recognition(None, None, str(problem), error=problem) for _ in sources]
 
     def recognise_here(self, sources: Sequence[object]) -> list[Recognition]:
-        """:meth:`recognise_many` in this process."""
+        """:meth:`recognise_many` in this process: each input read as one digit, all in one
+        batch; then each that may hold several digits split into them (digitpad.numbers), and
+        read as a number when it does."""
+        recognitions = self.recognise_whole(sources)
+        for i, (source, whole) in enumerate(zip(sources, recognitions)):
+            if whole.error is None and may_hold_several(source):
+                recognitions[i] = self.recognise_number(source, whole)
+            elif isinstance(source, Drawing) and whole.image is not None:
+                points = np.concatenate(source.strokes)
+                box = (*points.min(axis=0).tolist(), *points.max(axis=0).tolist())
+                recognitions[i] = replace(whole, box=tuple(box))
+        return recognitions
+
+    def recognise_number(self, source: object, whole: Recognition) -> Recognition:
+        """``source`` split into its digits (digitpad.numbers): a Recognition with one per digit
+        (``digits``) when there are two or more, or why there is none; ``whole``, what it reads
+        as one digit, with its box, when there is just one."""
+        try:
+            pieces = split_into_digits(self, source)
+        except TooManyDigits as error:
+            return Recognition(None, None, str(error))
+        if len(pieces) < 2:
+            return replace(whole, box=pieces[0].box) if pieces else whole
+        found = [p for p in pieces if p.image is not None]
+        _, features = self.predict_with_features(np.stack([p.image for p in found]))
+        by_piece = dict(zip(map(id, found), features))
+        digits = tuple(
+            Recognition(
+                p.image,
+                p.prediction,
+                p.prediction.verdict if p.prediction else NO_INK,
+                by_piece.get(id(p)),
+                box=p.box,
+                source=p.source,
+                clear=p.clear,
+            )
+            for p in pieces
+        )
+        return Recognition(None, None, "".join(p.text for p in pieces), digits=digits)
+
+    def recognise_whole(self, sources: Sequence[object]) -> list[Recognition]:
+        """Each input converted and read as one digit, every digit found in one batch."""
         conversions = []
         for source in sources:
             try:
@@ -224,3 +275,29 @@ def is_recorded_pair(model: Path, litert: Path) -> bool:
         and expected == sha256_file(litert)
         and recorded_sha256(model) == sha256_file(model)
     )
+
+
+def may_hold_several(source: object) -> bool:
+    """Whether an input may hold several digits, and so is worth splitting: any image, and a
+    drawing whose marks stand apart side by side or that is much wider than tall."""
+    if not isinstance(source, Drawing):
+        return True
+    points = np.concatenate(source.strokes)
+    width, height = np.ptp(points[:, 0]), np.ptp(points[:, 1])
+    if width > WIDE_DRAWING * max(height, 1e-6):
+        return True
+    spans = sorted((float(s[:, 0].min()), float(s[:, 0].max())) for s in source.strokes)
+    reach = spans[0][1]
+    for start, end in spans[1:]:
+        if start > reach:
+            return True  # a gap: marks side by side
+        reach = max(reach, end)
+    return False
+
+
+def split_into_digits(predictor: Predictor, source: object) -> list[Piece]:
+    """An input's digits, left to right (digitpad.numbers); raises TooManyDigits."""
+    if isinstance(source, Drawing):
+        return split_drawing(predictor, source)
+    image = as_image(source)
+    return [] if image is None else split_image(predictor, image)

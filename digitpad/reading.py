@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
@@ -23,9 +23,10 @@ import numpy as np
 from digitpad.conversion import EMPTY
 from digitpad.images import ImageError, png_data_url, to_pixels
 from digitpad.memory import Example, adapt, unit
+from digitpad.numbers import NO_DIGIT, Box
 from digitpad.predictor import Predictor, Recognition
 from digitpad.strokes import Drawing, read_drawing
-from digitpad.verdict import Prediction
+from digitpad.verdict import Prediction, word_number
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,21 @@ class ReadingJSON(TypedDict):
     probabilities: list[float] | None  # the ten digits' probabilities, in order 0-9
     image28: str | None  # the 28x28 image the model saw: a PNG as a data: URL
     adapted: bool  # the session's labelled digits changed the answer (digitpad.memory)
+    number: str | None  # the digits read left to right, "?" for a mark that is no digit
+    digits: list[DigitJSON]  # each digit's reading, left to right (one for a single digit)
+
+
+class DigitJSON(TypedDict):
+    """One digit of a reading (:meth:`Reading.as_digit_json`): as a single digit's reading, with
+    its box on the input (pad fractions for a drawing, pixels for an image; None if unknown)."""
+
+    digit: int | None
+    sure: bool
+    verdict: str
+    probabilities: list[float] | None
+    image28: str | None
+    adapted: bool
+    box: list[float] | None
 
 
 # --- reading an input ---------------------------------------------------------------------------
@@ -61,14 +77,47 @@ class Reading:
     problem: bool = False
     model_prediction: Prediction | None = None  # what the model alone said
     examples: int = 0  # how many of the person's labelled digits spoke (digitpad.memory)
+    box: Box | None = None  # where the digit is on the input
+    digits: tuple[Reading, ...] = ()  # a number's digits, left to right: two or more
+    source: object = field(default=None, repr=False)  # a number's digit: its strokes or crop
+    clear: bool = True  # a number's digit: the split around it beat every other clearly
 
     @property
     def digit(self) -> int | None:
+        """The digit read, when the input holds exactly one."""
         return None if self.prediction is None else self.prediction.digit
+
+    @property
+    def text(self) -> str | None:
+        """The digits read, left to right, "?" for a mark that is no digit; None: nothing."""
+        if self.digits:
+            return "".join(d.text or NO_DIGIT for d in self.digits)
+        if self.prediction is None:
+            return None
+        return str(self.prediction.digit) if self.prediction.is_digit else NO_DIGIT
+
+    @property
+    def sure(self) -> bool:
+        """Sure of every digit (and, in a number, of where each begins and ends)."""
+        if self.digits:
+            return all(d.sure for d in self.digits)
+        return self.prediction is not None and self.prediction.sure and self.clear
+
+    @property
+    def doubt(self) -> str:
+        """What an unsure digit may be: "7 or 1?", "no digit?", or "no ink"."""
+        prediction = self.prediction
+        if prediction is None:
+            return "no ink"
+        if not prediction.is_digit:
+            return "no digit?"
+        return f"{prediction.digit} or {prediction.runner_up}?"
 
     @property
     def adapted(self) -> bool:
         """The person's labelled digits changed the answer: another digit, or now sure."""
+        if self.digits:
+            return any(d.adapted for d in self.digits)
         model, answer = self.model_prediction, self.prediction
         return bool(
             self.examples
@@ -77,18 +126,32 @@ class Reading:
             and (answer.digit != model.digit or answer.sure != model.sure)
         )
 
+    @property
+    def each_digit(self) -> tuple[Reading, ...]:
+        """The digits read, left to right: a number's, the single one, or none."""
+        return self.digits or ((self,) if self.prediction is not None else ())
+
     def as_json(self) -> ReadingJSON:
-        """Plain data for the API and the command line: numbers and a data: URL, no files."""
+        """Plain data for the API and the command line: numbers and data: URLs, no files."""
+        return {
+            **{k: v for k, v in self.as_digit_json().items() if k != "box"},
+            "number": self.text,
+            "digits": [d.as_digit_json() for d in self.each_digit],
+        }
+
+    def as_digit_json(self) -> DigitJSON:
+        """This reading as one digit's plain data (a number's own has no digit, nor image)."""
         prediction = self.prediction
         return {
             "digit": self.digit,
-            "sure": bool(prediction is not None and prediction.sure),
+            "sure": self.sure,
             "verdict": self.message,
             "probabilities": None
             if prediction is None
             else [round(float(p), 6) for p in prediction.probabilities],
             "image28": None if self.image is None else png_data_url(to_pixels(self.image)),
             "adapted": self.adapted,
+            "box": None if self.box is None else [round(float(c), 4) for c in self.box],
         }
 
 
@@ -127,9 +190,13 @@ def read(predictor: Predictor, source: object, memory: Sequence[Example] = ()) -
 def adapt_reading(recognition: Recognition, memory: Sequence[Example] = ()) -> Reading:
     """What the model recognised, adapted to the labelled digits in ``memory``
     (digitpad.memory.adapt); the verdict says so when they changed the answer."""
+    if recognition.digits:
+        digits = tuple(adapt_reading(d, memory) for d in recognition.digits)
+        said = word_number([(d.text or NO_DIGIT, d.sure, d.doubt) for d in digits])
+        return Reading(said, digits=digits)
     model = recognition.prediction
     if model is None:
-        return Reading(recognition.message)
+        return Reading(recognition.message, box=recognition.box, source=recognition.source)
     features = unit(recognition.features)
     probabilities, spoke = adapt(model.probabilities, features, memory)
     answer = Prediction(probabilities) if spoke else model
@@ -140,6 +207,9 @@ def adapt_reading(recognition: Recognition, memory: Sequence[Example] = ()) -> R
         features,
         model_prediction=model,
         examples=spoke,
+        box=recognition.box,
+        source=recognition.source,
+        clear=recognition.clear,
     )
     if not reading.adapted:
         return reading

@@ -1,4 +1,5 @@
-"""What the model's ten probabilities mean for a person: the digit, and whether to be sure.
+"""What the model's ten probabilities mean for a person: the digit, and whether to be sure;
+and a number's verdict from its digits' (:func:`word_number`).
 
 :class:`Prediction` wraps one image's probabilities and words them: "7, 98% sure", "not sure:
 4 or 9?", or "not sure it is a digit: 4 or 9?". :func:`is_sure` is the one rule for "sure",
@@ -7,6 +8,7 @@ used by the app, the command line, the training report and the benchmarks alike.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +60,11 @@ class Prediction:
         return bool(is_sure(self.probabilities))
 
     @property
+    def is_digit(self) -> bool:
+        """The model reads a digit at all: its top probability is at least DIGIT_LIKE."""
+        return self.confidence >= DIGIT_LIKE
+
+    @property
     def verdict(self) -> str:
         """ "7, 98% sure", "not sure: 4 or 9?", or "not sure it is a digit: 4 or 9?" when no
         digit has even DIGIT_LIKE of the probability."""
@@ -65,3 +72,20 @@ class Prediction:
             return f"{self.digit}, {self.confidence:.0%} sure"
         doubt = "not sure" if self.confidence >= DIGIT_LIKE else "not sure it is a digit"
         return f"{doubt}: {self.digit} or {self.runner_up}?"
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+            "tenth", "eleventh", "twelfth")  # fmt: skip
+
+
+def word_number(digits: Sequence[tuple[str, bool, str]]) -> str:
+    """A number's verdict from its digits' (text, sure, doubt), left to right: "2026, sure", or
+    "2?26: not sure of the second digit (7 or 1?)"."""
+    text = "".join(t for t, _, _ in digits)
+    unsure = [(i, doubt) for i, (_, sure, doubt) in enumerate(digits) if not sure]
+    if not unsure:
+        return f"{text}, sure"
+    names = [ORDINALS[i] if i < len(ORDINALS) else f"{i + 1}th" for i, _ in unsure]
+    which = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    noun = "digit" if len(unsure) == 1 else "digits"
+    return f"{text}: not sure of the {which} {noun} ({', '.join(d for _, d in unsure)})"

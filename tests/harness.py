@@ -412,6 +412,17 @@ class AppPage:
     def draw_digit(self, digit: int) -> None:
         self.draw(STROKES[digit])
 
+    def draw_number(self, digits: str) -> None:
+        """``digits`` written side by side across the pad with the mouse (:func:`number_strokes`)."""
+        cx, cy, side = self.square()
+        for stroke in number_strokes(digits):
+            points = [(cx + (x - 0.5) * side, cy + (y - 0.5) * side) for x, y in stroke]
+            self.page.mouse.move(*points[0])
+            self.page.mouse.down()
+            for point in points[1:]:
+                self.page.mouse.move(*point)
+            self.page.mouse.up()
+
     def clear(self) -> str:
         """Clear with the pad's Clear button; wait for the empty state."""
         from digitpad.reading import NO_SKETCH
@@ -504,7 +515,7 @@ def run_curl_commands(url: str) -> list[list]:
 
 
 def label_sketch(
-    predictor: Any, folder: Path | None, value: str | None, answer: str, previous: Any = None
+    predictor: Any, folder: Path | None, value: str | None, answer: str, previous: tuple = ()
 ) -> Any:
     """:func:`digitpad.labelling.label` for the drawing pad's value, as the labelling API calls
     it: a value that is no drawing gets its one line."""
@@ -514,3 +525,25 @@ def label_sketch(
     if problem:
         return labelling.Labelling(problem)
     return labelling.label(predictor, folder, drawing, answer, previous)
+
+
+def number_strokes(digits: str, width: float = 0.17, gap: float = 0.05) -> list:
+    """Strokes in pad fractions: ``digits`` (say "2026") written side by side across the pad,
+    each as :data:`STROKES` draws it in a box ``width`` wide, ``gap`` apart."""
+    left = (1 - len(digits) * width - (len(digits) - 1) * gap) / 2
+    height = min(0.5, 2.2 * width)
+    drawn = []
+    for i, digit in enumerate(digits):
+        x0, y0 = left + i * (width + gap), 0.5 - height / 2
+        drawn += [
+            [(x0 + x * width, y0 + y * height) for x, y in densify(stroke, 0.02)]
+            for stroke in STROKES[int(digit)]
+        ]
+    return drawn
+
+
+def number_value(digits: str, width: float = 0.17, gap: float = 0.05) -> str:
+    """The drawing pad's value after ``digits`` are written side by side (:func:`number_strokes`)."""
+    from digitpad import strokes
+
+    return strokes.value_of(number_strokes(digits, width, gap))

@@ -156,7 +156,9 @@ def zigzag() -> list[list[tuple[float, float]]]:
 
 SKETCHES = {
     "empty-canvas": ([], "no digit"),
-    "all-ink": (zigzag(), "no digit"),
+    # Drawn for the model fitted to its box (digitpad.strokes.render_fitted): a filled block on
+    # paper, never a digit, whether it reads as no ink at all or as no digit
+    "all-ink": (zigzag(), "not sure"),
     "dot": ([[(0.5, 0.5)]], "no digit"),
     "scribble": (scribble(), "not sure"),
 }

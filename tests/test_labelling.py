@@ -14,7 +14,7 @@ from digitpad.labelling import RIGHT, Label, Labelling
 from digitpad.predictor import Recognition
 from digitpad.tally import Tally
 from digitpad.verdict import Prediction
-from harness import EXAMPLES, expected_digit, label_sketch, pad_value
+from harness import EXAMPLES, expected_digit, label_sketch, number_value, pad_value
 
 PHOTO = next(p for p in EXAMPLES if p.name.startswith("photo_"))
 
@@ -42,9 +42,9 @@ def test_labels_are_counted_and_not_saved_by_default(predictor, tmp_path, monkey
 
 def test_the_same_answer_twice_counts_once_and_a_new_one_replaces_it(predictor, tmp_path):
     first = label_sketch(predictor, tmp_path, pad_value(7), RIGHT)
-    again = label_sketch(predictor, tmp_path, pad_value(7), "7", first.label)
+    again = label_sketch(predictor, tmp_path, pad_value(7), "7", first.labels)
     assert again == Labelling("Already counted: a 7.")
-    changed = label_sketch(predictor, tmp_path, pad_value(7), "1", first.label)
+    changed = label_sketch(predictor, tmp_path, pad_value(7), "1", first.labels)
     assert changed.message == "Changed to a 1 (the model said 7)."
     assert changed.label.record == first.label.record, (
         "the saved digit is relabelled, not saved again"
@@ -83,10 +83,18 @@ def test_labels_are_saved_with_both_images(predictor, tmp_path):
     np.testing.assert_allclose(read_image28(drawn.image28) / 255, seen, atol=1 / 255)
 
 
-@pytest.mark.parametrize("answer", ["x", "10", "", None])
-def test_an_answer_that_is_no_digit_changes_nothing(predictor, tmp_path, answer):
+@pytest.mark.parametrize(
+    "answer, why",
+    [
+        ("x", "Not a digit: 'x'; the answer is 0-9 or 'right'."),
+        ("", "Not a digit: ''; the answer is 0-9 or 'right'."),
+        (None, "Not a digit: None; the answer is 0-9 or 'right'."),
+        ("10", "The model read 1 digit (7) but the answer has 2: type one digit for each."),
+    ],
+)
+def test_an_answer_that_is_no_digit_changes_nothing(predictor, tmp_path, answer, why):
     done = label_sketch(predictor, tmp_path, pad_value(7), answer)
-    assert done.label is None and done.message.startswith("Not a digit")
+    assert done.labels == () and done.message == why
     assert list(tmp_path.iterdir()) == []
 
 
@@ -131,14 +139,43 @@ def test_a_failed_save_is_not_counted_and_says_so(predictor, tmp_path):
 
 
 def test_what_the_api_returns_is_plain_data():
-    done = Labelling("Counted: a 7 (the model said 1).", Label(7, 1))
+    done = Labelling("Counted: a 7 (the model said 1).", (Label(7, 1),))
     tally = Tally().count(7, 1, 1)
     assert json.loads(json.dumps(done.as_json(tally))) == {
         "counted": True,
         "label": 7,
         "predicted": 1,
+        "number": "7",
         "saved": False,
         "message": "Counted: a 7 (the model said 1).",
         "tally": {"labelled": 1, "right": 0, "model_right": 0, "mistakes": [0] * 7 + [1, 0, 0]},
     }
     assert Labelling("Nothing to label yet.").as_json(tally)["counted"] is False
+
+
+def test_a_number_is_labelled_digit_by_digit(predictor, tmp_path):
+    value = number_value("2026")
+    done = label_sketch(predictor, tmp_path, value, "2027")  # the last one "is" a 7
+    assert done.message == "Saved: 2027 (the model said 2026)." and done.saved
+    assert [label.digit for label in done.labels] == [2, 0, 2, 7]
+    assert [label.predicted for label in done.labels] == [2, 0, 2, 6]
+    assert done.label is None and done.as_json(Tally())["number"] == "2027"
+    records = load_records(tmp_path)
+    assert sorted(r.label for r in records) == [0, 2, 2, 7], "each digit saved on its own"
+    again = label_sketch(predictor, tmp_path, value, "2027", done.labels)
+    assert again.message == "Already counted: 2027." and again.labels == ()
+    changed = label_sketch(predictor, tmp_path, value, RIGHT, done.labels)
+    assert changed.message == "Changed to 2026 (the model said so too)."
+    assert sorted(r.label for r in load_records(tmp_path)) == [0, 2, 2, 6], "relabelled, not added"
+
+
+@pytest.mark.parametrize(
+    "answer, why",
+    [
+        ("202", "The model read 4 digits (2026) but the answer has 3: type one digit for each."),
+        ("20x6", "Not a number: '20x6'; type its digits, like 2026, or 'right'."),
+    ],
+)
+def test_a_number_s_answer_must_have_a_digit_for_each(predictor, answer, why):
+    done = label_sketch(predictor, None, number_value("2026"), answer)
+    assert done.labels == () and done.message == why

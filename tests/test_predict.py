@@ -32,12 +32,19 @@ def test_examples_as_json(capsys):
     assert [r["file"] for r in records] == [str(p) for p in EXAMPLES]
     for path, record in zip(EXAMPLES, records):
         keys = {"file", "digit", "sure", "verdict", "probabilities", "image28", "adapted"}
+        keys |= {"number", "digits"}
         assert set(record) == keys, "the API's reading, with the file's name"
         assert record["digit"] == expected_digit(path) and record["sure"] is True
         assert record["verdict"] == f"{record['digit']}, {max(record['probabilities']):.0%} sure"
         assert len(record["probabilities"]) == 10
         assert sum(record["probabilities"]) == pytest.approx(1, abs=1e-4)
         assert record["image28"].startswith("data:image/png;base64,")
+        assert record["number"] == str(record["digit"]) and len(record["digits"]) == 1
+        (digit,) = record["digits"]
+        assert {k: digit[k] for k in ("digit", "verdict", "image28")} == {
+            k: record[k] for k in ("digit", "verdict", "image28")
+        }
+        assert len(digit["box"]) == 4, "where it is on the image"
 
 
 def test_no_digit_is_null(tmp_path, capsys):

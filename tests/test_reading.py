@@ -17,7 +17,7 @@ from PIL import Image
 
 from digitpad import images, reading
 from digitpad.reading import NO_PHOTO, NO_SKETCH, Reading
-from harness import EXAMPLES, STROKES, expected_digit, label_sketch, pad_value
+from harness import EXAMPLES, STROKES, expected_digit, label_sketch, number_value, pad_value
 
 PHOTO = next(p for p in EXAMPLES if p.name.startswith("photo_"))
 
@@ -60,6 +60,8 @@ def test_empty_pad_says_draw_a_digit(predictor, value):
         "probabilities": None,
         "image28": None,
         "adapted": False,
+        "number": None,
+        "digits": [],
     }
 
 
@@ -122,3 +124,31 @@ def test_drawings_read_together_each_with_its_own_memory(predictor):
     assert together[3].problem and not together[2].problem
     with pytest.raises(ValueError):
         reading.read_sketches(predictor, values, memories[:2])
+
+
+def test_a_number_is_read_left_to_right_each_digit_as_one_alone(predictor):
+    number = reading.read_sketch(predictor, number_value("2026"))
+    assert number.text == "2026" and number.message == "2026, sure" and number.sure
+    assert number.digit is None and number.prediction is None, "no single digit"
+    lefts = [d.box[0] for d in number.digits]
+    assert lefts == sorted(lefts) and len(lefts) == 4
+    alone = reading.read_sketch(predictor, pad_value(6))
+    assert number.digits[3].digit == alone.digit == 6
+    data = json.loads(json.dumps(number.as_json()))
+    assert (data["number"], data["digit"], data["probabilities"], data["image28"]) == (
+        "2026",
+        None,
+        None,
+        None,
+    )
+    assert [d["digit"] for d in data["digits"]] == [2, 0, 2, 6]
+    assert all(len(d["probabilities"]) == 10 and d["image28"] for d in data["digits"])
+
+
+def test_a_single_digit_reads_as_before_with_its_box(predictor):
+    seven = reading.read_sketch(predictor, pad_value(7))
+    assert seven.digits == () and seven.text == "7" and seven.each_digit == (seven,)
+    x0, y0, x1, y1 = seven.box
+    assert 0 < x0 < x1 < 1 and 0 < y0 < y1 < 1
+    data = seven.as_json()
+    assert data["number"] == "7" and [d["digit"] for d in data["digits"]] == [7]

@@ -35,3 +35,21 @@ def test_the_digit_its_confidence_and_the_runner_up():
     assert (prediction.digit, prediction.runner_up) == (9, 8)
     assert prediction.confidence == np.float32(9 / 45)
     assert prediction.verdict == "not sure it is a digit: 9 or 8?"
+
+
+def test_a_number_s_verdict_names_the_digits_it_doubts():
+    from digitpad.verdict import word_number
+
+    assert word_number([("2", True, ""), ("0", True, ""), ("2", True, "")]) == "202, sure"
+    assert word_number([("2", True, ""), ("?", False, "7 or 1?"), ("2", True, "")]) == (
+        "2?2: not sure of the second digit (7 or 1?)"
+    )
+    three = [
+        ("1", False, "1 or 7?"),
+        ("2", True, ""),
+        ("3", False, "3 or 5?"),
+        ("4", False, "no digit?"),
+    ]
+    assert word_number(three) == (
+        "1234: not sure of the first, third and fourth digits (1 or 7?, 3 or 5?, no digit?)"
+    )

@@ -120,11 +120,11 @@ def wire_labelling(serving: Serving) -> None:
     sessions = serving.sessions
 
     def label_sketch(drawing: str, answer: str, request: gr.Request) -> LabellingJSON:
-        """Say what digit a drawing is: "0"-"9", or "right" when the answer was right.
+        """Say what digit, or number, a drawing is; "right" when the answer was right.
 
         Args:
             drawing: {"strokes": [[[x, y], ...], ...]}, x and y in 0..1 from the pad's top left
-            answer: "0" to "9", or "right"
+            answer: "0" to "9", all the digits of a number ("2026"), or "right"
         Returns:
             what was done, and this session's tally; the answers adapt to it from now on
         """
@@ -135,11 +135,11 @@ def wire_labelling(serving: Serving) -> None:
         return done.as_json(visitor.tally)
 
     def label_image(image: gr.FileData, answer: str, request: gr.Request) -> LabellingJSON:
-        """Say what digit an image file is: "0"-"9", or "right" when the answer was right.
+        """Say what digit, or number, an image file is; "right" when the answer was right.
 
         Args:
             image: a PNG, JPEG, WebP or GIF file of one handwritten digit
-            answer: "0" to "9", or "right"
+            answer: "0" to "9", all the digits of a number ("2026"), or "right"
         Returns:
             what was done, and this session's tally; the answers adapt to it from now on
         """

@@ -63,15 +63,26 @@ def wire_page(page: Page, serving: Serving) -> None:
         )
 
 
-def wire_labels(page: Page, serving: Serving) -> None:
-    """The answer buttons label the input in view, in the visitor's own record, and show the
-    verdict again, adapted to the new label; "Forget my digits" empties the record."""
+# The digit picked in the result panel's strip (a number's), read in the browser when an answer
+# button is clicked: the answer buttons label that digit alone.
+PICKED = "document.querySelector('#result input.dp-pick:checked')?.value ?? ''"
 
-    def answering(answer: str) -> Callable[..., tuple[str, str, str]]:
+
+def wire_labels(page: Page, serving: Serving) -> None:
+    """The answer buttons label the input in view (a number's picked digit), the typed answer the
+    whole of it, in the visitor's own record, and show the verdict again, adapted to the new
+    label; "Forget my digits" empties the record."""
+
+    def answering(answer: str | None) -> Callable[..., tuple[str, str, str]]:
         def on_answer(
-            tab: str, sketch: str | None, photo: str | None, request: gr.Request
+            tab: str, sketch: str | None, photo: str | None, extra: str, request: gr.Request
         ) -> tuple[str, str, str]:
-            done, visitor = answer_in_view(serving, request, tab, sketch, photo, answer)
+            extra = extra or ""
+            if answer is None:  # the typed box: an answer about the whole input
+                said, which = extra, None
+            else:  # a button: about the digit picked in a number's strip, if any
+                said, which = answer, (int(extra) if extra.isdigit() else None)
+            done, visitor = answer_in_view(serving, request, tab, sketch, photo, said, which)
             shown = read_in_view(serving, request, tab, sketch, photo)
             return (
                 view.result_panel(shown),
@@ -81,9 +92,27 @@ def wire_labels(page: Page, serving: Serving) -> None:
 
         return on_answer
 
+    inputs = [page.tab_in_view, page.sketch, page.photo]
+    outputs = [page.result, page.tally, page.labelled]
+    quiet = {"api_visibility": "private", "show_progress": "hidden"}
+    js = f"(tab, sketch, photo, picked) => [tab, sketch, photo, {PICKED}]"
+    for button, answer in page.buttons:
+        button.click(
+            answering(answer), inputs=[*inputs, page.picked], outputs=outputs, js=js, **quiet
+        )
+    for typed_event in (page.label_typed.click, page.typed.submit):
+        typed_event(answering(None), inputs=[*inputs, page.typed], outputs=outputs, **quiet)
+    page.forget.click(
+        forgetting_line(serving.sessions), outputs=[page.tally, page.labelled], **quiet
+    )
+
+
+def forgetting_line(sessions: Sessions) -> Callable[[gr.Request], tuple[str, str]]:
+    """ "Forget my digits": the visitor's record emptied, and a line saying what was forgotten."""
+
     def on_forget(request: gr.Request) -> tuple[str, str]:
-        labelled = len(serving.sessions.get(request.session_hash).labels)
-        serving.sessions.forget(request.session_hash)
+        labelled = len(sessions.get(request.session_hash).labels)
+        sessions.forget(request.session_hash)
         said = (
             f"Forgotten: your {labelled} digit{'s' if labelled != 1 else ''}; the answers no "
             "longer adapt to them."
@@ -92,20 +121,7 @@ def wire_labels(page: Page, serving: Serving) -> None:
         )
         return view.tally_line(Tally(), 0), view.line(said)
 
-    for button, answer in page.buttons:
-        button.click(
-            answering(answer),
-            inputs=[page.tab_in_view, page.sketch, page.photo],
-            outputs=[page.result, page.tally, page.labelled],
-            api_visibility="private",
-            show_progress="hidden",
-        )
-    page.forget.click(
-        on_forget,
-        outputs=[page.tally, page.labelled],
-        api_visibility="private",
-        show_progress="hidden",
-    )
+    return on_forget
 
 
 def answer_in_view(
@@ -114,13 +130,14 @@ def answer_in_view(
     tab: str,
     sketch: str | None,
     photo: str | None,
-    answer: str,
+    answer: str | None,
+    which: int | None = None,
 ) -> tuple[Labelling, Visitor]:
     """Label the input of the tab in view (a drawing that can't be read says why)."""
     source, problem = (photo, None) if tab == PHOTO else reading.parse_sketch(sketch)
     if problem:
         return Labelling(problem), serving.sessions.get(request.session_hash)
-    return label_in(serving, request, source, answer)
+    return label_in(serving, request, source, answer, which)
 
 
 def read_in_view(
@@ -134,19 +151,30 @@ def read_in_view(
 
 
 def label_in(
-    serving: Serving, request: gr.Request, source: object, answer: str
+    serving: Serving,
+    request: gr.Request,
+    source: object,
+    answer: str | None,
+    which: int | None = None,
 ) -> tuple[Labelling, Visitor]:
-    """Label ``source`` in the visitor's record: their earlier answer about the same input, if
-    any, is looked up first, so that the same answer counts once and a new one replaces it."""
+    """Label ``source`` (``which``: one digit of a number alone) in the visitor's record: their
+    earlier answer about the same input, if any, is looked up first, so that the same answer
+    counts once and a new one replaces it."""
     sessions, session = serving.sessions, request.session_hash
-    key = labelling.fingerprint(source)
-    previous = sessions.get(session).label_of(key)
+    key = labelling.fingerprint(source) + ("" if which is None else f"/{which}")
+    previous = sessions.get(session).labels_of(key)
     done = labelling.label(
-        serving.predictor, serving.folder, source, answer, previous, serving.memory(request)
+        serving.predictor,
+        serving.folder,
+        source,
+        answer,
+        previous,
+        serving.memory(request),
+        which,
     )
-    if done.label is None:
+    if not done.labels:
         return done, sessions.get(session)
-    return done, sessions.update(session, lambda visitor: visitor.add_label(key, done.label))
+    return done, sessions.update(session, lambda visitor: visitor.add_labels(key, done.labels))
 
 
 def forgetting(sessions: Sessions) -> Callable[[gr.Request], None]:

@@ -41,6 +41,9 @@ class Page:
     labelled: Any
     tally: Any
     forget: Any  # "Forget my digits"
+    typed: Any  # "Or type the number": a whole number's answer
+    label_typed: Any  # its button
+    picked: Any  # hidden: the digit of a number picked in the result panel's strip
     tab_in_view: Any  # gr.State: which tab, so which input, the answer buttons label
 
 
@@ -170,8 +173,9 @@ def input_column(examples: list[Path]) -> tuple[Any, Any, Any, Any]:
 
 
 def output_column(collect_dir: Path | None, owner: int) -> dict[str, Any]:
-    """The result panel, then the answer buttons, what a label did, the tally, "Forget my
-    digits", and what the page keeps."""
+    """The result panel, then the answer buttons (for the digit picked, in a number), a box to
+    type a whole number in, what a label did, the tally, "Forget my digits", and what the page
+    keeps."""
     with gr.Column(scale=1, min_width=300):
         result = gr.HTML(view.result_panel(Reading(NO_SKETCH)), elem_id="result")
         with gr.Column(elem_id="labelling"):
@@ -182,6 +186,19 @@ def output_column(collect_dir: Path | None, owner: int) -> dict[str, Any]:
                 buttons = [(right, RIGHT)] + [
                     (gr.Button(d, size="sm", min_width=0, elem_id=f"answer-{d}"), d) for d in DIGITS
                 ]
+            with gr.Row(elem_id="typed-answer", equal_height=True):
+                typed = gr.Textbox(
+                    show_label=False,
+                    placeholder="or type the number it is",
+                    max_lines=1,
+                    scale=1,
+                    min_width=120,
+                    elem_id="number-answer",
+                )
+                label_typed = gr.Button(
+                    "Label", size="sm", scale=0, min_width=80, elem_id="answer-typed"
+                )
+            picked = gr.Textbox(visible=False, elem_id="picked")
             labelled = gr.HTML(view.line(""), elem_id="labelled")
             tally = gr.HTML(view.tally_line(Tally(), 0), elem_id="tally")
             forget = gr.Button("Forget my digits", size="sm", elem_id="forget")
@@ -193,6 +210,9 @@ def output_column(collect_dir: Path | None, owner: int) -> dict[str, Any]:
         "labelled": labelled,
         "tally": tally,
         "forget": forget,
+        "typed": typed,
+        "label_typed": label_typed,
+        "picked": picked,
     }
 
 
@@ -229,8 +249,8 @@ def lay_out(
     column side by side, and "How it works"; ``owner`` is how many of the app owner's saved
     digits every session adapts to."""
     gr.Markdown(
-        "# digitpad\nDraw a digit from 0 to 9, or show a photo of one: the model "
-        "reads it each time you lift the pen.",
+        "# digitpad\nDraw a digit, or a number of up to 12 digits, or show a photo of one: "
+        "the model reads it each time you lift the pen.",
         elem_id="intro",
     )
     with gr.Row(equal_height=False):

@@ -37,20 +37,23 @@ class Visitor:
     tally: Tally = Tally()
     labels: tuple[tuple[str, Label], ...] = ()  # (input's fingerprint, label), oldest first
 
-    def label_of(self, key: str) -> Label | None:
-        """This visitor's answer about the input ``key`` (digitpad.labelling.fingerprint)."""
-        return next((label for k, label in self.labels if k == key), None)
+    def labels_of(self, key: str) -> tuple[Label, ...]:
+        """This visitor's answer about the input ``key`` (digitpad.labelling.fingerprint): its
+        digits' labels, left to right (one for a single digit; none if never labelled)."""
+        return tuple(label for k, label in self.labels if k == key or k.startswith(f"{key}/"))
 
-    def add_label(self, key: str, label: Label) -> Visitor:
-        """With ``label`` for input ``key``: a new answer counts once in the tally; an answer
-        that replaces an earlier one about the same input moves its count."""
-        previous = self.label_of(key)
+    def add_labels(self, key: str, labels: tuple[Label, ...]) -> Visitor:
+        """With ``labels`` (one per digit, left to right) for input ``key``: a new answer counts
+        once in the tally, each digit as one labelled alone; an answer that replaces an earlier
+        one about the same input moves its counts."""
         tally = self.tally
-        if previous is not None:
-            tally = count_label(tally, previous, times=-1)
-        tally = count_label(tally, label)
-        kept = tuple((k, old) for k, old in self.labels if k != key)[-(MAX_LABELS - 1) :]
-        return Visitor(tally, (*kept, (key, label)))
+        for old in self.labels_of(key):
+            tally = count_label(tally, old, times=-1)
+        for new in labels:
+            tally = count_label(tally, new)
+        keys = [key] if len(labels) == 1 else [f"{key}/{i}" for i in range(len(labels))]
+        kept = tuple((k, old) for k, old in self.labels if k != key and not k.startswith(f"{key}/"))
+        return Visitor(tally, (*kept, *zip(keys, labels))[-MAX_LABELS:])
 
     @property
     def memory(self) -> tuple[Label, ...]:

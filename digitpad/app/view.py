@@ -20,22 +20,49 @@ CHART_DIGITS = range(10)
 
 
 def result_panel(reading: Reading) -> str:
-    """The verdict, the chart and what the model saw, for one reading."""
+    """The verdict, the strip of a number's digits, and the chart and what the model saw of the
+    digit picked in the strip (the first one not sure, else the first; the only one for a single
+    digit). Picking another digit in the strip shows its chart and image: radio buttons and CSS
+    (app.css), no round trip to the server."""
     state = panel_state(reading)
+    digits = reading.digits
+    first = next((i for i, d in enumerate(digits) if not d.sure), 0)
+    bodies = [
+        f'<div class="dp-body" data-index="{i}">{chart(d)}{show_seen(d)}</div>'
+        for i, d in enumerate(digits or (reading,))
+    ]
     return (
-        f'<div class="dp-result" data-state="{state}">'
+        f'<div class="dp-result" data-state="{state}" data-digits="{len(digits)}">'
         f'<p class="dp-verdict" role="status" aria-live="polite">{escape(reading.message)}</p>'
-        f'<div class="dp-body">{chart(reading)}{show_seen(reading)}</div></div>'
+        f"{strip(digits, first)}{''.join(bodies)}</div>"
     )
+
+
+def strip(digits: tuple[Reading, ...], picked: int) -> str:
+    """A number's digits as a row of small chips, one to pick (its 28x28 and its digit, "?" for a
+    mark that is no digit, marked when the model is not sure of it); an empty row of the same
+    height for a single digit."""
+    chips = []
+    for i, d in enumerate(digits):
+        checked = " checked" if i == picked else ""
+        image = "" if d.image is None else f'<img src="{png_data_url(to_pixels(d.image))}" alt="">'
+        doubt = "" if d.sure else " dp-doubt"
+        chips.append(
+            f'<input type="radio" name="dp-pick" class="dp-pick" id="dp-pick-{i}" value="{i}"'
+            f"{checked}>"
+            f'<label for="dp-pick-{i}" class="dp-chip{doubt}" data-digit="{escape(d.text or "?")}">'
+            f"{image}<span>{escape(d.text or '?')}</span></label>"
+        )
+    return f'<div class="dp-digits" role="radiogroup" aria-label="the digits read">{"".join(chips)}</div>'
 
 
 def panel_state(reading: Reading) -> str:
     """ "sure", "unsure", "empty" (nothing to read) or "problem" (the input can't be read)."""
     if reading.problem:
         return "problem"
-    if reading.prediction is None:
+    if not reading.each_digit:
         return "empty"
-    return "sure" if reading.prediction.sure else "unsure"
+    return "sure" if reading.sure else "unsure"
 
 
 def chart(reading: Reading) -> str:

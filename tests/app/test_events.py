@@ -481,3 +481,30 @@ def test_the_api_page_offers_no_mcp_tab(page):
     shown = [t.inner_text().strip() for t in tabs.all() if t.is_visible()]
     assert "Python" in shown and not any("MCP" in t for t in shown), shown
     assert "/predict_sketch" in page.page.inner_text("body")
+
+
+def test_a_number_drawn_with_the_mouse_is_read_and_its_digits_labelled(page):
+    """A number drawn across the pad: the verdict shows it, the strip its digits, tapping one
+    shows its bars; an answer button labels the digit picked, the typed answer the number."""
+    page.draw_number("2026")
+    assert page.wait_for_verdict("text.startsWith('2026')") == "2026, sure"
+    chips = page.page.locator("#result .dp-chip")
+    assert chips.count() == 4 and [chips.nth(i).get_attribute("data-digit") for i in range(4)] == [
+        "2",
+        "0",
+        "2",
+        "6",
+    ]
+    chips.nth(3).click()  # the 6: its chart is the one shown
+    shown = page.page.locator("#result .dp-body:visible")
+    assert shown.count() == 1 and shown.get_attribute("data-index") == "3"
+    assert shown.locator(".dp-top").get_attribute("data-digit") == "6"
+    page.page.click("#answer-5")  # "that one is a 5": the picked digit alone
+    page.page.locator("#labelled").get_by_text("Counted: a 5 (the model said 6).").wait_for()
+    page.page.fill("#number-answer textarea, #number-answer input", "2026")
+    page.page.click("#answer-typed")
+    # The whole number's answer replaces the one about its last digit; the 6 labelled a 5 had
+    # made the adapted answer 2025.
+    page.page.locator("#labelled").get_by_text("Changed to 2026 (the model said 2025).").wait_for()
+    assert page.page.inner_text("#tally").startswith("4 digits labelled")
+    assert page.verdict() == "2026, sure"

@@ -13,7 +13,7 @@ def test_the_memory_is_the_owner_s_digits_then_the_visitor_s_own(predictor):
     sessions = Sessions()
     owner = (Label(3, 5),)
     serving = Serving(predictor, None, sessions, owner)
-    sessions.update("ann", lambda visitor: visitor.add_label("k", Label(7, 1)))
+    sessions.update("ann", lambda visitor: visitor.add_labels("k", (Label(7, 1),)))
     assert serving.memory(SimpleNamespace(session_hash="ann")) == (Label(3, 5), Label(7, 1))
     assert serving.memory(SimpleNamespace(session_hash="bob")) == owner, "not ann's"
     assert serving.memory(None) == owner, "no request: no visitor's labels"

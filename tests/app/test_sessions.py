@@ -86,24 +86,39 @@ def test_concurrent_changes_of_one_session_are_all_kept():
 
 
 def test_a_label_counts_once_and_a_changed_one_moves_its_count():
-    visitor = Visitor().add_label("seven", Label(7, 7))
-    visitor = visitor.add_label("one", Label(1, 7))
+    visitor = Visitor().add_labels("seven", (Label(7, 7),))
+    visitor = visitor.add_labels("one", (Label(1, 7),))
     assert visitor.tally == Tally(2, 1, 1, (0, 1, 0, 0, 0, 0, 0, 0, 0, 0))
-    changed = visitor.add_label("one", Label(7, 7))  # "no, it is a 7 after all"
+    changed = visitor.add_labels("one", (Label(7, 7),))  # "no, it is a 7 after all"
     assert changed.tally == Tally(2, 2, 2)
     assert changed.memory == (Label(7, 7), Label(7, 7))
-    adapted = Visitor().add_label("zero", Label(0, 8, answered=0))  # the memory read it right
+    adapted = Visitor().add_labels("zero", (Label(0, 8, answered=0),))  # the memory read it right
     assert (adapted.tally.right, adapted.tally.model_right) == (1, 0)
-    assert changed.label_of("one").digit == 7 and changed.label_of("seven").digit == 7
+    assert changed.labels_of("one")[0].digit == 7 and changed.labels_of("seven")[0].digit == 7
     assert [key for key, _ in changed.labels] == ["seven", "one"]
-    assert changed.label_of("never") is None
+    assert changed.labels_of("never") == ()
 
 
 def test_labels_are_bounded_the_tally_is_not():
     visitor = Visitor()
     for k in range(MAX_LABELS + 30):
-        visitor = visitor.add_label(
-            f"input {k}", Label(k % 10, k % 10, features=np.zeros(4, np.float32))
+        visitor = visitor.add_labels(
+            f"input {k}", (Label(k % 10, k % 10, features=np.zeros(4, np.float32)),)
         )
     assert len(visitor.labels) == MAX_LABELS and visitor.labels[-1][0] == f"input {MAX_LABELS + 29}"
     assert visitor.tally.labelled == MAX_LABELS + 30
+
+
+def test_a_number_s_digits_count_each_and_a_new_answer_replaces_them_all():
+    two = (Label(2, 2), Label(0, 0), Label(2, 2), Label(6, 5))
+    visitor = Visitor().add_labels("number", two)
+    assert visitor.tally == Tally(4, 3, 3, (0, 0, 0, 0, 0, 0, 1, 0, 0, 0))
+    assert visitor.labels_of("number") == two and len(visitor.memory) == 4
+    fixed = visitor.add_labels("number", (Label(2, 2), Label(0, 0), Label(2, 2), Label(5, 5)))
+    assert fixed.tally == Tally(4, 4, 4) and [d.digit for d in fixed.labels_of("number")] == [
+        2,
+        0,
+        2,
+        5,
+    ]
+    assert fixed.labels_of("numb") == (), "another input's key is not a prefix match"

@@ -4,9 +4,11 @@ its shape whatever happened."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
+from digitpad import REPO_DIR
 from digitpad.app import view
 from digitpad.reading import Reading
 from digitpad.verdict import Prediction
@@ -62,3 +64,22 @@ def test_nothing_read_keeps_the_panel_s_shape():
 def test_a_line():
     assert view.line("3 < 4") == '<p class="dp-line ">3 &lt; 4</p>'
     assert view.line("") == '<p class="dp-line"></p>'
+
+
+def test_a_number_shows_a_strip_of_its_digits_and_the_first_doubtful_one_picked(predictor):
+    from digitpad import reading as read
+    from digitpad.numbers import MAX_DIGITS
+    from harness import number_value
+
+    number = read.read_sketch(predictor, number_value("2026"))
+    unsure = replace(number.digits[2], prediction=Prediction(np.full(10, 0.1, np.float32)))
+    doubtful = replace(number, digits=(*number.digits[:2], unsure, number.digits[3]))
+    html = view.result_panel(doubtful)
+    assert html.count('class="dp-pick"') == 4 and html.count('class="dp-body"') == 4
+    assert 'id="dp-pick-2" value="2" checked' in html, "the doubtful digit is picked first"
+    assert html.count("checked") == 1 and 'data-digit="?"' in html and "dp-doubt" in html
+    css = (REPO_DIR / "digitpad" / "app" / "web" / "app.css").read_text()
+    for i in range(MAX_DIGITS):  # each digit of the longest number can be picked and shown
+        assert f'#dp-pick-{i}:checked) .dp-body[data-index="{i}"]' in css
+    single = view.result_panel(read.read_sketch(predictor, number_value("7")))
+    assert 'data-digits="0"' in single and "dp-pick" not in single and "dp-digits" in single
