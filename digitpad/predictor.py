@@ -197,15 +197,16 @@ class Predictor:
         return recognitions
 
     def recognise_number(self, source: object, whole: Recognition) -> Recognition:
-        """``source`` split into its digits (digitpad.numbers): a Recognition with one per digit
-        (``digits``) when there are two or more, or why there is none; ``whole``, what it reads
-        as one digit, with its box, when there is just one."""
+        """``source`` split into its digits (digitpad.numbers): a Recognition with one per mark
+        (``digits``, "?" for a mark that is no digit) when two or more read as digits, or why
+        there is none; else ``whole``, what it reads as one digit, with its box."""
         try:
             pieces = split_into_digits(self, source)
         except TooManyDigits as error:
             return Recognition(None, None, str(error))
-        if len(pieces) < 2:
-            return replace(whole, box=pieces[0].box) if pieces else whole
+        digits = [p for p in pieces if p.is_digit]
+        if len(digits) < 2:  # one digit and specks, a stray dot, a scribble: read as one digit
+            return replace(whole, box=(digits or pieces)[0].box) if pieces else whole
         found = [p for p in pieces if p.image is not None]
         _, features = self.predict_with_features(np.stack([p.image for p in found]))
         by_piece = dict(zip(map(id, found), features))

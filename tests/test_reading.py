@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad import images, reading
+from digitpad import images, reading, strokes
 from digitpad.reading import NO_PHOTO, NO_SKETCH, Reading
 from harness import EXAMPLES, STROKES, expected_digit, label_sketch, number_value, pad_value
 
@@ -152,3 +152,13 @@ def test_a_single_digit_reads_as_before_with_its_box(predictor):
     assert 0 < x0 < x1 < 1 and 0 < y0 < y1 < 1
     data = seven.as_json()
     assert data["number"] == "7" and [d["digit"] for d in data["digits"]] == [7]
+
+
+def test_one_digit_and_a_stray_mark_read_as_that_digit(predictor):
+    """Specks, a stray dot, a scribble beside one digit: not a number of two marks, but the digit,
+    as it was read before numbers were."""
+    seven = json.loads(pad_value(7))["strokes"]
+    squeezed = [[(0.1 + 0.6 * x, y) for x, y in stroke] for stroke in seven]
+    with_dot = strokes.value_of([*squeezed, [(0.92, 0.5)]])
+    outcome = reading.read_sketch(predictor, with_dot)
+    assert outcome.digits == () and outcome.digit == 7 and outcome.text == "7"
