@@ -95,6 +95,8 @@ def test_predict_empty_sketch(client):
         "probabilities": None,
         "image28": None,
         "adapted": False,
+        "number": None,
+        "digits": [],
     }
 
 
@@ -147,6 +149,7 @@ def test_label_endpoints_count_in_the_client_s_own_session(served):
         "counted": True,
         "label": 5,
         "predicted": 5,
+        "number": "5",
         "saved": False,
         "message": "Counted: a 5 (the model said so too).",
         "tally": {"labelled": 1, "right": 1, "model_right": 1, "mistakes": [0] * 10},
@@ -238,7 +241,9 @@ def test_concurrent_saves_from_several_clients_lose_nothing(collecting):
             done = client.predict(
                 handle_file(str(examples[(k + i) % len(examples)])), answer, api_name="/label_image"
             )
-            assert done["message"].startswith(f"Saved: {labelling.name_digit(int(answer))} "), done
+            assert done["message"].startswith(f"Saved: {labelling.name_answer([int(answer)])} "), (
+                done
+            )
             answers.append(answer)
         assert done["tally"]["labelled"] == 6, "each client counts its own"
         return answers
@@ -329,3 +334,18 @@ def test_the_documented_curl_commands_work(served):
     sketches, images = run_curl_commands(served[1])
     assert [r["digit"] for r in sketches] == [7, 1]
     assert [r["verdict"].split(",")[0] for r in images] == ["5", "7"]
+
+
+def test_a_number_through_the_api_is_read_and_labelled(client):
+    """/predict_sketch reads a number left to right; /label_sketch takes the whole number."""
+    from harness import number_value
+
+    value = number_value("2026")
+    outcome = client.predict(value, api_name="/predict_sketch")
+    assert (outcome["number"], outcome["verdict"], outcome["digit"]) == ("2026", "2026, sure", None)
+    assert [d["digit"] for d in outcome["digits"]] == [2, 0, 2, 6]
+    assert all(len(d["box"]) == 4 for d in outcome["digits"])
+    done = client.predict(value, "2026", api_name="/label_sketch")
+    assert done["number"] == "2026" and done["message"] == "Counted: 2026 (the model said so too)."
+    wrong = client.predict(value, "26", api_name="/label_sketch")
+    assert wrong["counted"] is False and "the answer has 2" in wrong["message"]
