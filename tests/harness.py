@@ -361,11 +361,11 @@ class AppPage:
 
     def top_label(self) -> str | None:
         """The digit the chart marks as the top one, or None when it marks none."""
-        marked = self.page.locator(f"{RESULT} .dp-top")
+        marked = self.page.locator(f"{RESULT} .dp-body:visible .dp-top")  # a number's: picked
         return marked.get_attribute("data-digit") if marked.count() else None
 
     def seen_image_shown(self) -> bool:
-        return self.page.locator(f"{RESULT} .dp-seen img").count() > 0
+        return self.page.locator(f"{RESULT} .dp-body:visible .dp-seen img").count() > 0
 
     def wait_for_verdict(self, predicate: str, timeout: float = 20_000) -> str:
         """Wait until ``predicate`` (a JS expression of ``text``) holds for the verdict line."""

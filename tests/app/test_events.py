@@ -8,7 +8,7 @@ page drew, a slow first load keeps the canvas inside its column, finger drawing 
 labelling with ``--collect``, and the page makes no request off this machine.
 
 Screenshots go to tests/_artifacts/. With ``DIGITPAD_UPDATE_SCREENSHOT=1`` two are also copied
-into assets/ for the README: a digit drawn and read by the shipped model (screenshot.png), and
+into assets/ for the README: a number drawn and read by the shipped model (screenshot.png), and
 the page on a phone (screenshot_phone.png).
 """
 
@@ -185,9 +185,9 @@ def test_the_drawing_survives_a_trip_to_the_photo_tab(page):
 
 
 def test_screenshot_for_the_readme(page, artifacts_dir):
-    page.draw_digit(7)
-    page.wait_for_verdict(verdict_says(7))
-    assert page.top_label() == "7"
+    page.draw_number("2026")
+    assert page.wait_for_verdict("text.startsWith('2026')") == "2026, sure"
+    assert page.top_label() == "2"
     shot = page.screenshot(artifacts_dir / "browser_readme.png")
     if os.environ.get("DIGITPAD_UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(shot, ASSETS_DIR / "screenshot.png")
