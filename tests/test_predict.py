@@ -99,3 +99,21 @@ def test_drawings_made_in_a_browser(capsys):
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     for path, record in zip(drawings, records):
         assert record["digit"] == int(path.parent.name.rsplit("_", 1)[1]), (path, record)
+
+
+def test_a_photo_of_a_number_is_read_left_to_right(tmp_path, capsys):
+    """A number written on white paper, as a file: one line with the number, and in JSON each
+    digit with its box in the image's pixels."""
+    from harness import number_strokes
+
+    from digitpad.strokes import render
+
+    photo = tmp_path / "number.png"
+    Image.fromarray(render([np.asarray(s) for s in number_strokes("314")], 600)).save(photo)
+    assert main([str(photo)]) == 0
+    assert capsys.readouterr().out.startswith(f"{photo}: 314")
+    assert main(["--json", str(photo)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["number"] == "314" and [d["digit"] for d in record["digits"]] == [3, 1, 4]
+    lefts = [d["box"][0] for d in record["digits"]]
+    assert lefts == sorted(lefts) and all(0 <= x < 600 for x in lefts)
