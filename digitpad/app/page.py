@@ -75,7 +75,8 @@ def how_it_works(metrics: dict | None) -> str:
 sees it: the digit is found (specks and uneven lighting are ignored; dark ink on light or light
 ink on dark both work), cropped, scaled so that its long side is 20 pixels, a much too thick or
 thin stroke is brought to MNIST's width, and it is centred by its centre of mass. "What the
-model saw" shows the result.
+model saw" shows the result. A number is first split into its digits, left to right: by its
+strokes on the pad, by its ink in a photo, the model itself judging where a split is unclear.
 
 **When it is not sure.** When its top two answers are close it says **not sure** and names
 both, instead of guessing; for something that is no digit at all it says **not sure it is a
