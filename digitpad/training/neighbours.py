@@ -123,14 +123,14 @@ def rebuild(run_or_model: str | Path, data: str | None, out: str | Path | None, 
 
     target = Path(run_or_model)
     model_path = target / MODEL_FILENAME if target.is_dir() else target
+    if out is None and model_path.resolve().parent == ASSETS_DIR:
+        raise OutputError(
+            f"{model_path} is the shipped model: write its index elsewhere (--out DIR), "
+            f"then `python train_model.py ship DIR --index-only`."
+        )
     model = load_keras_model(model_path)  # SHA-256 checked against its metrics.json
     mnist = load_mnist(data)
     if out is None:
-        if model_path.resolve().parent == ASSETS_DIR:
-            raise OutputError(
-                f"{model_path} is the shipped model: write its index elsewhere (--out DIR), "
-                f"then `python train_model.py ship DIR --index-only`."
-            )
         write_beside(model, model_path, mnist, seed)
         return model_path.with_name(NEIGHBOURS_FILENAME)
     out = output_folder(out)  # never inside assets/
