@@ -160,23 +160,25 @@ def time_reading(predictor: object, sources: list, baseline: object | None) -> N
     round; then right after an explanation each time."""
     import digitpad.predictor as predictor_module
 
-    current = predictor_module.to_mnist
+    current = (predictor_module.to_mnist, predictor_module.Conversion)
     variants = {"this branch": current}
-    if baseline is not None:
-        variants["baseline"] = baseline.to_mnist
-        same = all(np.array_equal(current(s).image, baseline.to_mnist(s).image) for s in sources)
+    if baseline is not None:  # with its own Conversion class: recognise checks isinstance
+        variants["baseline"] = (baseline.to_mnist, baseline.Conversion)
+        same = all(np.array_equal(current[0](s).image, baseline.to_mnist(s).image) for s in sources)
         print(f"conversion outputs identical to the baseline's on {len(sources)} inputs: {same}")
     seconds = {name: [] for name in variants}
     try:
-        for _ in range(3):  # rounds, alternating, so that both meet the same load
-            for name, convert in variants.items():
-                predictor_module.to_mnist = convert
+        for round_ in range(5):  # a warm-up, then rounds in turn: each goes first as often
+            order = list(variants.items())[:: -1 if round_ % 2 else 1]
+            for name, (convert, kind) in order:
+                predictor_module.to_mnist, predictor_module.Conversion = convert, kind
                 for source in sources:
                     started = time.perf_counter()
                     predictor.recognise(source)
-                    seconds[name].append(time.perf_counter() - started)
+                    if round_:
+                        seconds[name].append(time.perf_counter() - started)
     finally:
-        predictor_module.to_mnist = current
+        predictor_module.to_mnist, predictor_module.Conversion = current
     after = []
     for source in sources[:100]:
         explain(predictor, source)
