@@ -6,6 +6,7 @@
     python train_model.py evaluate [--model PATH] [--data PATH]      # re-measure a saved model
     python train_model.py fine-tune my_digits/ --data ../shared/data/mnist.npz  # your handwriting
     python train_model.py ship runs/NAME                             # replace the shipped model
+    python train_model.py neighbours runs/NAME --data ../shared/data/mnist.npz  # rebuild its index
 
 Without --data, MNIST is downloaded through keras.datasets.mnist. Every command writes into a
 new folder under runs/ (or --out): the model, metrics.json, history.csv and the figures. Nothing
@@ -186,11 +187,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_fine_tune(commands)
     ship = commands.add_parser("ship", help="replace the shipped model in assets/ with a run's")
     ship.add_argument("run", type=Path, help="the run's folder, e.g. runs/train-20261130-120000")
+    ship.add_argument(
+        "--index-only",
+        action="store_true",
+        help="ship only the neighbour index in RUN (from `neighbours MODEL --out RUN`) for the "
+        "model already shipped",
+    )
+    add_neighbours(commands)
     args = parser.parse_args(argv)
     problem = check(args)
     if problem:
         parser.error(problem)
     return args
+
+
+def add_neighbours(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "neighbours", help="(re)build the training digits a model's explanations show"
+    )
+    parser.add_argument(
+        "target", metavar="RUN_OR_MODEL", type=Path, help="a run's folder, or a .keras file"
+    )
+    parser.add_argument("--data", default=None, help=DATA_HELP)
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="write the index here instead of beside the model (needed for the shipped model)",
+    )
+    parser.add_argument("--seed", type=int, default=TRAIN.seed, help="(default: %(default)s)")
 
 
 def check(args: argparse.Namespace) -> str | None:
@@ -234,6 +258,14 @@ def run(args: argparse.Namespace) -> None:
         from digitpad.training.train import evaluate
 
         evaluate(args.model, args.data, Path(args.out or default_out("evaluate")))
+    elif args.command == "neighbours":
+        from digitpad.training.neighbours import rebuild
+
+        rebuild(args.target, args.data, args.out, args.seed)
+    elif args.index_only:
+        from digitpad.training.ship import ship_index
+
+        print("\n".join(ship_index(args.run)))
     else:
         from digitpad.training.ship import ship
 

@@ -8,9 +8,12 @@ The reading core, which every entry point uses:
 - ``strokes``      the pad's value: strokes parsed, bounded and rendered
 - ``images``       any image input (file, bytes, array, PIL, a drawing) read safely
 - ``conversion``   ``to_mnist``: any input -> MNIST's 28x28 format (the one conversion)
+- ``steps``        the conversion's intermediate images, captioned (``keep_steps=True``)
 - ``verdict``      ten probabilities worded: "7, 98% sure", "not sure: 4 or 9?"
 - ``predictor``    the model on LiteRT, loaded once; ``workers`` reads in processes beside it
 - ``memory``       answers adapted to a person's labelled digits
+- ``nearest``      the neighbour index beside a model: training digits by their features
+- ``explain``      "Why this digit?": the steps, a faithful heat map, the nearest digits
 - ``reading``      an input read, adapted and worded: what the app, API and command line give
 - ``labelling``    a person's answer about an input, counted and, with a folder, saved
 - ``tally``        how labelled digits went
@@ -21,7 +24,7 @@ The reading core, which every entry point uses:
 
 ``training/`` (``train_model.py``): ``config``, ``data`` (MNIST), ``augment``, ``styles`` (the
 world's digit styles), ``outliers`` (drawings that are no digit), ``model``, ``train``,
-``finetune``, ``report`` and ``figures``, ``ship``.
+``finetune``, ``report`` and ``figures``, ``neighbours`` (the index explanations show), ``ship``.
 
 ``app/`` (``demo.py``): ``launch``, ``page``, ``events``, ``api``, ``serving``, ``sessions``,
 ``view``, ``guard``, ``gradio_internals`` (the one door to Gradio's internals), ``web/``.
@@ -37,6 +40,9 @@ Glossary, one name for one thing:
   ``Reading.as_json()`` is the **ReadingJSON** every interface returns;
 - a **Label** is a person's answer about one input; **Labelling** is what labelling did (its line
   and the Label counted), **LabellingJSON** its plain data;
+- an **Explanation** is why the model read what it read in one input (digitpad.explain): its
+  steps, heat map, rival, neighbours and the person's own near labels;
+  ``Explanation.as_json()`` is its **ExplanationJSON**;
 - a **Tally** counts labels; a **SavedDigit** is a label kept on disk in a collection folder.
 """
 

@@ -21,7 +21,8 @@ an 800x800 canvas converts in a few milliseconds; JPEG photos are decoded at red
 ``draft()``. Measured numbers: ``scripts/benchmark_conversion.py``.
 
 The entry point is :func:`to_mnist` (returns a :class:`Conversion`); reading the input is
-digitpad.images' job.
+digitpad.images' job. ``to_mnist(source, keep_steps=True)`` also keeps the stages' intermediate
+images, captioned (digitpad.steps): the way in, as a "Why this digit?" view shows it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from PIL import Image, ImageChops
 from scipy import ndimage
 
 from digitpad.images import MAX_PIXELS, ImageError, as_image, to_uint8
+from digitpad.steps import Step, StepRecorder
 from digitpad.strokes import Drawing
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ class Conversion:
 
     image: np.ndarray | None  # (28, 28) float32 in [0, 1], white ink on black; None: no digit
     reason: str | None  # None when image is set; else a short reason for the user
+    steps: tuple[Step, ...] = ()  # with keep_steps: the stages' images, as far as they went
 
 
 EMPTY_CONVERSION = Conversion(image=None, reason=EMPTY)
@@ -124,7 +127,7 @@ class _Located:
     stroke: float  # estimated stroke width, full-resolution px
 
 
-def to_mnist(source: object) -> Conversion:
+def to_mnist(source: object, *, keep_steps: bool = False) -> Conversion:
     """Any image -> :class:`Conversion` with MNIST's (28, 28) float32 image, or why not.
 
     ``source``: anything :func:`digitpad.images.as_image` reads: a drawing from the pad
@@ -134,11 +137,20 @@ def to_mnist(source: object) -> Conversion:
     file object. Files get their EXIF orientation applied; PIL images and arrays are taken as
     they are.
 
+    With ``keep_steps``, the Conversion also holds the stages' own intermediate images, as far
+    as they went (digitpad.steps); the image is the same either way.
+
     Raises :class:`ImageError` when ``source`` is not a readable image; never anything else.
     """
     try:
         image = _drawn(source) if isinstance(source, Drawing) else as_image(source)
-        return EMPTY_CONVERSION if image is None else _convert(image)
+        if image is None:
+            return EMPTY_CONVERSION
+        if not keep_steps:
+            return _convert(image)
+        recorder = StepRecorder()
+        conversion = _convert(image, recorder)
+        return Conversion(conversion.image, conversion.reason, tuple(recorder.steps))
     except ImageError:
         raise
     except MemoryError as error:
@@ -241,7 +253,8 @@ def _grey(
 # --- the conversion ---------------------------------------------------------------------------
 
 
-def _convert(image: Image.Image) -> Conversion:
+def _convert(image: Image.Image, recorder: StepRecorder | None = None) -> Conversion:
+    """``recorder``: None (the default path), or where the stages leave their images."""
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise ImageError(f"{width}x{height} pixels: more than {MAX_PIXELS:,}; send a smaller image")
@@ -250,10 +263,13 @@ def _convert(image: Image.Image) -> Conversion:
     planes = _planes(image)
     if planes is None:
         return EMPTY_CONVERSION
-    located = _locate(planes)
+    if recorder is not None:
+        backdrop = _backdrop(planes)  # the same grey _measure composites onto
+        recorder.seen(_grey(planes.small_luminance, planes.small_alpha, planes.colour, backdrop))
+    located = _locate(planes, recorder)
     if isinstance(located, str):
         return Conversion(image=None, reason=located)
-    return _render(planes, located)
+    return _render(planes, located, recorder)
 
 
 def _backdrop(planes: _Planes) -> float:
@@ -335,7 +351,7 @@ def ink_mask(image: Image.Image, locate_size: int = LOCATE_SIZE) -> InkMask | st
     return InkMask(inked[labels], planes.factor, planes.size)
 
 
-def _locate(planes: _Planes) -> _Located | str:
+def _locate(planes: _Planes, recorder: StepRecorder | None = None) -> _Located | str:
     """Find the digit on the reduced copy: its box, the components kept, the background."""
     measured = _measure(planes)
     if isinstance(measured, str):
@@ -347,6 +363,8 @@ def _locate(planes: _Planes) -> _Located | str:
         return FAINT
 
     keep, (top, bottom, left, right) = kept  # reduced px
+    if recorder is not None:
+        recorder.ink(keep)
     factor = planes.factor
     width, height = planes.size
     box = (left * factor, top * factor, min(right * factor, width), min(bottom * factor, height))
@@ -510,9 +528,10 @@ def _keep_components(
     return lookup[labels], (top, bottom, left, right)  # the box: the kept boxes' union
 
 
-def _render(planes: _Planes, located: _Located) -> Conversion:
-    """Crop the original pixels to the digit, threshold at 4x MNIST's scale (finer for thin
-    strokes), fix the stroke width, area-average into the 20 px box, centre by mass in 28x28."""
+def _working_box(planes: _Planes, located: _Located) -> tuple[tuple, tuple, int, int]:
+    """Where to crop the original pixels (the digit's box with a margin), the size to resample
+    that crop to, the fine factor (threshold at up to MAX_FINE x the working resolution, for
+    thin strokes) and the resampling filter."""
     left, top, right, bottom = located.box
     width, height = planes.size
     long_side = max(right - left, bottom - top)
@@ -528,6 +547,13 @@ def _render(planes: _Planes, located: _Located) -> Conversion:
     )
     size = (max(1, round((crop[2] - crop[0]) * scale)), max(1, round((crop[3] - crop[1]) * scale)))
     filter_ = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    return crop, size, fine, filter_
+
+
+def _render(planes: _Planes, located: _Located, recorder: StepRecorder | None = None) -> Conversion:
+    """Crop the original pixels to the digit, threshold at 4x MNIST's scale (finer for thin
+    strokes), fix the stroke width, area-average into the 20 px box, centre by mass in 28x28."""
+    crop, size, fine, filter_ = _working_box(planes, located)
 
     def resample(plane: Image.Image | None) -> Image.Image | None:
         return None if plane is None else plane.resize(size, filter_, box=crop, reducing_gap=3.0)
@@ -558,12 +584,26 @@ def _render(planes: _Planes, located: _Located) -> Conversion:
     if fine > 1:  # back to the working resolution, keeping every pixel a thin line touches
         ink = np.asarray(Image.fromarray(ink.view(np.uint8) * 255).reduce(fine)) > 0
     ink = _crop_to_ink(ink)
+    if recorder is not None:
+        recorder.cropped(ink)
     distance = ndimage.distance_transform_edt(_pad(ink))  # to the background, padded
     width_px = _width_from_distance(distance, ink)
     if max(ink.shape) < DOT_RATIO * width_px:
         return Conversion(image=None, reason=DOT)
-    ink = _normalise_stroke(ink, distance, width_px)
-    return Conversion(image=_place(ink), reason=None)
+    normalised = _normalise_stroke(ink, distance, width_px)
+    box = _fit(normalised)
+    image = _centre(box)
+    if recorder is not None:
+        recorder.boxed(box, _stroke_change(ink, normalised, width_px))
+        recorder.centred(image)
+    return Conversion(image=image, reason=None)
+
+
+def _stroke_change(ink: np.ndarray, normalised: np.ndarray, width_px: float) -> int:
+    """What :func:`_normalise_stroke` did: 0 nothing, +1 grew a thin stroke, -1 eroded one."""
+    if normalised is ink:
+        return 0
+    return 1 if width_px / max(ink.shape) < THIN_STROKE else -1
 
 
 def _resize_map(values: np.ndarray, factor: int, crop: tuple, size: tuple, filter_) -> np.ndarray:
@@ -620,13 +660,17 @@ def _normalise_stroke(ink: np.ndarray, distance: np.ndarray, width_px: float) ->
     return ink
 
 
-def _place(ink: np.ndarray) -> np.ndarray:
-    """Binary ink -> area-averaged into the 20 px box (aspect kept) -> 28x28 by centre of mass."""
+def _fit(ink: np.ndarray) -> np.ndarray:
+    """Binary ink -> area-averaged into the 20 px box, aspect kept: (h, w) float32 in [0, 1]."""
     height, width = ink.shape
     scale = BOX_SIZE / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     image = Image.fromarray(ink.view(np.uint8) * 255)  # bool -> 0/255 in one pass
-    box = np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.float32) / 255  # (h, w)
+    return np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.float32) / 255
+
+
+def _centre(box: np.ndarray) -> np.ndarray:
+    """The 20 px box placed in 28x28 by its centre of mass: (28, 28) float32."""
     total = box.sum()
     rows = np.arange(box.shape[0], dtype=np.float32)
     cols = np.arange(box.shape[1], dtype=np.float32)

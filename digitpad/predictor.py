@@ -108,12 +108,18 @@ class Predictor:
         if is_recorded_pair(path, litert):
             return cls(litert.read_bytes(), keras_path=path)
         model = load_keras_model(path, verify=verify)
-        return cls(litert_model(model), keras_model=model)
+        return cls(litert_model(model), keras_model=model, keras_path=path)
 
     @classmethod
     def from_keras(cls, model: Any) -> Predictor:
         """A Keras model in memory (a test's, a fine-tune's), converted for the interpreter."""
         return cls(litert_model(model), keras_model=model)
+
+    @property
+    def model_path(self) -> Path | None:
+        """The ``.keras`` file served (what digitpad.nearest checks its index against); None for
+        a model given in memory (:meth:`from_keras`)."""
+        return self._keras_path
 
     @property
     def model(self) -> Any:

@@ -15,9 +15,9 @@ from hypothesis.extra import numpy as hnp
 from make_eval_set import pen_coverage
 from PIL import Image, ImageDraw
 
-from digitpad import conversion, strokes
+from digitpad import conversion, steps, strokes
 from digitpad.conversion import DOT, EMPTY, FAINT, Conversion, stroke_width, to_mnist
-from digitpad.images import ImageError
+from digitpad.images import ImageError, to_pixels
 
 
 def _pen_coverage(digit: int, size=(600, 600), box=(190, 110, 220, 380), pen=40.0) -> np.ndarray:
@@ -360,3 +360,44 @@ def test_unexpected_bug_becomes_image_error(monkeypatch, caplog):
     with pytest.raises(ImageError, match="^could not convert this image; try another one$"):
         to_mnist(np.zeros((10, 10), np.uint8))
     assert "ZeroDivisionError: boom" in caplog.text, "the cause is logged for the owner"
+
+
+# --- the way in: the steps kept -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["canvas", "dark", "layer", "drawing"])
+def test_kept_steps_end_with_exactly_the_conversions_image(ink, kind):
+    source = {
+        "canvas": lambda: _on_white(ink),
+        "dark": lambda: 255 - _on_white(ink),
+        "layer": lambda: _layer(ink),
+        "drawing": lambda: strokes.read_drawing(strokes.value_of([[(0.5, 0.1), (0.5, 0.9)]])),
+    }[kind]()
+    plain, kept = to_mnist(source), to_mnist(source, keep_steps=True)
+    assert plain.steps == (), "the default path keeps nothing"
+    np.testing.assert_array_equal(kept.image, plain.image)  # bit for bit
+    captions = [step.caption for step in kept.steps]
+    assert captions[0] == steps.SEEN and captions[1] == steps.INK and captions[2] == steps.CROPPED
+    assert captions[3] in (steps.BOXED, steps.THINNED, steps.THICKENED)
+    assert captions[4] == steps.CENTRED
+    assert all(step.image.dtype == np.uint8 and step.image.ndim == 2 for step in kept.steps)
+    np.testing.assert_array_equal(kept.steps[-1].image, to_pixels(plain.image))
+    assert max(kept.steps[3].image.shape) == conversion.BOX_SIZE
+    assert kept.steps[1].image.max() == 255 and kept.steps[2].image.max() == 255, "ink shown"
+
+
+def test_the_box_says_whether_the_stroke_was_changed():
+    fat = _pen_coverage(4, (600, 600), (150, 80, 300, 440), 150)  # pen: 34% of the height
+    hairline = _pen_coverage(3, (800, 800), (230, 60, 330, 650), 2)  # 0.3%
+    assert to_mnist(_on_white(fat), keep_steps=True).steps[3].caption == steps.THINNED
+    assert to_mnist(_on_white(hairline), keep_steps=True).steps[3].caption == steps.THICKENED
+
+
+def test_steps_stop_where_the_conversion_stopped():
+    dot = np.full((200, 200), 255, np.uint8)
+    dot[90:110, 90:110] = 0
+    kept = to_mnist(dot, keep_steps=True)
+    assert kept.reason == DOT and kept.image is None
+    assert [s.caption for s in kept.steps] == [steps.SEEN, steps.INK, steps.CROPPED]
+    empty = to_mnist(np.zeros((50, 50)), keep_steps=True)
+    assert empty.reason == EMPTY and [s.caption for s in empty.steps] == [steps.SEEN]

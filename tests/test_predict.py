@@ -104,9 +104,8 @@ def test_drawings_made_in_a_browser(capsys):
 def test_a_photo_of_a_number_is_read_left_to_right(tmp_path, capsys):
     """A number written on white paper, as a file: one line with the number, and in JSON each
     digit with its box in the image's pixels."""
-    from harness import number_strokes
-
     from digitpad.strokes import render
+    from harness import number_strokes
 
     photo = tmp_path / "number.png"
     Image.fromarray(render([np.asarray(s) for s in number_strokes("314")], 600)).save(photo)

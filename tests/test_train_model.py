@@ -43,7 +43,8 @@ def test_the_commands(capsys):
     with pytest.raises(SystemExit):
         train_model.parse_args(["--help"])
     printed = capsys.readouterr().out
-    assert all(command in printed for command in ("train", "evaluate", "fine-tune", "ship"))
+    commands = ("train", "evaluate", "fine-tune", "ship", "neighbours")
+    assert all(command in printed for command in commands)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +56,8 @@ def test_the_commands(capsys):
         (["evaluate", "--epochs", "3"], "--epochs"),
         (["train", "--holdout", "0.5"], "--holdout"),
         (["ship"], "run"),
+        (["neighbours"], "RUN_OR_MODEL"),
+        (["neighbours", "runs/x", "--epochs", "3"], "--epochs"),
         ([], "COMMAND"),
     ],
 )

@@ -44,7 +44,7 @@ from digitpad.files import (
 )
 from digitpad.training.config import DRY_RUN_MNIST_MIX, FineTuneConfig
 from digitpad.training.data import Mnist
-from digitpad.training.train import open_run, report_run
+from digitpad.training.train import add_neighbours, open_run, report_run
 from digitpad.verdict import NUM_CLASSES
 
 MIN_DIGITS = 10  # below this, a held-out part would be too small to say anything
@@ -129,6 +129,7 @@ def fine_tune(config: FineTuneConfig) -> dict:
     metrics = report_run(
         tuned, out / MODEL_FILENAME, opened.mnist, out, config.to_json(), training, config.dry_run
     )
+    metrics = add_neighbours(tuned, out, opened.mnist, config.seed, config.dry_run, metrics)
     summary = summarise(config, opened.mnist, person, before, after, training, metrics)
     write_json(out / "fine_tune.json", summary)
     print(format_comparison(summary))

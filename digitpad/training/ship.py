@@ -1,15 +1,22 @@
 """Ship a run: make its model and report the ones in assets/, which the app serves.
 
 ``python train_model.py ship RUN`` is the only way to replace them. :func:`check_shippable` refuses a
-dry run, a run not measured on all of MNIST's test images, and a model whose SHA-256 is not the
-one its ``metrics.json`` records; :func:`ship` then writes every file atomically, adding the model
+dry run, a run not measured on all of MNIST's test images, a model whose SHA-256 is not the
+one its ``metrics.json`` records, and a run whose neighbour index (digitpad.nearest) is missing
+or built for another model; :func:`ship` then writes every file atomically, adding the model
 converted for the LiteRT interpreter (digitpad.files.litert_model), which the app serves without
 loading TensorFlow.
+
+``python train_model.py ship DIR --index-only`` (:func:`ship_index`) ships a neighbour index
+alone, for the model already shipped (``train_model.py neighbours assets/digitpad.keras --out
+DIR`` builds it): refused unless it was built for that very model.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 
 from digitpad import ASSETS_DIR
 from digitpad.files import (
@@ -27,11 +34,13 @@ from digitpad.files import (
     write_atomic,
     write_json,
 )
+from digitpad.nearest import METRICS_KEY, NEIGHBOURS_FILENAME, index_record
 
 # What a training run writes and what ships in assets/: the model, its report and figures.
 SHIPPED_FILES = (
     MODEL_FILENAME,
     METRICS_FILENAME,
+    NEIGHBOURS_FILENAME,  # the training digits its explanations show (digitpad.nearest)
     "history.csv",  # digitpad.training.report.HISTORY_FILENAME
     "history.png",
     "confusion.png",
@@ -66,7 +75,31 @@ def check_shippable(run: str | Path) -> dict:
         raise OutputError(
             f"{run / MODEL_FILENAME} is not the model its {METRICS_FILENAME} measured."
         )
+    check_index(run, metrics)
     return metrics
+
+
+def check_index(run: Path, metrics: dict) -> None:
+    """The run's neighbour index is there, is the file its metrics.json records, and holds the
+    features of the run's model. Raises :class:`OutputError` saying why not."""
+    path, record = run / NEIGHBOURS_FILENAME, metrics.get(METRICS_KEY)
+    rebuild = f"rebuild it: `python train_model.py neighbours {run} --data PATH/mnist.npz`"
+    if not path.is_file() or not isinstance(record, dict):
+        raise OutputError(f"{run} has no neighbour index ({NEIGHBOURS_FILENAME}): {rebuild}.")
+    if record.get("sha256") != sha256_file(path):
+        raise OutputError(f"{path} is not the index its {METRICS_FILENAME} records: {rebuild}.")
+    model_sha256 = metrics["model"]["sha256"]
+    if record.get("model_sha256") != model_sha256 or index_model(path) != model_sha256:
+        raise OutputError(f"{path} was built for another model: {rebuild}.")
+
+
+def index_model(path: Path) -> str | None:
+    """The SHA-256 of the model an index file says it holds the features of; None if unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return str(data["model_sha256"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def ship(run: str | Path, assets: str | Path = ASSETS_DIR) -> list[str]:
@@ -94,3 +127,28 @@ def ship(run: str | Path, assets: str | Path = ASSETS_DIR) -> list[str]:
     write_json(assets / METRICS_FILENAME, metrics)
     done.append(f"replaced {assets / METRICS_FILENAME}, with the LiteRT model's SHA-256")
     return done
+
+
+def ship_index(folder: str | Path, assets: str | Path = ASSETS_DIR) -> list[str]:
+    """Ship the neighbour index in ``folder`` for the model already in ``assets``: refused unless
+    it holds that model's features (the SHA-256 the shipped ``metrics.json`` records, which is
+    the shipped file's). Copies it and records it in the shipped ``metrics.json``."""
+    folder, assets = Path(folder), Path(assets)
+    source = folder / NEIGHBOURS_FILENAME
+    metrics = (
+        read_json(assets / METRICS_FILENAME) if (assets / METRICS_FILENAME).is_file() else None
+    )
+    if not source.is_file() or metrics is None:
+        raise OutputError(f"{folder} holds no {NEIGHBOURS_FILENAME}, or {assets} no metrics.")
+    model_sha256 = metrics.get("model", {}).get("sha256")
+    if model_sha256 != sha256_file(assets / MODEL_FILENAME):
+        raise OutputError(f"{assets / MODEL_FILENAME} is not the model its metrics record.")
+    if index_model(source) != model_sha256:
+        raise OutputError(f"{source} was built for another model than {assets / MODEL_FILENAME}.")
+    write_atomic(assets / NEIGHBOURS_FILENAME, source.read_bytes())
+    metrics[METRICS_KEY] = index_record(assets / NEIGHBOURS_FILENAME, model_sha256)
+    write_json(assets / METRICS_FILENAME, metrics)
+    return [
+        f"replaced {assets / NEIGHBOURS_FILENAME}",
+        f"recorded it in {assets / METRICS_FILENAME}",
+    ]

@@ -85,9 +85,22 @@ def train(config: TrainConfig) -> dict:
         "n_outliers": split.n_outliers,
         "n_styled": split.n_styled,
     }
-    return report_run(
+    metrics = report_run(
         model, out / MODEL_FILENAME, opened.mnist, out, config.to_json(), training, config.dry_run
     )
+    return add_neighbours(model, out, opened.mnist, config.seed, config.dry_run, metrics)
+
+
+def add_neighbours(
+    model: Any, out: Path, mnist: Mnist, seed: int, dry_run: bool, metrics: dict
+) -> dict:
+    """The run's neighbour index (digitpad.training.neighbours), written beside its model and
+    recorded in its metrics.json; ``metrics`` with that record."""
+    from digitpad.nearest import METRICS_KEY
+    from digitpad.training.neighbours import write_beside
+
+    record = write_beside(model, out / MODEL_FILENAME, mnist, seed, dry_run=dry_run)
+    return {**metrics, METRICS_KEY: record}
 
 
 def make_split(

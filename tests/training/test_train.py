@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from digitpad.files import OutputError, recorded_sha256, sha256_file
+from digitpad.files import OutputError, read_json, recorded_sha256, sha256_file
 from digitpad.predictor import Predictor
 from digitpad.training.config import TrainConfig
 from digitpad.training.data import NOT_A_DIGIT, load_mnist, subsample
@@ -38,6 +38,18 @@ def test_a_dry_run_writes_every_report_file(dry_run):
         assert (out / name).stat().st_size > 0, name
         if name.endswith(".png"):
             assert (out / name).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_a_run_writes_its_neighbour_index_recorded(dry_run):
+    """Every run indexes training digits for its model's explanations (digitpad.nearest)."""
+    from digitpad.nearest import METRICS_KEY, NEIGHBOURS_FILENAME, NeighbourIndex, index_for
+
+    out, metrics = dry_run
+    record = metrics[METRICS_KEY]
+    assert record == read_json(out / "metrics.json")[METRICS_KEY]
+    assert record["sha256"] == sha256_file(out / NEIGHBOURS_FILENAME)
+    assert record["model_sha256"] == metrics["model"]["sha256"]
+    assert isinstance(index_for(out / "digitpad.keras"), NeighbourIndex)
 
 
 def test_the_metrics_measure_the_saved_model(dry_run, sample_mnist_path):
