@@ -40,6 +40,7 @@ from digitpad.images import ImageError, png_data_url, to_pixels
 from digitpad.memory import RADIUS, Example, unit
 from digitpad.nearest import DEFAULT_K, Neighbour, index_for
 from digitpad.predictor import Predictor
+from digitpad.reading import CANT_READ, read
 from digitpad.steps import Step
 from digitpad.verdict import Prediction
 
@@ -55,7 +56,6 @@ STRIDE = 4
 OFFSETS = (0, 2)
 LOG_FLOOR = 1e-30  # probabilities are floored here before their log (a float32 can reach 0)
 MAX_YOURS = 5  # the person's own examples shown, nearest first
-CANT_READ = "Can't read that image: "  # the start of an unreadable input's message
 DELETION_FRACTIONS = np.linspace(0.0, 1.0, 21)  # shares of the ink hidden, for the deletion test
 
 
@@ -292,3 +292,16 @@ def yours_near(features: np.ndarray, memory: Sequence[Example]) -> list[Yours]:
         )
         for i in order[:MAX_YOURS]
     ]
+
+
+def explain_digit(
+    predictor: Predictor, source: object, position: int = 0, memory: Sequence[Example] = ()
+) -> Explanation:
+    """:func:`explain` for the digit at ``position`` (0: the first) of what ``source`` holds: the
+    input itself when it is one digit, that digit's own strokes or crop when it is a number."""
+    digits = read(predictor, source).digits
+    if not digits:
+        return explain(predictor, source, memory)
+    if not 0 <= position < len(digits):
+        return Explanation(f"No digit {position + 1} here: the model read {len(digits)} digits.")
+    return explain(predictor, digits[position].source, memory)

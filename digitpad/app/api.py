@@ -30,6 +30,7 @@ from digitpad.app import guard
 from digitpad.app.events import label_in
 from digitpad.app.gradio_internals import endpoint_function
 from digitpad.app.serving import Serving
+from digitpad.explain import Explanation, ExplanationJSON, explain_digit
 from digitpad.labelling import Labelling, LabellingJSON
 from digitpad.reading import ReadingJSON
 
@@ -46,6 +47,7 @@ def wire_api(serving: Serving) -> None:
     wire_reading(serving)
     wire_bulk(serving)
     wire_labelling(serving)
+    wire_explaining(serving)
 
 
 def wire_reading(serving: Serving) -> None:
@@ -201,3 +203,44 @@ def uploaded_path(image: Any) -> str | None:
     if isinstance(image, dict):
         image = image.get("path")
     return image if isinstance(image, str) else None
+
+
+def wire_explaining(serving: Serving) -> None:
+    """/explain_sketch and /explain_image: the "Why?" view as data."""
+    predictor = serving.predictor
+
+    def explain_sketch(drawing: str, position: int, request: gr.Request) -> ExplanationJSON:
+        """Explain how the model read a drawing: the conversion's steps, where it looked, the
+        training digits it is most like.
+
+        Args:
+            drawing: {"strokes": [[[x, y], ...], ...]}, x and y in 0..1 from the pad's top left
+            position: which digit of a number to explain: 0 for the first (or the only one)
+        Returns:
+            the steps (images with captions), the heat map (28x28 values in 0..1 and an image),
+            the digit and its rival, the nearest training digits, and your own labelled digits
+            it is like
+        """
+        source, problem = reading.parse_sketch(drawing)
+        if problem or source is None:
+            return Explanation(problem or reading.NO_SKETCH).as_json()
+        return explain_digit(predictor, source, int(position), serving.memory(request)).as_json()
+
+    def explain_image(image: gr.FileData, position: int, request: gr.Request) -> ExplanationJSON:
+        """Explain how the model read an image file (a photo of a digit, or of a number).
+
+        Args:
+            image: a PNG, JPEG, WebP or GIF file
+            position: which digit of a number to explain: 0 for the first (or the only one)
+        Returns:
+            the steps (images with captions), the heat map (28x28 values in 0..1 and an image),
+            the digit and its rival, the nearest training digits, and your own labelled digits
+            it is like
+        """
+        path = uploaded_path(image)
+        if path is None:
+            return Explanation(reading.NO_PHOTO).as_json()
+        return explain_digit(predictor, path, int(position), serving.memory(request)).as_json()
+
+    endpoint(explain_sketch, {"drawing": SEVEN, "position": 0}, "explanation")
+    endpoint(explain_image, {"image": IMAGE_EXAMPLE, "position": 0}, "explanation")

@@ -8,15 +8,17 @@ together, each adapted to that visitor's own labels.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import gradio as gr
 
 from digitpad import labelling, reading
 from digitpad.app import view
-from digitpad.app.page import DRAW, PHOTO, Page
+from digitpad.app.page import DRAW, PHOTO, WHY_PROMPT, Page
 from digitpad.app.serving import Serving
 from digitpad.app.sessions import Sessions, Visitor
+from digitpad.explain import explain_digit
 from digitpad.labelling import Labelling
 from digitpad.tally import Tally
 
@@ -184,3 +186,32 @@ def forgetting(sessions: Sessions) -> Callable[[gr.Request], None]:
         sessions.forget(request.session_hash)
 
     return forget
+
+
+def wire_why(page: Page, serving: Serving) -> None:
+    """ "Why?" explains the input in view (a number's picked digit) and opens its view: computed
+    on request only, never on a pen lift; a new pen lift, upload or tab asks for it again."""
+
+    def on_why(
+        tab: str, sketch: str | None, photo: str | None, picked: str, request: gr.Request
+    ) -> tuple[str, gr.Accordion]:
+        source, problem = (photo, None) if tab == PHOTO else reading.parse_sketch(sketch)
+        if problem or source is None:
+            said = problem or "Nothing to explain yet: draw a digit or show a photo first."
+            return view.line(said), gr.Accordion(open=True)
+        position = int(picked) if (picked or "").isdigit() else 0
+        explanation = explain_digit(serving.predictor, source, position, serving.memory(request))
+        return view.why_panel(explanation), gr.Accordion(open=True)
+
+    page.ask_why.click(
+        on_why,
+        inputs=[page.tab_in_view, page.sketch, page.photo, page.picked],
+        outputs=[page.why, page.why_view],
+        js=f"(tab, sketch, photo, picked) => [tab, sketch, photo, {PICKED}]",
+        api_visibility="private",
+        show_progress="hidden",
+    )
+    # A new drawing or photo: the view asks again, in the browser alone (no request).
+    prompt = f"() => {json.dumps(view.line(WHY_PROMPT))}"
+    for source in (page.sketch, page.photo):
+        source.change(None, outputs=page.why, js=prompt, api_visibility="private")

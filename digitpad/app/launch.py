@@ -66,6 +66,7 @@ def build_app(
         shown = page.lay_out(examples, collect_dir, len(owner), metrics)
         events.wire_page(shown, serving)
         events.wire_labels(shown, serving)
+        events.wire_why(shown, serving)
         api.wire_api(serving)
         app.unload(events.forgetting(serving.sessions))
     hand_each_request(app)  # drawings read together, each with its visitor's own labels

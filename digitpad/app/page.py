@@ -25,6 +25,14 @@ EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 WEB_DIR = Path(__file__).resolve().parent / "web"  # the pad's script and the page's styles
 PAD_WIDTH = strokes.PAD_SIZE  # px, the drawing column
 DRAW, PHOTO = "draw", "photo"  # the tabs, and which input a label is about
+WHY_PROMPT = 'Click "Why?" to see how the model read what you drew or showed.'
+# The training report's figures the page shows (digitpad.training.figures writes them).
+REPORT_FIGURES = (
+    ("history.png", "How it learnt: accuracy and loss, epoch by epoch, on what it trained on "
+     "and on digits it never trained on"),
+    ("confusion.png", "Which digits it mistakes for which, on MNIST's 10,000 test digits"),
+    ("misclassified.png", "The test digits it read wrong, with its two best guesses"),
+)  # fmt: skip
 
 
 @dataclass
@@ -44,6 +52,9 @@ class Page:
     typed: Any  # "Or type the number": a whole number's answer
     label_typed: Any  # its button
     picked: Any  # hidden: the digit of a number picked in the result panel's strip
+    ask_why: Any  # "Why?"
+    why: Any  # its answer (digitpad.app.view.why_panel)
+    why_view: Any  # the accordion it opens
     tab_in_view: Any  # gr.State: which tab, so which input, the answer buttons label
 
 
@@ -179,6 +190,7 @@ def output_column(collect_dir: Path | None, owner: int) -> dict[str, Any]:
     keeps."""
     with gr.Column(scale=1, min_width=300):
         result = gr.HTML(view.result_panel(Reading(NO_SKETCH)), elem_id="result")
+        ask_why = gr.Button("Why?", size="sm", min_width=0, elem_id="why")
         with gr.Column(elem_id="labelling"):
             with gr.Row(elem_id="answers", equal_height=True) as answers:
                 right = gr.Button(
@@ -214,6 +226,7 @@ def output_column(collect_dir: Path | None, owner: int) -> dict[str, Any]:
         "typed": typed,
         "label_typed": label_typed,
         "picked": picked,
+        "ask_why": ask_why,
     }
 
 
@@ -257,6 +270,33 @@ def lay_out(
     with gr.Row(equal_height=False):
         sketch, photo, draw_tab, photo_tab = input_column(examples)
         outputs = output_column(collect_dir, owner)
+    with gr.Accordion("Why this answer?", open=False, elem_id="why-view") as why_view:
+        why = gr.HTML(view.line(WHY_PROMPT), elem_id="why-panel")
     with gr.Accordion("How it works", open=False):
         gr.Markdown(how_it_works(metrics), elem_id="how-it-works")
-    return Page(sketch, photo, draw_tab, photo_tab, **outputs, tab_in_view=gr.State(DRAW))
+        report_figures()
+    return Page(
+        sketch,
+        photo,
+        draw_tab,
+        photo_tab,
+        **outputs,
+        why=why,
+        why_view=why_view,
+        tab_in_view=gr.State(DRAW),
+    )
+
+
+def report_figures(folder: Path = ASSETS_DIR) -> None:
+    """The training report's figures from ``assets/``, each with a plain line: how it learnt.
+    Gradio serves each from its cache (a gr.Image), not embedded in every session's page."""
+    with gr.Row(elem_id="report-figures", equal_height=False):
+        for name, line in REPORT_FIGURES:
+            if (folder / name).is_file():
+                gr.Image(
+                    str(folder / name),
+                    label=line,
+                    interactive=False,
+                    buttons=[],
+                    elem_classes=["dp-figure"],
+                )

@@ -1,4 +1,4 @@
-"""What the page shows, as HTML: pure functions of what was read, no Gradio.
+"""What the page shows, as HTML: pure functions of what was read and explained, no Gradio.
 
 The result panel (:func:`result_panel`) is one block of fixed size, so nothing on the page moves
 when an answer arrives: the verdict line, a chart of all ten digits in their order with the top
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
+from digitpad.explain import Explanation
 from digitpad.images import png_data_url, to_pixels
 from digitpad.reading import Reading
 from digitpad.tally import Tally
@@ -118,3 +119,64 @@ def tally_line(tally: Tally, remembered: int) -> str:
     if remembered:
         text += f" Adapted to {remembered} of your digits."
     return line(text)
+
+
+def why_panel(explanation: Explanation) -> str:
+    """ "Why?": the way in (the conversion's steps), where the model looked (the heat map of what
+    makes the top digit beat the second, both named), the five training digits it is most like,
+    and the visitor's own labelled digits it is like."""
+    if explanation.prediction is None:
+        steps = show_steps(explanation) if explanation.steps else ""
+        return (
+            f'<div class="dp-why"><p class="dp-line">{escape(explanation.message)}</p>{steps}</div>'
+        )
+    digit, rival = explanation.digit, explanation.rival
+    heat = png_data_url(explanation.heatmap_image())
+    return (
+        '<div class="dp-why">'
+        f'<p class="dp-why-head">The way in</p>{show_steps(explanation)}'
+        f'<p class="dp-why-head">Where it looked</p>'
+        f'<figure class="dp-heat" data-digit="{digit}" data-rival="{rival}"><img src="{heat}" '
+        f'alt="heat map"><figcaption>what makes it a {digit} rather than a {rival}: the brighter, '
+        "the more</figcaption></figure>"
+        f'<p class="dp-why-head">What it compared with</p>{show_neighbours(explanation)}'
+        f"{show_yours(explanation)}</div>"
+    )
+
+
+def show_steps(explanation: Explanation) -> str:
+    """The conversion's steps, a strip of small images, each with its few words."""
+    figures = "".join(
+        f'<figure class="dp-step"><img src="{png_data_url(step.image)}" alt="">'
+        f"<figcaption>{escape(step.caption)}</figcaption></figure>"
+        for step in explanation.steps
+    )
+    return f'<div class="dp-steps">{figures}</div>'
+
+
+def show_neighbours(explanation: Explanation) -> str:
+    """The training digits nearest in the model's features, each with its digit and distance."""
+    if not explanation.neighbours:
+        return f'<p class="dp-line">{escape(explanation.neighbours_note or "none")}</p>'
+    figures = "".join(
+        f'<figure class="dp-neighbour" data-digit="{n.digit}"><img src="{png_data_url(n.image)}" '
+        f'alt="a training {n.digit}"><figcaption>{n.digit} · {n.distance:.2f}</figcaption></figure>'
+        for n in explanation.neighbours
+    )
+    return (
+        '<p class="dp-line">The training digits most like it, to the model (the distance of '
+        f'what its classifier reads: 0 is the same):</p><div class="dp-neighbours">{figures}</div>'
+    )
+
+
+def show_yours(explanation: Explanation) -> str:
+    """The visitor's own labelled digits the answer is like, when there are any."""
+    if not explanation.yours:
+        return ""
+    mine = "; ".join(
+        f"{y.digit} (the model read {y.predicted}), distance {y.distance:.2f}"
+        if y.predicted is not None and y.predicted != y.digit
+        else f"{y.digit}, distance {y.distance:.2f}"
+        for y in explanation.yours
+    )
+    return f'<p class="dp-line dp-yours">Like digits you labelled: {escape(mine)}.</p>'

@@ -508,3 +508,31 @@ def test_a_number_drawn_with_the_mouse_is_read_and_its_digits_labelled(page):
     page.page.locator("#labelled").get_by_text("Changed to 2026 (the model said 2025).").wait_for()
     assert page.page.inner_text("#tally").startswith("4 digits labelled")
     assert page.verdict() == "2026, sure"
+
+
+def test_why_shows_the_way_in_where_it_looked_and_what_it_compared_with(page):
+    """ "Why?" for a drawn digit: the conversion's steps, a heat map naming both digits, five
+    training digits with their digits; "How it works" shows the report's figures."""
+    page.draw_digit(7)
+    page.wait_for_verdict(verdict_says(7))
+    page.page.click("#why")
+    heat = page.page.locator("#why-panel .dp-heat")
+    heat.wait_for()
+    rival = heat.get_attribute("data-rival")
+    assert heat.get_attribute("data-digit") == "7" and rival not in (None, "7")
+    assert f"what makes it a 7 rather than a {rival}" in heat.inner_text()
+    steps = page.page.locator("#why-panel .dp-step")
+    assert steps.count() >= 4 and steps.last.inner_text().strip()
+    neighbours = page.page.locator("#why-panel .dp-neighbour")
+    assert neighbours.count() == 5
+    assert all(neighbours.nth(i).get_attribute("data-digit").isdigit() for i in range(5))
+    page.draw([[(0.1, 0.9), (0.9, 0.9)]])  # a new stroke: the view asks again
+    page.page.locator("#why-panel").get_by_text('Click "Why?"').wait_for()
+    page.page.get_by_text("How it works").click()
+    figures = page.page.locator("#report-figures img")
+    figures.first.wait_for()
+    assert figures.count() == 3
+    assert page.page.evaluate(
+        "() => [...document.querySelectorAll('#report-figures img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
