@@ -13,6 +13,7 @@ import re
 import time
 import urllib.request
 
+import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
@@ -349,3 +350,23 @@ def test_a_number_through_the_api_is_read_and_labelled(client):
     assert done["number"] == "2026" and done["message"] == "Counted: 2026 (the model said so too)."
     wrong = client.predict(value, "26", api_name="/label_sketch")
     assert wrong["counted"] is False and "the answer has 2" in wrong["message"]
+
+
+def test_explain_endpoints_answer_why_as_data(client):
+    """/explain_sketch and /explain_image: the steps, a 28x28 heat map in 0..1 with its image,
+    the digit and its rival, five neighbours; a number's digit asked for by its position."""
+    from harness import number_value
+
+    why = client.predict(SEVEN, 0, api_name="/explain_sketch")
+    assert why["digit"] == 7 and why["rival"] not in (None, 7)
+    values = np.asarray(why["heatmap"]["values"])
+    assert values.shape == (28, 28) and values.min() >= 0 and values.max() == 1
+    assert why["heatmap"]["image"].startswith("data:image/png;base64,")
+    assert len(why["steps"]) >= 4 and all(s["caption"] for s in why["steps"])
+    assert len(why["neighbours"]) == 5 and all(0 <= n["digit"] <= 9 for n in why["neighbours"])
+    six = client.predict(number_value("2026"), 3, api_name="/explain_sketch")
+    assert six["digit"] == 6, "the fourth digit of 2026"
+    photo = client.predict(handle_file(str(PHOTO)), 0, api_name="/explain_image")
+    assert photo["digit"] == 5 and photo["message"].startswith("5, ")
+    nothing = client.predict('{"strokes": []}', 0, api_name="/explain_sketch")
+    assert nothing["digit"] is None and nothing["heatmap"] is None and nothing["message"]

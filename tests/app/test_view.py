@@ -83,3 +83,18 @@ def test_a_number_shows_a_strip_of_its_digits_and_the_first_doubtful_one_picked(
         assert f'#dp-pick-{i}:checked) .dp-body[data-index="{i}"]' in css
     single = view.result_panel(read.read_sketch(predictor, number_value("7")))
     assert 'data-digits="0"' in single and "dp-pick" not in single and "dp-digits" in single
+
+
+def test_why_names_both_digits_and_shows_the_steps_and_neighbours(predictor):
+    from digitpad.explain import explain_digit
+    from digitpad.strokes import read_drawing
+    from harness import pad_value
+
+    explanation = explain_digit(predictor, read_drawing(pad_value(7)))
+    html = view.why_panel(explanation)
+    rival = explanation.rival
+    assert f"what makes it a 7 rather than a {rival}" in html
+    assert html.count('class="dp-step"') == len(explanation.steps) >= 4
+    assert html.count('class="dp-neighbour"') == 5
+    nothing = view.why_panel(explain_digit(predictor, read_drawing('{"strokes": [[[0.5, 0.5]]]}')))
+    assert "dp-heat" not in nothing and "only a dot" in nothing
