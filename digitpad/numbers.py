@@ -7,14 +7,17 @@ three steps shared by drawings and photos:
    the ink's connected components (digitpad.conversion.ink_mask, the conversion's own ink
    finding); marks whose horizontal extents overlap substantially are one atom (a 4 in two
    strokes, a crossed 7, a slashed zero, a 5's bar). An atom much wider than a digit may be
-   touching digits written without lifting the pen: it is cut into slices at candidate columns
-   (the minima of its ink's column projection), and the slices are atoms.
+   touching digits written without lifting the pen (or, in a photo, joined by a thick pen): it
+   is cut into slices, and the slices are atoms. On the pad the cuts are columns the strokes
+   cross least; in a photo, seams: paths from the blob's top to its bottom through the least
+   ink, free to bend round slanted digits. Each cut costs for every stroke it goes through.
 2. **Blocks**: atoms separated by a clear gap are different digits, whatever the model says.
 3. **The model judges the rest**: within a block, every run of up to MAX_GROUP neighbouring
    atoms is a candidate digit, converted by digitpad.conversion.to_mnist exactly as a single
    digit is, and all candidates are read in one batched call. The split chosen is the one whose
    digits read best (the sum of the log of each piece's top probability, less a cost per piece,
-   and a cost for a piece much lower than the line's digits: the flag of a 1, a 7's bar). The
+   per cut, for a piece much lower than the line's digits (the flag of a 1, a 7's bar), much
+   wider than a digit, or read as no digit). The
    model was trained to spread its probability over the digits for marks that are no digit, so
    fragments and two digits read as one score badly.
 
@@ -38,7 +41,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digitpad.conversion import EIGHT_CONNECTED, InkMask, ink_mask, to_mnist
+from digitpad.conversion import EIGHT_CONNECTED, InkMask, ink_mask, stroke_width, to_mnist
 from digitpad.images import as_image
 from digitpad.strokes import Drawing
 from digitpad.verdict import DIGIT_LIKE, Prediction
@@ -68,7 +71,13 @@ CLEAR_GAP = 0.12  # a horizontal gap wider than this separates two digits ...
 REACH = 0.5  # ... unless narrower than this and a fragment lies on one side of it
 WIDE = 1.1  # an atom wider than this may be touching digits: cut into slices
 MIN_SLICE = 0.3  # slices are at least this wide
-MAX_CUTS = 3  # cuts tried in one wide atom (slices: one more)
+CUTS_PER_LINE = 2.0  # cuts tried in one wide atom: this many per line's height of its width
+WIDE_PIECE = 1.5  # a piece wider than this is likely more than one digit ...
+WIDTH_COST = 2.0  # ... and costs this much for each line's height of width beyond it
+WIDEST_RUN = 2.2  # candidate digits of several atoms are at most this wide (or a whole mark)
+WIDE_INK = 0.7  # photos: a component wider than this may be touching digits (a thick pen joins)
+SEAM_MINIMA = False  # photos: cuts at the least ink anywhere, not only at local minima
+SEAM_STEP = 0.05  # photos: a cut's side step costs this share of a pixel of ink crossed
 TALL_SHARE = 0.5  # atoms at least this share of the tallest one's height set the line's height
 
 # Judging a split, in the units of the log of the top probability:
@@ -77,7 +86,9 @@ TALL_ATOM = 0.6  # of the line's height: two atoms this tall side by side are li
 MERGE_COST = 0.5  # ... and read as one, cost this much more (each one past the first)
 FRAGMENT = 0.45  # a piece lower than this share of the line's height ...
 FRAGMENT_COST = 2.0  # ... costs this much more (a flag, a bar, a dot on its own)
-CUT_COST = 1.0  # each cut through one stroke or one component of ink
+CUT_COST = 1.0  # each time a cut goes through a stroke of the pad
+INK_CUT_COST = 0.6  # each stroke's width of ink a photo's cut goes through (tuned on seeds 1, 7)
+NOT_DIGIT_COST = 1.0  # a piece that reads as no digit (under DIGIT_LIKE)
 CLEAR_SPLIT = 1.0  # a number is sure only where no other split came within this of the best
 FLOOR = 1e-4  # probabilities are floored here before the log; no ink found counts as this
 
@@ -147,6 +158,8 @@ class _Atom:
     box: Box  # in the splitter's coordinates (pad fractions; reduced pixels for an image)
     parts: tuple  # strokes ((N, 2) arrays), or one (h, w) bool mask of ink
     origin: int = 0  # slices of one cut atom share a number > 0; 0: not cut
+    cut: float = 0.0  # a slice: the cost of the cut at its left edge (CUT_COST, INK_CUT_COST)
+    joined: bool = False  # a slice the pen reached from its left neighbour by one line only
 
 
 def read_number(predictor: Predictor, source: object) -> NumberReading:
@@ -208,12 +221,20 @@ def _cut_strokes(atom: _Atom, line: float) -> list[_Atom]:
     if not cuts:
         return [atom]
     edges = [-math.inf, *cuts, math.inf]
+    crossings = [0.0, *(_crossings(atom.parts, x) for x in cuts)]
     slices = []
-    for left, right in pairwise(edges):
+    for (left, right), crossed in zip(pairwise(edges), crossings):
         parts = [p for s in atom.parts for p in _clip_stroke(s, left, right)]
         if parts:
-            slices.append(replace(_stroke_atom(parts), origin=id(atom)))
+            cut = replace(_stroke_atom(parts), origin=id(atom), cut=CUT_COST * crossed)
+            slices.append(replace(cut, joined=crossed == 1))
     return slices
+
+
+def _crossings(strokes: Sequence[np.ndarray], x: float) -> float:
+    """How many times the strokes cross the vertical line at ``x``."""
+    sides = [np.asarray(s, np.float64).reshape(-1, 2)[:, 0] >= x for s in strokes]
+    return float(sum(np.count_nonzero(side[1:] != side[:-1]) for side in sides))
 
 
 def _densify(stroke: np.ndarray, step: float) -> np.ndarray:
@@ -298,22 +319,59 @@ def _join_masks(atoms: Sequence[_Atom]) -> _Atom:
 
 
 def _cut_mask(atom: _Atom, line: float) -> list[_Atom]:
-    """A component much wider than a digit -> slices at its column projection's minima."""
+    """A component much wider than a digit -> slices between seams: paths from its top to its
+    bottom that cross the least ink, free to bend round a slanted digit (SEAM_STEP)."""
     x0, y0, x1, y1 = (int(c) for c in atom.box)
-    if x1 - x0 <= WIDE * line:
+    if x1 - x0 <= WIDE_INK * line:
         return [atom]
     mask = atom.parts[0]
-    drawn = mask[y0:y1, x0:x1].sum(axis=0).astype(np.float64)  # (width,)
-    cuts = _cut_columns(drawn, np.arange(x0, x1 + 1, dtype=np.float64), line)
-    edges = [x0, *(round(c) for c in cuts), x1]
+    ink = mask[y0:y1, x0:x1]
+    crossed, back = _seam_costs(ink)
+    cuts = _cut_columns(crossed, np.arange(x0, x1 + 1, dtype=np.float64), line, SEAM_MINIMA)
+    seams = [_trace_seam(back, int(c) - x0) for c in cuts]
+    stroke = stroke_width(ink)
+    costs = [0.0, *(INK_CUT_COST * float(crossed[int(c) - x0]) / stroke for c in cuts)]
+    for left, right in pairwise(seams):  # seams that meet stay together, never cross
+        np.maximum(right, left, out=right)
+    width = x1 - x0
+    edges = [np.zeros(y1 - y0, int), *seams, np.full(y1 - y0, width)]
+    columns = np.arange(width)[None, :]
     slices = []
-    for left, right in pairwise(edges):
+    for (left, right), cost in zip(pairwise(edges), costs):
         part = np.zeros_like(mask)
-        part[:, left:right] = mask[:, left:right]
-        rows = np.flatnonzero(part.any(axis=1))
+        part[y0:y1, x0:x1] = ink & (columns >= left[:, None]) & (columns < right[:, None])
+        rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
         if len(rows):
-            slices.append(_Atom((left, rows[0], right, rows[-1] + 1), (part,), id(atom)))
+            box = (cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
+            slices.append(_Atom(box, (part,), id(atom), cost))
     return slices
+
+
+def _seam_costs(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(h, w) bool ink -> the least ink a top-to-bottom path ending at each column crosses (w,),
+    moving at most one column a row (a side step costs SEAM_STEP), and each row's step (h, w)."""
+    height, width = ink.shape
+    total = ink[0].astype(np.float64)
+    back = np.zeros((height, width), np.int8)
+    columns = np.arange(width)
+    for y in range(1, height):
+        options = np.stack(
+            [np.r_[np.inf, total[:-1]] + SEAM_STEP, total, np.r_[total[1:], np.inf] + SEAM_STEP]
+        )  # (3, w): from the column to the left, the same, the one to the right
+        choice = options.argmin(axis=0)
+        total = options[choice, columns] + ink[y]
+        back[y] = choice - 1
+    return total, back
+
+
+def _trace_seam(back: np.ndarray, end: int) -> np.ndarray:
+    """The seam ending at column ``end`` of the last row: its column in each row, (h,)."""
+    seam = np.zeros(len(back), int)
+    x = seam[-1] = min(max(end, 0), back.shape[1] - 1)
+    for y in range(len(back) - 1, 0, -1):
+        x += int(back[y, x])
+        seam[y - 1] = x
+    return seam
 
 
 def _crop(
@@ -408,8 +466,10 @@ def _overlap(a: Box, b: Box, line: float) -> float:
     return max(covered, 0.0) / (2 * half)
 
 
-def _cut_columns(drawn: np.ndarray, columns: np.ndarray, line: float) -> list[float]:
-    """Up to MAX_CUTS x positions where the least ink crosses (local minima of ``drawn``, the
+def _cut_columns(
+    drawn: np.ndarray, columns: np.ndarray, line: float, minima: bool = True
+) -> list[float]:
+    """Up to CUTS_PER_LINE x positions per line's height where the least ink crosses (local minima of ``drawn``, the
     ink per column between the ``columns`` edges), at least MIN_SLICE of the line apart and from
     the ends."""
     centres = (columns[:-1] + columns[1:]) / 2
@@ -422,10 +482,10 @@ def _cut_columns(drawn: np.ndarray, columns: np.ndarray, line: float) -> list[fl
             continue
         if any(abs(x - c) < MIN_SLICE * line for c in cuts):
             continue
-        if 0 < i < len(smooth) - 1 and smooth[i] > min(smooth[i - 1], smooth[i + 1]):
+        if minima and 0 < i < len(smooth) - 1 and smooth[i] > min(smooth[i - 1], smooth[i + 1]):
             continue  # not a minimum
         cuts.append(x)
-        if len(cuts) == MAX_CUTS:
+        if len(cuts) >= min(CUTS_PER_LINE * (columns[-1] - columns[0]) / line, MAX_DIGITS):
             break
     return sorted(cuts)
 
@@ -460,7 +520,7 @@ def _judge(
     blocks = _blocks(atoms, line)
     if len(blocks) > MAX_DIGITS:
         raise TooManyDigits(TOO_MANY)
-    runs = [(b, i, j) for b, block in enumerate(blocks) for i, j in _runs(block)]
+    runs = [(b, i, j) for b, block in enumerate(blocks) for i, j in _runs(block, line)]
     sources = [build(blocks[b][i:j]) for b, i, j in runs]
     conversions = [to_mnist(source) for source in sources]
     found = [k for k, c in enumerate(conversions) if c.image is not None]
@@ -492,16 +552,18 @@ def _best_split(
         top = prediction.confidence if prediction is not None else FLOOR
         box = _join_boxes([a.box for a in block[i:j]])
         fragment = FRAGMENT_COST if _height(box) < FRAGMENT * line else 0.0
-        tall = len({a.origin or id(a) for a in block[i:j] if _height(a.box) >= TALL_ATOM * line})
+        fragment += WIDTH_COST * max(_width(box) / line - WIDE_PIECE, 0.0)
+        fragment += NOT_DIGIT_COST if top < DIGIT_LIKE else 0.0
+        tall = _tall_marks(block[i:j], line)
         return math.log(max(top, FLOOR)) - PIECE_COST - fragment - MERGE_COST * max(tall - 1, 0)
 
     def cut(i: int) -> float:  # a piece's left edge inside one stroke or component: a cut
         inside = 0 < i and block[i].origin and block[i].origin == block[i - 1].origin
-        return CUT_COST if inside else 0.0
+        return block[i].cut if inside else 0.0
 
     best: list[list[float]] = [[0.0]] + [[] for _ in block]  # the two best totals to each atom
     back = [0] * (len(block) + 1)  # where the best one's last piece starts
-    for i, j in _runs(block):  # in order of i: best[i] is final when read
+    for i, j in _runs(block, line):  # in order of i: best[i] is final when read
         gain = score(i, j) - cut(i)
         for total in best[i]:
             if not best[j] or total + gain > best[j][0]:
@@ -515,19 +577,43 @@ def _best_split(
     return runs[::-1], (totals[0] - totals[1] if len(totals) > 1 else math.inf)
 
 
-def _runs(block: Sequence[_Atom]) -> list[tuple[int, int]]:
+def _tall_marks(atoms: Sequence[_Atom], line: float) -> int:
+    """How many marks at least TALL_ATOM of the line's height the atoms hold: the slices of one
+    cut mark count once, except that one line of the pen joining two tall parts (a number written
+    without lifting the pen) divides them."""
+    marks, part = set(), 0
+    for atom in atoms:
+        part += atom.joined
+        if _height(atom.box) >= TALL_ATOM * line:
+            marks.add((atom.origin or id(atom), part))
+    return len(marks)
+
+
+def _runs(block: Sequence[_Atom], line: float) -> list[tuple[int, int]]:
     """The candidate digits of a block: runs block[i:j] of atoms from at most MAX_GROUP marks
     (the slices of one cut mark count once, so a mark cut in many places is still a candidate
     whole), ordered by i."""
     runs = []
     for i in range(len(block)):
         marks: set[int] = set()
+        right = -math.inf
         for j in range(i + 1, len(block) + 1):
             marks.add(block[j - 1].origin or id(block[j - 1]))
+            right = max(right, block[j - 1].box[2])
             if len(marks) > MAX_GROUP:
                 break
+            wide = right - block[i].box[0] > WIDEST_RUN * line
+            if j - i > 1 and wide and not _is_whole(block, i, j):
+                continue
             runs.append((i, j))
     return runs
+
+
+def _is_whole(block: Sequence[_Atom], i: int, j: int) -> bool:
+    """Whether block[i:j] is every slice of one cut atom."""
+    origin = block[i].origin
+    inside = all(a.origin == origin for a in block[i:j])
+    return bool(origin) and inside and not any(a.origin == origin for a in (*block[:i], *block[j:]))
 
 
 def _join_boxes(boxes: Sequence[Box]) -> Box:

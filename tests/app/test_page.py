@@ -36,6 +36,8 @@ def test_every_endpoint_is_named_and_the_rest_private(demo):
         "predict_sketches",
         "predict_images",
         "forget_digits",
+        "explain_sketch",
+        "explain_image",
     }
 
 
@@ -48,6 +50,8 @@ def test_every_endpoint_is_named_and_the_rest_private(demo):
         ("/label_image", ["image", "answer"], "labelled", "object"),
         ("/predict_sketches", ["drawings"], "readings", "array"),
         ("/predict_images", ["images"], "readings", "array"),
+        ("/explain_sketch", ["drawing", "position"], "explanation", "object"),
+        ("/explain_image", ["image", "position"], "explanation", "object"),
     ],
 )
 def test_every_endpoint_is_described_named_typed_and_exemplified(
@@ -64,9 +68,8 @@ def test_every_endpoint_is_described_named_typed_and_exemplified(
     (result,) = endpoint["returns"]
     assert result["label"] == returns and result["type"]["type"] == kind
     shape = result["type"]["items"] if kind == "array" else result["type"]
-    assert {"digit", "verdict"} <= set(shape["properties"]) or {"counted", "tally"} <= set(
-        shape["properties"]
-    )
+    typed = set(shape["properties"])  # a reading, a label, or an explanation: typed fields
+    assert {"digit", "verdict"} <= typed or {"counted", "tally"} <= typed or {"heatmap"} <= typed
 
 
 def test_the_page_script_draws_with_the_pad_pen():
