@@ -1,4 +1,6 @@
-"""Measure reading numbers (digitpad.numbers): on the pad and in photos, and digits at any size.
+"""Measure reading numbers: on the pad and in photos, and digits at any size, through the app's
+own path (digitpad.reading.read: one digit read whole, an input that may hold several split by
+digitpad.numbers), as /predict_sketch and /predict_image read them.
 
     python scripts/benchmark_numbers.py --data ../shared/data/mnist.npz --count 300 --seed 2025
 
@@ -39,7 +41,7 @@ from make_person import draw_in_hand, make_hand  # noqa: E402
 
 from digitpad import DEFAULT_MODEL_PATH  # noqa: E402
 from digitpad.conversion import to_mnist  # noqa: E402
-from digitpad.numbers import read_number  # noqa: E402
+from digitpad.reading import read  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.strokes import Drawing, render  # noqa: E402
 from digitpad.training import styles  # noqa: E402
@@ -157,7 +159,7 @@ def measure(predictor, numbers: list[Number], sources: list) -> dict:
     """Per length: exact share, digit accuracy, sure-and-wrong share; and by spacing."""
     rows: dict = {}
     for number, source in zip(numbers, sources):
-        reading = read_number(predictor, source)
+        reading = read(predictor, source)
         text = reading.text or ""
         for key in (len(number.text), number.spacing, "all"):
             row = rows.setdefault(
@@ -228,8 +230,8 @@ def accuracy(predictor, images: list, labels: np.ndarray) -> float:
 def single_pieces(predictor, digits: list[tuple[int, list]]) -> None:
     one = right = 0
     for label, strokes in digits:
-        reading = read_number(predictor, Drawing(tuple(strokes)))
-        one += len(reading.pieces) == 1
+        reading = read(predictor, Drawing(tuple(strokes)))
+        one += len(reading.each_digit) == 1
         right += reading.text == str(label)
     n = len(digits)
     print(f"\nsingle digits (a third styled), {n}: one piece {one / n:.1%}, right {right / n:.1%}")
@@ -242,7 +244,7 @@ def cost(predictor, numbers: list[Number], digits: list[tuple[int, list]]) -> No
     for name, drawings in (("one digit", ones), ("4-digit number", fours)):
         start = time.perf_counter()
         for drawing in drawings:
-            read_number(predictor, drawing)
+            read(predictor, drawing)
         times[name] = 1000 * (time.perf_counter() - start) / max(len(drawings), 1)
     print(
         "\nin-process cost per reading (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in times.items())
