@@ -41,8 +41,8 @@ from make_person import draw_in_hand, make_hand  # noqa: E402
 
 from digitpad import DEFAULT_MODEL_PATH  # noqa: E402
 from digitpad.conversion import to_mnist  # noqa: E402
-from digitpad.reading import read  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
+from digitpad.reading import read  # noqa: E402
 from digitpad.strokes import Drawing, render  # noqa: E402
 from digitpad.training import styles  # noqa: E402
 from digitpad.training.data import load_mnist  # noqa: E402
