@@ -50,6 +50,9 @@ NO_INK = "no digit found"  # a number's piece with no ink left to read
 # A drawing is split into digits (digitpad.numbers) only when its marks stand apart side by side,
 # or when it is this much wider than tall: one digit, the pad's usual input, costs what it did.
 WIDE_DRAWING = 1.2
+# Beside one digit, marks that read as no digit and are less than this share of its height (a
+# stray dot, specks) leave it one digit, read whole as before; a taller one is a "?" in a number.
+SMALL_MARK = 0.5
 
 
 @dataclass(frozen=True)
@@ -210,8 +213,8 @@ class Predictor:
             pieces = split_into_digits(self, source)
         except TooManyDigits as error:
             return Recognition(None, None, str(error))
-        digits = [p for p in pieces if p.is_digit]
-        if len(digits) < 2:  # one digit and specks, a stray dot, a scribble: read as one digit
+        if reads_as_one_digit(pieces):
+            digits = [p for p in pieces if p.is_digit]
             return replace(whole, box=(digits or pieces)[0].box) if pieces else whole
         found = [p for p in pieces if p.image is not None]
         _, features = self.predict_with_features(np.stack([p.image for p in found]))
@@ -308,3 +311,13 @@ def split_into_digits(predictor: Predictor, source: object) -> list[Piece]:
         return split_drawing(predictor, source)
     image = as_image(source)
     return [] if image is None else split_image(predictor, image)
+
+
+def reads_as_one_digit(pieces: Sequence[Piece]) -> bool:
+    """Whether a split is one digit after all: no piece reads as a digit, or one does and every
+    other is a small mark (SMALL_MARK of its height: a stray dot, specks) that reads as none."""
+    digits = [p for p in pieces if p.is_digit]
+    if len(digits) != 1:
+        return len(digits) == 0
+    height = digits[0].box[3] - digits[0].box[1]
+    return all(p.box[3] - p.box[1] < SMALL_MARK * height for p in pieces if not p.is_digit)

@@ -95,3 +95,23 @@ def test_canvases_drawn_in_a_real_browser_are_read(predictor, path):
     the browser exported them: the transparent layer (the ink in its alpha) and the composite."""
     recognition = predictor.recognise(path)
     assert recognition.digit == int(path.parent.name.rsplit("_", 1)[1]), recognition.message
+
+
+def test_one_digit_and_small_marks_read_as_one_digit_a_tall_mark_makes_a_number():
+    from digitpad.numbers import Piece
+    from digitpad.predictor import reads_as_one_digit
+    from digitpad.verdict import Prediction
+
+    sure_seven = Prediction(np.array([0.0] * 7 + [1.0, 0.0, 0.0], np.float32))
+    nothing = Prediction(np.full(10, 0.1, np.float32))
+
+    def piece(box, prediction):
+        return Piece(box, None, np.zeros((28, 28), np.float32), prediction)
+
+    seven = piece((0.2, 0.2, 0.5, 0.8), sure_seven)
+    dot = piece((0.7, 0.48, 0.72, 0.5), nothing)
+    tall = piece((0.6, 0.25, 0.8, 0.75), nothing)
+    assert reads_as_one_digit([seven, dot]) and reads_as_one_digit([seven])
+    assert reads_as_one_digit([dot]), "no digit at all: read whole"
+    assert not reads_as_one_digit([seven, tall]), "a tall mark: '7?'"
+    assert not reads_as_one_digit([seven, seven])
