@@ -48,7 +48,7 @@ from digitpad.workers import Workers, WorkerStopped
 MAX_BATCH = 512
 NO_INK = "no digit found"  # a number's piece with no ink left to read
 # A drawing is split into digits (digitpad.numbers) only when its marks stand apart side by side,
-# or when it is this much wider than tall: one digit, the pad's usual input, costs what it did.
+# or when it is this much wider than tall: one digit, the pad's usual input, is read whole.
 WIDE_DRAWING = 1.2
 # Beside one digit, marks that read as no digit and are less than this share of its height (a
 # stray dot, specks) leave it one digit, read whole as before; a taller one is a "?" in a number.
@@ -289,12 +289,13 @@ def is_recorded_pair(model: Path, litert: Path) -> bool:
 
 def may_hold_several(source: object) -> bool:
     """Whether an input may hold several digits, and so is worth splitting: any image, and a
-    drawing whose marks stand apart side by side or that is much wider than tall."""
+    drawing whose strokes stand apart side by side, or that is much wider than tall. One digit,
+    the pad's usual input, is read whole, as it was (docs/measurements.md, "Reading numbers",
+    measures this rule against splitting more drawings)."""
     if not isinstance(source, Drawing):
         return True
     points = np.concatenate(source.strokes)
-    width, height = np.ptp(points[:, 0]), np.ptp(points[:, 1])
-    if width > WIDE_DRAWING * max(height, 1e-6):
+    if np.ptp(points[:, 0]) > WIDE_DRAWING * max(float(np.ptp(points[:, 1])), 1e-6):
         return True
     spans = sorted((float(s[:, 0].min()), float(s[:, 0].max())) for s in source.strokes)
     reach = spans[0][1]

@@ -115,3 +115,20 @@ def test_one_digit_and_small_marks_read_as_one_digit_a_tall_mark_makes_a_number(
     assert reads_as_one_digit([dot]), "no digit at all: read whole"
     assert not reads_as_one_digit([seven, tall]), "a tall mark: '7?'"
     assert not reads_as_one_digit([seven, seven])
+
+
+def test_a_drawing_is_split_only_when_its_strokes_stand_apart_or_it_is_wide():
+    from digitpad.predictor import may_hold_several
+    from digitpad.strokes import Drawing
+
+    def drawing(*strokes):
+        return Drawing(tuple(np.asarray(s, float) for s in strokes))
+
+    stem, bar = [(0.5, 0.2), (0.5, 0.8)], [(0.4, 0.5), (0.6, 0.5)]
+    assert not may_hold_several(drawing([(0.3, 0.2), (0.7, 0.2), (0.45, 0.8)])), "one stroke"
+    assert not may_hold_several(drawing(stem, bar)), "a crossed stroke: one digit"
+    one, other = [(0.3, 0.2), (0.3, 0.8)], [(0.33, 0.2), (0.6, 0.2), (0.45, 0.8)]
+    assert may_hold_several(drawing(one, other)), "a 1 just apart from the 7 beside it"
+    assert may_hold_several(drawing([(0.1, 0.5), (0.45, 0.5)], [(0.55, 0.5), (0.9, 0.5)]))
+    assert may_hold_several(drawing([(0.05, 0.45), (0.95, 0.55)])), "wider than tall"
+    assert may_hold_several("any image file"), "images are always split"
