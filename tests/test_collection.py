@@ -1,6 +1,6 @@
 """digitpad.collection: saving labelled digits (every kind of original, the record, atomic and
 collision-free under concurrent saves and crashes), the tally, export and the command line.
-(Reading a collection back is tests/test_data.py's.)"""
+(Reading a collection back is tests/training/test_data.py's.)"""
 
 from __future__ import annotations
 

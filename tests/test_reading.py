@@ -1,7 +1,7 @@
 """digitpad.reading with the shipped model: drawings, uploads and bad input give the page's three
 outputs; labelling says what it did and saves only when asked.
 
-Drawings are the drawing pad's value: the digits tests/test_browser.py draws with the mouse
+Drawings are the drawing pad's value: the digits tests/app/test_events.py draws with the mouse
 (tests/harness.py's ``STROKES``, in the same box on the pad), as the page sends them.
 """
 

@@ -1,8 +1,8 @@
 """digitpad.strokes: the drawing pad's value (strokes) is read within bounds and rendered as drawn.
 
-tests/test_browser.py checks that the page's canvas and :func:`digitpad.strokes.render` draw the same
+tests/app/test_events.py checks that the page's canvas and :func:`digitpad.strokes.render` draw the same
 thing; tests/test_bad_input.py sends hostile values through the handler and the server;
-tests/test_app.py that the page's script draws with the same pen.
+tests/app/test_page.py that the page's script draws with the same pen.
 """
 
 from __future__ import annotations

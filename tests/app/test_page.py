@@ -1,5 +1,5 @@
-"""digitpad.app.page: the page's layout and content, and its wiring (no server: tests/test_api.py and
-tests/test_browser.py serve it)."""
+"""digitpad.app.page: the page's layout and content, and its wiring (no server: tests/app/test_api.py and
+tests/app/test_events.py serve it)."""
 
 from __future__ import annotations
 

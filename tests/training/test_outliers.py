@@ -1,5 +1,5 @@
 """Drawings that are no digit (digitpad.training.outliers), how they join a training split, and what the
-shipped model makes of held-out ones. (The loss that trains on them is tests/test_model.py's.)"""
+shipped model makes of held-out ones. (The loss that trains on them is tests/training/test_model.py's.)"""
 
 from __future__ import annotations
 
