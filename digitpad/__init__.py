@@ -10,6 +10,7 @@ The reading core, which every entry point uses:
 - ``conversion``   ``to_mnist``: any input -> MNIST's 28x28 format (the one conversion)
 - ``steps``        the conversion's intermediate images, captioned (``keep_steps=True``)
 - ``verdict``      ten probabilities worded: "7, 98% sure", "not sure: 4 or 9?"
+- ``numbers``      a drawing or photo of several digits split into them, the model judging
 - ``predictor``    the model on LiteRT, loaded once; ``workers`` reads in processes beside it
 - ``memory``       answers adapted to a person's labelled digits
 - ``nearest``      the neighbour index beside a model: training digits by their features
@@ -35,7 +36,8 @@ Glossary, one name for one thing:
 - a **Conversion** is an input made MNIST-like: the 28x28 image, or why there is none;
 - a **Prediction** is the model's ten probabilities for one 28x28 image, with its verdict line;
 - a **Recognition** is what the model made of one input: the conversion's image, its
-  Prediction and the features its classifier read;
+  Prediction and the features its classifier read (for a number, one per digit, each with its
+  box; a **Piece** is a digit as the splitter cut it);
 - a **Reading** is the answer a person is given: the Recognition adapted to their labels, worded;
   ``Reading.as_json()`` is the **ReadingJSON** every interface returns;
 - a **Label** is a person's answer about one input; **Labelling** is what labelling did (its line
